@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to a working selfeng-tui: Debian packages, a Docker engine,
+# the virtual environment with every extra. Idempotent: a second run only checks.
+# As a non-root user the root-only steps are skipped, each with a line saying how to do it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT_DIR=$(pwd)
+VENV="$ROOT_DIR/.venv"
+# shellcheck disable=SC2206
+APT_PACKAGES=(${SELFENG_SETUP_APT_PACKAGES:-docker.io bubblewrap debootstrap tmux})
+PY=${PYTHON:-python3}
+say() { printf 'setup: %s\n' "$*"; }
+skip() { printf 'setup: SKIPPED (needs root) %s\n' "$*"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# --- 1. Debian packages ---------------------------------------------------------------
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  say "Debian packages present: ${APT_PACKAGES[*]}"
+elif is_root; then
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  skip "Debian packages ${missing[*]}: run 'sudo apt-get install ${missing[*]}'"
+fi
+
+# --- 2. a Docker engine ---------------------------------------------------------------
+engine_answers() { timeout 5 docker info >/dev/null 2>&1; }
+if engine_answers; then
+  say "Docker engine answers"
+elif is_root && command -v dockerd >/dev/null; then
+  say "starting dockerd"
+  nohup dockerd >/var/log/selfeng-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do engine_answers && break; sleep 0.5; done
+  engine_answers || { say "dockerd did not start: see /var/log/selfeng-dockerd.log"; exit 1; }
+  say "Docker engine started"
+else
+  skip "Docker engine: run 'sudo dockerd &' (the sandbox falls back to bubblewrap meanwhile)"
+fi
+
+# --- 3. the virtual environment --------------------------------------------------------
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { say "Python >= 3.11 is required ($PY)"; exit 1; }
+[ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$PY" -m venv "$VENV"; }
+stamp="$VENV/.selfeng-installed"
+want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c 'import tui_agent' 2>/dev/null; then
+  say "virtual environment up to date"
+else
+  # torch first, pinned: a looser pin pulls gigabytes of CUDA packages.
+  "$VENV/bin/python" -c 'import torch' 2>/dev/null || { say "installing torch 2.13.0 (CPU)"; "$VENV/bin/pip" install -q torch==2.13.0; }
+  say "installing selfeng-tui with its extras (a first run builds llama-cpp-python: ~8 min)"
+  "$VENV/bin/pip" install -q -e ".[dev,local]"
+  echo "$want" > "$stamp"
+fi
+
+say "done: run '.venv/bin/selfeng-tui doctor' to see every component"

@@ -1,0 +1,37 @@
+"""Shared fixtures: every test gets a private home and config file and a clean environment, so
+nothing a developer has set (or a previous test wrote) can leak in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_llm import FakeLLM
+
+LEAKY_PREFIXES = ("SELFENG_", "OPENAI_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in list(os.environ):
+        if key.startswith(LEAKY_PREFIXES):
+            monkeypatch.delenv(key)
+    home = tmp_path / "home"
+    monkeypatch.setenv("SELFENG_HOME", str(home))
+    monkeypatch.setenv("SELFENG_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return tmp_path / "config.toml"
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server

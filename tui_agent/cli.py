@@ -1,0 +1,149 @@
+"""The `selfeng-tui` command: the dashboard with no arguments, headless sub-commands otherwise.
+
+Every sub-command is a thin view over `core`; errors print one line on stderr and set a
+non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tui_agent import __version__
+from tui_agent.core.config import ConfigError, Settings, default_config_file, load_settings
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+# Flags that override a setting directly (highest precedence); `--set KEY=VALUE` covers the rest.
+SETTING_FLAGS: dict[str, tuple[str, str]] = {
+    "--home": ("home", "data directory (tools, index, journal, models)"),
+    "--llm-base-url": ("llm_base_url", "OpenAI-compatible endpoint; unset = local model"),
+    "--llm-model": ("llm_model", "model name at the endpoint"),
+    "--chroma-url": ("chroma_url", "Chroma server URL; unset = embedded index"),
+    "--embedding-model": ("embedding_model", "sentence-transformers name or path"),
+    "--similarity-threshold": ("similarity_threshold", "reuse a tool at or above this score"),
+    "--sandbox": ("sandbox", "auto | docker | bwrap"),
+    "--repair-attempts": ("repair_attempts", "implementation repairs before giving up"),
+}
+
+
+class CLIError(Exception):
+    """A user-facing failure: printed as one line, exit code 1."""
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """Setting flags work before and after the sub-command; a sub-command's copy uses
+    SUPPRESS so an absent flag does not hide one given at the top level."""
+    group = parser.add_argument_group("settings (override config.toml and SELFENG_* variables)")
+    default: Any = None if top else argparse.SUPPRESS
+    for flag, (dest, help_text) in SETTING_FLAGS.items():
+        group.add_argument(flag, dest=f"setting_{dest}", default=default, help=help_text)
+    group.add_argument(
+        "--set",
+        dest="setting_pairs",
+        action="append",
+        default=[] if top else argparse.SUPPRESS,
+        metavar="KEY=VALUE",
+        help="override any setting (repeatable)",
+    )
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for pair in args.setting_pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"invalid setting --set {pair!r}: expected KEY=VALUE")
+        given[key.strip().replace("-", "_")] = value
+    for key, value in vars(args).items():
+        if key.startswith("setting_") and key != "setting_pairs" and value is not None:
+            given[key.removeprefix("setting_")] = value
+    return given
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(**_overrides(args))
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str) if as_json else text)
+
+
+# --- sub-commands ------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from tui_agent.core.doctor import format_checks, home_summary, run_checks
+
+    settings = settings_from(args)
+    checks = run_checks(settings)
+    if args.json:
+        emit({"home": str(settings.home), "checks": [c.to_dict() for c in checks]}, True, "")
+    else:
+        print(f"selfeng-tui {__version__}  {home_summary(settings)}")
+        print(format_checks(checks))
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_FAIL
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    values = settings.model_dump(mode="json")
+    if values.get("llm_api_key"):
+        values["llm_api_key"] = "***"
+    if args.json:
+        emit({"config_file": str(default_config_file()), "settings": values}, True, "")
+    else:
+        print(f"# config file: {default_config_file()}")
+        for key, value in values.items():
+            print(f"{key} = {json.dumps(value)}")
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    settings_from(args)
+    raise CLIError("the dashboard is not built yet; use `selfeng-tui doctor`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="selfeng-tui",
+        description="A self-engineering agent: reuses or writes verified tools, live in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"selfeng-tui {__version__}")
+    _add_setting_flags(parser, top=True)
+    parser.set_defaults(handler=cmd_dashboard)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        _add_setting_flags(p, top=False)
+        return p
+
+    command("doctor", cmd_doctor, "check every component and print how to fix what is missing")
+    command("config", cmd_config, "print the settings in force and where they come from")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        print(f"selfeng-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CLIError as exc:
+        print(f"selfeng-tui: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print("selfeng-tui: interrupted", file=sys.stderr)
+        return 130

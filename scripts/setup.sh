@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT_DIR=$(pwd)
 VENV="$ROOT_DIR/.venv"
 # shellcheck disable=SC2206
-APT_PACKAGES=(${SELFENG_SETUP_APT_PACKAGES:-docker.io bubblewrap debootstrap tmux})
+APT_PACKAGES=(${SELFENG_SETUP_APT_PACKAGES:-docker.io bubblewrap debootstrap tmux python3 python3-pytest util-linux})
 PY=${PYTHON:-python3}
 say() { printf 'setup: %s\n' "$*"; }
 skip() { printf 'setup: SKIPPED (needs root) %s\n' "$*"; }
@@ -55,6 +55,13 @@ else
   say "installing selfeng-tui with its extras (a first run builds llama-cpp-python: ~8 min)"
   "$VENV/bin/pip" install -q -e ".[dev,local]"
   echo "$want" > "$stamp"
+fi
+
+# --- 4. the sandbox image ---------------------------------------------------------------
+if engine_answers; then
+  "$VENV/bin/selfeng-tui" sandbox build
+else
+  say "no Docker engine: the sandbox image is not built (bubblewrap will be used)"
 fi
 
 say "done: run '.venv/bin/selfeng-tui doctor' to see every component"

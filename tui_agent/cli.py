@@ -104,6 +104,56 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sandbox_build(args: argparse.Namespace) -> int:
+    import docker
+
+    from tui_agent.core.sandbox import SandboxError
+    from tui_agent.core.sandbox.image import build_image
+
+    settings = settings_from(args)
+    try:
+        client = docker.from_env(timeout=600)
+        client.ping()
+    except Exception as exc:
+        raise CLIError(
+            f"no Docker engine answers ({str(exc)[:80]}): start dockerd, or use --sandbox bwrap"
+        ) from None
+    try:
+        say = (lambda _m: None) if args.json else (lambda m: print(f"sandbox: {m}", flush=True))
+        summary = build_image(client, settings.sandbox_image, base=args.base, force=args.force, say=say)
+    except SandboxError as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        client.close()
+    emit({"image": settings.sandbox_image, "summary": summary}, args.json, f"sandbox: {summary}")
+    return EXIT_OK
+
+
+def cmd_sandbox_check(args: argparse.Namespace) -> int:
+    from tui_agent.core.sandbox import SandboxUnavailable, make_sandbox
+    from tui_agent.core.sandbox.selfcheck import format_results, run_checks
+
+    settings = settings_from(args)
+    backends = ["docker", "bwrap"] if args.backend == "all" else [args.backend or settings.sandbox]
+    results = []
+    for backend in backends:
+        try:
+            box = make_sandbox(settings, backend=backend)
+        except SandboxUnavailable as exc:
+            if len(backends) == 1:
+                raise CLIError(str(exc)) from None
+            print(f"{backend}: unavailable: {exc}", file=sys.stderr)
+            continue
+        try:
+            results += run_checks(box)
+        finally:
+            box.close()
+    if not results:
+        raise CLIError("no sandbox backend could be checked")
+    emit([r.__dict__ for r in results], args.json, format_results(results))
+    return EXIT_OK if all(r.stopped for r in results) else EXIT_FAIL
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     settings_from(args)
     raise CLIError("the dashboard is not built yet; use `selfeng-tui doctor`")
@@ -130,6 +180,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("doctor", cmd_doctor, "check every component and print how to fix what is missing")
     command("config", cmd_config, "print the settings in force and where they come from")
+
+    sandbox = sub.add_parser("sandbox", help="build and check the sandbox").add_subparsers(
+        dest="sandbox_command", required=True, metavar="ACTION"
+    )
+    build = sandbox.add_parser("build", help="(re)build the sandbox image (a no-op when up to date)")
+    build.set_defaults(handler=cmd_sandbox_build)
+    build.add_argument(
+        "--base", default=None, help="base image (default python:3.12-slim, else a Debian base made here)"
+    )
+    build.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    check = sandbox.add_parser("check", help="run hostile probes and print what each layer stopped")
+    check.set_defaults(handler=cmd_sandbox_check)
+    check.add_argument("--backend", choices=["auto", "docker", "bwrap", "all"], default=None)
+    for p in (build, check):
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        _add_setting_flags(p, top=False)
     return parser
 
 

@@ -39,16 +39,26 @@ def check_python() -> Check:
     )
 
 
-def check_docker(timeout: float = 3.0) -> Check:
+def check_docker(settings: Settings, timeout: float = 3.0) -> Check:
     try:
         import docker
+
+        from tui_agent.core.sandbox.image import image_state
 
         client = docker.from_env(timeout=timeout)
         try:
             version = client.version().get("Version", "?")
+            state = image_state(client, settings.sandbox_image)
         finally:
             client.close()
-        return Check("docker", True, f"Docker engine {version}")
+        if state != "ok":
+            return Check(
+                "docker",
+                False,
+                f"Docker engine {version}, sandbox image {settings.sandbox_image} {state}",
+                "selfeng-tui sandbox build",
+            )
+        return Check("docker", True, f"Docker engine {version}, sandbox image {settings.sandbox_image} ready")
     except Exception as exc:
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return Check(
@@ -141,7 +151,7 @@ def check_index(settings: Settings) -> Check:
 def run_checks(settings: Settings) -> list[Check]:
     return [
         check_python(),
-        check_docker(),
+        check_docker(settings),
         check_bwrap(),
         check_embedding_model(settings),
         check_llm(settings),

@@ -384,6 +384,7 @@ class EventBus:
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until every handler subscriber has handled what is queued (or the timeout passes)."""
+        await asyncio.sleep(0)  # let events handed over from other threads reach the queues
         joins = [sub.queue.join() for sub in self.subscriptions if sub.task is not None]
         if joins:
             with contextlib.suppress(TimeoutError):

@@ -290,6 +290,11 @@ def judge_verify(raw: RawRun, nonce: str, expected: Inventory, backend: str, out
             return red(Reason.MEMORY if memory else Reason.CRASH, f"{why}; exit code {raw.exit_code}")
         return red(Reason.NO_REPORT, why)
 
+    tampered = report.get("tampered") or []
+    if tampered:
+        return red(
+            Reason.REJECTED, "the code under test tampered with pytest: " + ", ".join(map(str, tampered[:5]))
+        )
     collected = [str(n) for n in report.get("collected") or []]
     entries = {str(t.get("nodeid")): t for t in report.get("tests") or [] if isinstance(t, dict)}
     tests = tuple(
@@ -318,15 +323,15 @@ def judge_verify(raw: RawRun, nonce: str, expected: Inventory, backend: str, out
             counts,
             tests,
         )
+    if counts.skipped:
+        return red(
+            Reason.TESTS_FAILED, f"{counts.skipped} tests skipped: skipped tests do not count", counts, tests
+        )
     incomplete = [n for n in collected if n not in entries or not entries[n].get("complete")]
     if incomplete or not report.get("finished"):
         return red(Reason.COUNT_MISMATCH, f"{len(incomplete)} collected tests never finished", counts, tests)
     if any("MemoryError" in t.message for t in tests):
         return red(Reason.MEMORY, "a test ran out of memory", counts, tests)
-    if counts.skipped:
-        return red(
-            Reason.TESTS_FAILED, f"{counts.skipped} tests skipped: skipped tests do not count", counts, tests
-        )
     if counts.passed != counts.collected:
         bad = next(t for t in tests if t.outcome != "passed")
         return red(
@@ -399,7 +404,12 @@ class Sandbox(ABC):
         """Run the runner on a fresh read-only workspace holding ``files``, with ``request`` on
         stdin, within the limits; leave nothing behind."""
 
-    def close(self) -> None:
+    @abstractmethod
+    def run_program(self, program: list[str]) -> RawRun:
+        """Run a trusted command (no runner) on an empty workspace with the same isolation and
+        limits: the latency floor for benchmarks and diagnostics."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release what the backend holds (pooled containers)."""
 
     def _sink(self, request_id: str) -> LineSink | None:

@@ -81,7 +81,7 @@ class DockerSandbox(Sandbox):
 
     # --- containers --------------------------------------------------------------------
 
-    def _create(self) -> _Slot:
+    def _create(self, command: list[str] | None = None) -> _Slot:
         limits = self.limits
         workspace = Workspace(self.work_root)
         memory = limits.memory_mb * 1024 * 1024
@@ -90,7 +90,7 @@ class DockerSandbox(Sandbox):
 
             config = self.client.api.create_container_config(
                 self.image,
-                command=COMMAND,
+                command=command or COMMAND,
                 user="65534:65534",
                 working_dir="/work",
                 environment=ENVIRONMENT,
@@ -163,6 +163,14 @@ class DockerSandbox(Sandbox):
         try:
             slot.workspace.fill(files)
             return self._run_slot(slot, request, sink)
+        finally:
+            self._discard(slot)
+
+    def run_program(self, program: list[str]) -> RawRun:
+        slot = self._create(program)
+        try:
+            slot.workspace.fill({})
+            return self._run_slot(slot, b"", None)
         finally:
             self._discard(slot)
 

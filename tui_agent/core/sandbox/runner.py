@@ -11,6 +11,7 @@ report the host would believe. Arguments arrive as JSON, never on a command line
 pickled.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -22,10 +23,63 @@ MAX_RESULT = 64 * 1024
 MAX_MESSAGE = 2000
 
 
+# Bound before any untrusted import, so code under test cannot swap what writes the report.
+_dumps = json.dumps
+_write = os.write
+_exit = os._exit
+
+
 def _report(nonce, payload):
-    data = json.dumps(payload, ensure_ascii=True, allow_nan=False)
-    os.write(1, ("\n%s %s %s\n" % (MARKER, nonce, data)).encode())
-    os._exit(0)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    data = _dumps(payload, ensure_ascii=True, allow_nan=False)
+    _write(1, f"\n{MARKER} {nonce} {data}\n".encode())
+    _exit(0)
+
+
+def _fingerprint():
+    """Identities of what decides and writes a verdict; any change means tampering."""
+    import json.encoder
+
+    import _pytest.main
+    import _pytest.python
+    import _pytest.reports
+    import _pytest.runner
+
+    marks = {}
+    for module, names in (
+        (
+            _pytest.runner,
+            (
+                "call_and_report",
+                "runtestprotocol",
+                "call_runtest_hook",
+                "pytest_runtest_makereport",
+                "pytest_runtest_protocol",
+                "check_interactive_exception",
+                "CallInfo",
+            ),
+        ),
+        (_pytest.reports, ("TestReport", "BaseReport", "CollectReport")),
+        (_pytest.python, ("pytest_pyfunc_call",)),
+        (_pytest.main, ("pytest_runtestloop",)),
+        (json, ("dumps", "JSONEncoder")),
+        (json.encoder, ("c_make_encoder", "encode_basestring_ascii", "encode_basestring")),
+        (os, ("write", "_exit")),
+    ):
+        for name in names:
+            marks[module.__name__ + "." + name] = id(getattr(module, name, None))
+    for cls in (
+        _pytest.reports.TestReport,
+        _pytest.reports.BaseReport,
+        _pytest.runner.CallInfo,
+        json.JSONEncoder,
+        _Recorder,
+    ):
+        for name, value in list(vars(cls).items()):
+            marks[cls.__name__ + "." + name] = id(value)
+    return marks
 
 
 def _clip(text):
@@ -41,6 +95,26 @@ class _Recorder:
         self.collect_errors = []
         self.tests = {}
         self.finished = False
+        self.foreign = []
+        self.marks = None
+
+    def pytest_plugin_registered(self, plugin, manager):
+        if isinstance(plugin, type(os)):
+            name = plugin.__name__
+        else:
+            name = getattr(plugin, "__module__", None) or type(plugin).__module__
+        if not (name.startswith(("_pytest", "pytest")) or name == "__main__" or plugin is manager):
+            self.foreign.append(name)
+
+    def pytest_sessionstart(self, session):
+        self.marks = _fingerprint()
+
+    def tampered(self):
+        found = ["plugin " + n for n in self.foreign]
+        if self.marks is not None:
+            now = _fingerprint()
+            found += [k for k, v in self.marks.items() if now.get(k) != v]
+        return found
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -98,7 +172,7 @@ def verify(nonce):
         code = int(pytest.main(args, plugins=[recorder]))
     except BaseException as exc:  # pytest.exit, SystemExit from code under test, ...
         code = -1
-        recorder.collect_errors.append(_clip("pytest did not finish: %r" % (exc,)))
+        recorder.collect_errors.append(_clip(f"pytest did not finish: {exc!r}"))
     tests = [
         {
             "nodeid": nodeid,
@@ -117,6 +191,7 @@ def verify(nonce):
             "tests": tests,
             "collect_errors": recorder.collect_errors,
             "finished": recorder.finished,
+            "tampered": recorder.tampered(),
         },
     )
 
@@ -141,7 +216,7 @@ def call(nonce, function, args):
                 "mode": "call",
                 "ok": False,
                 "error_type": "ResultTooLarge",
-                "message": "result is %d bytes, the limit is %d" % (len(text), MAX_RESULT),
+                "message": f"result is {len(text)} bytes, the limit is {MAX_RESULT}",
             },
         )
     _report(nonce, {"mode": "call", "ok": True, "value": value})

@@ -64,4 +64,7 @@ else
   say "no Docker engine: the sandbox image is not built (bubblewrap will be used)"
 fi
 
+# --- 5. the local model ----------------------------------------------------------------
+"$VENV/bin/selfeng-tui" model pull
+
 say "done: run '.venv/bin/selfeng-tui doctor' to see every component"

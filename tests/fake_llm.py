@@ -36,7 +36,9 @@ Router = Callable[[dict[str, Any]], Script | None]
 
 
 def approx_tokens(text: str) -> int:
-    return max(1, len(text) // 4)
+    """Words, not characters/4: differs from the client's own estimate, so a test can tell
+    whether a count came from the server."""
+    return max(1, len(text.split()))
 
 
 class _Handler(BaseHTTPRequestHandler):

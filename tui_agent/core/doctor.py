@@ -10,12 +10,14 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
 
 from tui_agent.core.config import Settings
+from tui_agent.core.model_paths import ModelFileError, local_model_file
 
 SETUP = "./scripts/setup.sh (as root)"
 
@@ -95,14 +97,37 @@ def check_embedding_model(settings: Settings) -> Check:
     return Check("embedding model", True, f"{settings.embedding_model} at {where}")
 
 
-def check_llm(settings: Settings, timeout: float = 3.0) -> Check:
+def smoke_test(settings: Settings) -> tuple[bool, str]:
+    """One real request through the app's own client; the latency includes a cold start."""
+    import asyncio
+
+    from tui_agent.core.llm import LLMClient, LLMError
+
+    async def ask() -> str:
+        llm = LLMClient(settings)
+        try:
+            return await llm.complete(
+                [{"role": "user", "content": "Reply with the word OK."}], purpose="smoke", max_tokens=8
+            )
+        finally:
+            await llm.aclose()
+
+    started = time.monotonic()
+    try:
+        reply = asyncio.run(ask())
+    except (LLMError, ModelFileError) as exc:
+        return False, str(exc)
+    return True, f"smoke test answered {reply.strip()[:20]!r} in {time.monotonic() - started:.1f}s"
+
+
+def check_llm(settings: Settings, timeout: float = 3.0, smoke: bool = True) -> Check:
     if settings.llm_base_url:
-        url = settings.llm_base_url + "/models"
+        where = f"{settings.llm_base_url} (model {settings.llm_model})"
         headers = {}
         if settings.llm_api_key is not None:
             headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
         try:
-            response = httpx.get(url, timeout=timeout, headers=headers)
+            response = httpx.get(settings.llm_base_url + "/models", timeout=timeout, headers=headers)
         except httpx.HTTPError as exc:
             return Check(
                 "llm endpoint",
@@ -114,19 +139,36 @@ def check_llm(settings: Settings, timeout: float = 3.0) -> Check:
             return Check(
                 "llm endpoint",
                 False,
-                f"{url} answered HTTP {response.status_code}",
+                f"{where} answered HTTP {response.status_code}",
                 "check SELFENG_LLM_API_KEY and the URL",
             )
-        return Check("llm endpoint", True, f"{settings.llm_base_url} (model {settings.llm_model})")
-    from tui_agent.core.model_paths import local_model_file
+    else:
+        from tui_agent.core.model_pull import is_verified
 
-    path = local_model_file(settings)
-    server = importlib.util.find_spec("llama_cpp") is not None
-    if not path.exists():
-        return Check("llm endpoint", False, f"local model file missing: {path}", "selfeng-tui model pull")
-    if not server:
-        return Check("llm endpoint", False, "llama-cpp-python is not installed", "pip install -e '.[local]'")
-    return Check("llm endpoint", True, f"local model {path.name} (served on 127.0.0.1 on first need)")
+        path = local_model_file(settings)
+        where = f"local model {path}"
+        if not path.exists():
+            return Check("llm endpoint", False, f"local model file missing: {path}", "selfeng-tui model pull")
+        if not is_verified(path):
+            return Check(
+                "llm endpoint",
+                False,
+                f"local model file not verified: {path}",
+                "selfeng-tui model pull (checks its sha256)",
+            )
+        if importlib.util.find_spec("llama_cpp") is None:
+            return Check(
+                "llm endpoint", False, "llama-cpp-python is not installed", "pip install -e '.[local]'"
+            )
+    if not smoke:
+        return Check("llm endpoint", True, where)
+    ok, detail = smoke_test(settings)
+    return Check(
+        "llm endpoint",
+        ok,
+        f"{where}; {detail}",
+        "" if ok else "see the message; `selfeng-tui config` shows the endpoint",
+    )
 
 
 def check_index(settings: Settings) -> Check:
@@ -148,13 +190,13 @@ def check_index(settings: Settings) -> Check:
     return Check("index", True, f"{index}")
 
 
-def run_checks(settings: Settings) -> list[Check]:
+def run_checks(settings: Settings, smoke: bool = True) -> list[Check]:
     return [
         check_python(),
         check_docker(settings),
         check_bwrap(),
         check_embedding_model(settings),
-        check_llm(settings),
+        check_llm(settings, smoke=smoke),
         check_index(settings),
     ]
 

@@ -10,7 +10,6 @@ cgroup (rlimits where cgroups are not writable); CPU time and file size by rlimi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import os
 import select
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 from tui_agent.core.events import EventBus
+from tui_agent.core.lifeline import Lifeline
 from tui_agent.core.sandbox.base import (
     RUNNER_PATH,
     Limits,
@@ -35,16 +35,6 @@ from tui_agent.core.sandbox.base import (
 from tui_agent.core.sandbox.cgroups import RunCgroup, create_run_cgroup, sweep_cgroups
 
 SCRUBBED_ENV = {"PATH": "/usr/bin:/bin"}
-# Joins the run's cgroups (so everything started is counted from the start), runs the sandbox,
-# and leaves a watchdog on a pipe only our process holds: if we die, the pipe ends and the
-# watchdog kills bwrap (the shell's own pid, after exec) and with it the sandbox's pid namespace. (bwrap's --die-with-parent
-# alone did not always take the outer bwrap down when we were killed.)
-LAUNCHER = """
-lifeline=$1; shift
-while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift
-(read -r _ <&"$lifeline"; kill -9 $$) </dev/null >/dev/null 2>&1 &
-eval 'exec "$@"' "$lifeline<&-"  # bash: fds above 9 work here
-"""
 INNER_ENV = {
     "PATH": "/usr/bin:/bin",
     "HOME": "/tmp",
@@ -106,12 +96,11 @@ class BubblewrapSandbox(Sandbox):
         super().__init__(limits, work_root, bus)
         self.bwrap = bwrap
         self.prlimit = shutil.which("prlimit")
-        self.bash = shutil.which("bash") or "/bin/bash"  # multi-digit fd redirections
         self.binds = python_binds(found)
         sweep_cgroups()
 
     def command(
-        self, workspace: Path, cgroup: RunCgroup | None, lifeline_fd: int, program: list[str] | None = None
+        self, workspace: Path, cgroup: RunCgroup | None, lifeline: Lifeline, program: list[str] | None = None
     ) -> list[str]:
         limits = self.limits
         bwrap = [
@@ -172,7 +161,7 @@ class BubblewrapSandbox(Sandbox):
             rlimits += [f"--as={limits.memory_mb * 1024 * 1024 * 2}", f"--nproc={limits.pids}"]
         command = [self.prlimit, *rlimits, "--", *bwrap] if self.prlimit else bwrap
         cgroup_files = [str(f) for f in cgroup.procs_files] if cgroup is not None else []
-        return [self.bash, "-c", LAUNCHER, "launch", str(lifeline_fd), *cgroup_files, "--", *command]
+        return lifeline.command(command, cgroup_files)
 
     def _run(self, files: dict[str, str], request: bytes, sink: LineSink | None) -> RawRun:
         workspace = Workspace(self.work_root)
@@ -200,21 +189,21 @@ class BubblewrapSandbox(Sandbox):
             raw.notes.append("no writable cgroup: process and memory limits are rlimits")
         collector = OutputCollector(limits.output_bytes, sink)
         started = time.monotonic()
-        lifeline_read, lifeline_write = _high_pipe()
+        lifeline = Lifeline()
         try:
             process = subprocess.Popen(
-                self.command(workspace, cgroup, lifeline_read, program),
+                self.command(workspace, cgroup, lifeline, program),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=SCRUBBED_ENV,
                 start_new_session=True,
                 close_fds=True,
-                pass_fds=(lifeline_read,),
+                pass_fds=lifeline.pass_fds,
                 cwd="/",
             )
         finally:
-            os.close(lifeline_read)
+            lifeline.started()
         try:
             assert process.stdin is not None and process.stdout is not None
             with contextlib.suppress(BrokenPipeError):
@@ -252,7 +241,7 @@ class BubblewrapSandbox(Sandbox):
         finally:
             self._kill(process, cgroup)
             process.stdout.close() if process.stdout else None
-            os.close(lifeline_write)
+            lifeline.release()
             if cgroup is not None:
                 cgroup.remove()
         raw.output = bytes(collector.buffer)
@@ -267,16 +256,6 @@ class BubblewrapSandbox(Sandbox):
             cgroup.kill_all()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
-
-
-def _high_pipe() -> tuple[int, int]:
-    """A pipe whose ends are not 0-2: with no stdin (CI, daemons) os.pipe() may hand out fd 0,
-    which the launcher would then close as the lifeline and leave the runner without stdin."""
-    ends = []
-    for fd in os.pipe():
-        ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
-        os.close(fd)
-    return ends[0], ends[1]
 
 
 def bwrap_available() -> bool:

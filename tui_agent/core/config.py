@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -88,7 +88,11 @@ class Settings(BaseSettings):
         default=None, description="Chroma server; unset means an embedded index under home."
     )
     embedding_model: str = Field(default="all-MiniLM-L6-v2", min_length=1)
-    similarity_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    # Calibrated by benchmarks/registry.py: at or above similarity_threshold a verified tool is
+    # reused outright (precision first); between candidate_threshold and it, the query flow
+    # asks the model to confirm the tool fits before running it.
+    similarity_threshold: float = Field(default=0.675, ge=0.0, le=1.0)
+    candidate_threshold: float = Field(default=0.40, ge=0.0, le=1.0)
 
     # Sandbox.
     sandbox: SandboxBackend = "auto"
@@ -105,6 +109,12 @@ class Settings(BaseSettings):
     repair_attempts: int = Field(default=3, ge=0, le=10)
 
     theme: str = Field(default="textual-dark", min_length=1)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Settings:
+        if self.candidate_threshold > self.similarity_threshold:
+            raise ValueError("candidate_threshold must not be above similarity_threshold")
+        return self
 
     @field_validator("llm_base_url", "chroma_url")
     @classmethod

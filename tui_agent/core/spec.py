@@ -1,0 +1,64 @@
+"""What a tool is, as data: its spec (the contract the model writes first) and the text the
+library embeds for search. Shared by the registry, synthesis, the executor and MCP."""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
+
+
+class Parameter(BaseModel):
+    name: str = Field(description="a Python identifier")
+    type: ParamType = Field(description="one of str, int, float, bool, list, dict")
+    description: str = ""
+    default: Any = Field(default=None, description="default value; null when required")
+    required: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier() or keyword.iskeyword(value):
+            raise ValueError(f"{value!r} is not a valid parameter name")
+        return value
+
+
+class Example(BaseModel):
+    """A worked example: arguments and the exact expected result."""
+
+    args: dict[str, Any]
+    result: Any
+
+
+class ToolSpec(BaseModel):
+    function_name: str
+    description: str = Field(description="one sentence: what the function computes")
+    parameters: list[Parameter]
+    return_type: str = "str"
+    docstring: str = ""
+    examples: list[Example] = Field(default_factory=list)
+
+    @field_validator("function_name")
+    @classmethod
+    def _function_identifier(cls, value: str) -> str:
+        if not value.isidentifier() or keyword.iskeyword(value):
+            raise ValueError(f"{value!r} is not a valid function name")
+        return value
+
+    def signature(self) -> str:
+        parts = []
+        for p in self.parameters:
+            annotation = f"{p.name}: {p.type}"
+            parts.append(annotation if p.required else f"{annotation} = {p.default!r}")
+        return f"def {self.function_name}({', '.join(parts)}) -> {self.return_type}"
+
+    def search_text(self) -> str:
+        """What the library embeds: the name as words, the description, the parameters. The
+        registry benchmark compared this with adding docstrings and examples (see
+        benchmarks/registry.py): examples add noise that hurts precision on near misses."""
+        words = self.function_name.replace("_", " ")
+        params = ", ".join(f"{p.name.replace('_', ' ')} ({p.description or p.type})" for p in self.parameters)
+        return f"{words}: {self.description} Inputs: {params}."

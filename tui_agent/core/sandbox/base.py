@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+import select
 import shutil
 import tempfile
 import time
@@ -171,6 +172,27 @@ class OutputCollector:
                 if not line.startswith(MARKER):
                     self.sink(line.decode("utf-8", "replace")[:1000])
         return self.total <= self.limit + 4096
+
+
+def pump(
+    source: Any, read: Callable[[], bytes], deadline: float, feed: Callable[[bytes], bool], raw: RawRun
+) -> None:
+    """Read ``source`` until end of file, the wall-clock ``deadline`` (sets ``raw.timed_out``) or
+    until ``feed`` refuses more (sets ``raw.output_too_large``); the caller then kills the run."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raw.timed_out = True
+            return
+        ready, _, _ = select.select([source], [], [], min(remaining, 0.5))
+        if not ready:
+            continue
+        data = read()
+        if not data:
+            return
+        if not feed(data):
+            raw.output_too_large = True
+            return
 
 
 class Workspace:

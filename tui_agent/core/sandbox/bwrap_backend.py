@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -31,6 +30,7 @@ from tui_agent.core.sandbox.base import (
     Sandbox,
     SandboxUnavailable,
     Workspace,
+    pump,
 )
 from tui_agent.core.sandbox.cgroups import RunCgroup, create_run_cgroup, sweep_cgroups
 
@@ -211,20 +211,7 @@ class BubblewrapSandbox(Sandbox):
                 process.stdin.close()
             deadline = started + limits.timeout_s
             fd = process.stdout.fileno()
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raw.timed_out = True
-                    break
-                ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
-                if not ready:
-                    continue
-                data = os.read(fd, 65536)
-                if not data:
-                    break
-                if not collector.feed(data):
-                    raw.output_too_large = True
-                    break
+            pump(fd, lambda: os.read(fd, 65536), deadline, collector.feed, raw)
             if raw.timed_out or raw.output_too_large:
                 self._kill(process, cgroup)
             try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import socket
 import struct
 import threading
@@ -31,6 +30,7 @@ from tui_agent.core.sandbox.base import (
     Sandbox,
     SandboxUnavailable,
     Workspace,
+    pump,
 )
 from tui_agent.core.sandbox.image import image_state
 
@@ -189,20 +189,13 @@ class DockerSandbox(Sandbox):
             sock.sendall(request)
             sock.shutdown(socket.SHUT_WR)
             frames = _FrameReader()
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raw.timed_out = True
-                    break
-                ready, _, _ = select.select([sock], [], [], min(remaining, 0.5))
-                if not ready:
-                    continue
-                data = sock.recv(65536)
-                if not data:
-                    break
-                if not all(collector.feed(payload) for payload in frames.feed(data)):
-                    raw.output_too_large = True
-                    break
+            pump(
+                sock,
+                lambda: sock.recv(65536),
+                deadline,
+                lambda data: all(collector.feed(p) for p in frames.feed(data)),
+                raw,
+            )
         finally:
             with contextlib.suppress(OSError):
                 sock.close()

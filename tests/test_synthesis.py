@@ -1,0 +1,190 @@
+"""Test-driven synthesis against the stand-in model and the real sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.scripted_model import ScriptedModel
+from tui_agent.core.config import load_settings
+from tui_agent.core.embeddings import Embedder
+from tui_agent.core.events import EventBus, SynthesisStep
+from tui_agent.core.llm import LLMClient
+from tui_agent.core.registry import Registry
+from tui_agent.core.sandbox import Sandbox, make_sandbox
+from tui_agent.core.synthesis import SynthesisEngine, declared_signature
+
+SPEC = {
+    "function_name": "percentage_of",
+    "description": "Compute percent % of value.",
+    "parameters": [
+        {"name": "value", "type": "float", "description": "the whole"},
+        {"name": "percent", "type": "float", "description": "the percentage"},
+    ],
+    "return_type": "float",
+    "examples": [{"args": {"value": 300, "percent": 15}, "result": 45.0}],
+}
+CASES = {
+    "cases": [
+        {"name": "half", "args": {"value": 200, "percent": 50}, "expected": 100.0},
+        {"name": "zero", "args": {"value": 80, "percent": 0}, "expected": 0.0},
+        {"name": "double", "args": {"value": 10, "percent": 200}, "expected": 20.0},
+        {"name": "negative", "args": {"value": -40, "percent": 25}, "expected": -10.0},
+    ]
+}
+GOOD = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 100\n"
+WRONG = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 10\n"
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    model = Embedder("all-MiniLM-L6-v2")
+    model.load()
+    return model
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    box = make_sandbox(load_settings(sandbox_pool=1))
+    yield box
+    box.close()
+
+
+def engine(
+    model: ScriptedModel,
+    sandbox: Sandbox,
+    embedder: Embedder,
+    bus: EventBus | None = None,
+    **overrides: object,
+):
+    settings = load_settings(llm_base_url=model.base_url, llm_model="fake-model", **overrides)
+    registry = Registry(settings, bus, embedder)
+    registry.open(import_starters=False)
+    return SynthesisEngine(LLMClient(settings, bus), sandbox, registry, settings, bus), registry
+
+
+def steps(events: list[SynthesisStep]) -> list[tuple[str, str, int]]:
+    return [(e.step, e.status, e.attempt) for e in events]
+
+
+def collect(bus: EventBus) -> list[SynthesisStep]:
+    seen: list[SynthesisStep] = []
+    bus.subscribe(lambda e: seen.append(e) if isinstance(e, SynthesisStep) else None)
+    return seen
+
+
+async def test_right_first_time_registers_a_verified_tool(sandbox: Sandbox, embedder: Embedder) -> None:
+    bus = EventBus()
+    seen = collect(bus)
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
+        eng, registry = engine(model, sandbox, embedder, bus)
+        result = await eng.synthesize("What is 15% of 300?", request_id="r1")
+    await bus.drain()
+    assert result.ok, result.reason
+    assert result.record is not None and result.record.verified and result.record.version == 1
+    tool = registry.get("percentage_of")
+    assert "from tool import percentage_of" in tool.test_source
+    assert "def test_example_1" in tool.test_source  # the worked example anchors the tests
+    assert steps(seen) == [
+        ("spec", "started", 1),
+        ("spec", "done", 1),
+        ("tests", "started", 1),
+        ("tests", "done", 1),
+        ("gates", "started", 1),
+        ("gates", "done", 1),
+        ("implementation", "started", 1),
+        ("implementation", "done", 1),
+        ("verify", "started", 1),
+        ("verify", "done", 1),
+        ("register", "started", 1),
+        ("register", "done", 1),
+    ]
+
+
+async def test_too_few_tests_are_written_again(sandbox: Sandbox, embedder: Embedder) -> None:
+    bus = EventBus()
+    seen = collect(bus)
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", {"cases": CASES["cases"][:1]}, CASES).code("implementation", GOOD)
+        eng, _ = engine(model, sandbox, embedder, bus)
+        result = await eng.synthesize("What is 15% of 300?")
+    await bus.drain()
+    assert result.ok
+    assert ("gates", "failed", 1) in steps(seen) and ("gates", "done", 2) in steps(seen)
+    assert "at least 4 are needed" in next(e.detail for e in seen if e.status == "failed")
+
+
+async def test_a_failing_implementation_is_repaired(sandbox: Sandbox, embedder: Embedder) -> None:
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG).code("implementation", GOOD)
+        model.on("repair", {"decisions": [{"test": "test_half", "culprit": "implementation"}]})
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+        asked = list(model.asked)
+    assert result.ok and result.attempts == 2
+    assert result.test_fixes == []
+    assert asked.count("implementation") == 2
+
+
+async def test_exhausted_repairs_fail_clearly_and_register_nothing(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES)
+        for _ in range(3):
+            model.code("implementation", WRONG)
+            model.on("repair", {"decisions": [{"test": "test_half", "culprit": "implementation"}]})
+        eng, registry = engine(model, sandbox, embedder, repair_attempts=2)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert not result.ok and result.attempts == 3
+    assert "no implementation passed its tests after 3 attempts" in result.reason
+    assert registry.list() == []
+
+
+async def test_a_wrong_test_is_fixed_only_when_an_independent_implementation_agrees(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    wrong_case = {
+        "cases": [
+            *CASES["cases"][:3],
+            {"name": "quarter", "args": {"value": -40, "percent": 25}, "expected": -100.0},
+        ]
+    }
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", wrong_case).code("implementation", GOOD)
+        model.on(
+            "repair",
+            {"decisions": [{"test": "test_quarter", "culprit": "test", "reason": "25% of -40 is -10"}]},
+        )
+        model.code("implementation", GOOD)  # the independent one, from the spec alone
+        model.code("implementation", GOOD)  # the next attempt
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert result.ok, result.reason
+    assert result.test_fixes == ["quarter"]
+    assert "percentage_of(value=-40, percent=25) == pytest.approx(-10.0" in result.test_source
+    assert result.test_source.count("def test_") == 5  # nothing deleted
+
+
+async def test_a_malformed_spec_ends_in_a_clear_failure(sandbox: Sandbox, embedder: Embedder) -> None:
+    with ScriptedModel() as model:
+        model.on("spec", "not json at all", '{"function_name": 3}', "{")
+        eng, registry = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert not result.ok
+    assert result.reason.startswith("the model could not help:") and "spec" in result.reason
+    assert registry.list() == []
+
+
+def test_a_declared_signature_is_kept_exactly() -> None:
+    name, params, returns = declared_signature(
+        "make celsius_to_kelvin(celsius: float, offset: float = 273.15) -> float"
+    )
+    assert name == "celsius_to_kelvin" and returns == "float"
+    assert [(p.name, p.type, p.required, p.default) for p in params] == [
+        ("celsius", "float", True, None),
+        ("offset", "float", False, 273.15),
+    ]
+    assert declared_signature("reverse the string (the one I typed)") is None

@@ -1,0 +1,87 @@
+"""The words we send the model, in one place. Written for small local models: short, concrete,
+one task per message."""
+
+from __future__ import annotations
+
+import json
+
+from tui_agent.core.spec import ToolSpec
+
+SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
+Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes
+percentage_of(value: float, percent: float), not a function without arguments.
+Parameter types are one of: str, int, float, bool, list, dict.
+Give 1 to 3 worked examples with exact results; the first uses the values from the request.
+Compute every example result carefully."""
+
+TESTS_SYSTEM = """You write test cases for a Python function, as JSON data.
+Include cases whose expected value follows for certain from the description: typical values,
+edge cases (zero, empty, negative) and, if the description implies invalid input, one case that
+raises ValueError or TypeError. Do not guess about rounding or formatting. Compute every expected
+value carefully, step by step in your head."""
+
+IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
+Use only the standard library. No input(), no printing, no file or network access.
+Reply with the complete function in one ```python code block and nothing else."""
+
+REPAIR_SYSTEM = """A test of a Python function failed. Decide for each failing test whether the
+implementation is wrong or the test's expected value contradicts the function's description.
+Prefer "implementation" unless the description clearly supports the other value."""
+
+ARGS_SYSTEM = """You extract the arguments for a function call from a user's request.
+Use only values the request gives; for a required value the request does not give, list its name
+in "missing". Set "fits" to false when the function cannot answer the request at all."""
+
+ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
+result exactly as given. Do not compute anything yourself and do not change the result."""
+
+
+def spec_messages(request: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SPEC_SYSTEM}, {"role": "user", "content": f"Request: {request}"}]
+
+
+def spec_text(spec: ToolSpec) -> str:
+    return (
+        f'{spec.signature()}\n"""{spec.description}"""\n'
+        + "\n".join(f"# {p.name}: {p.description}" for p in spec.parameters)
+        + "".join(
+            f"\n# example: {spec.function_name}(**{json.dumps(e.args)}) == {e.result!r}"
+            for e in spec.examples
+        )
+    )
+
+
+def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
+    ask = f"Function:\n{spec_text(spec)}\n\nWrite at least 4 test cases."
+    if problem:
+        ask += f"\nThe previous cases were not usable: {problem}. Write new ones."
+    return [{"role": "system", "content": TESTS_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def implement_messages(
+    spec: ToolSpec, tests: str, failure: str = "", previous: str = ""
+) -> list[dict[str, str]]:
+    ask = f"Function to write:\n{spec_text(spec)}\n\nThe tests it must pass:\n```python\n{tests}\n```"
+    if failure:
+        ask += f"\n\nYour previous version:\n```python\n{previous}\n```\nfailed these tests:\n{failure}\nFix the function."
+    return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def repair_messages(spec: ToolSpec, failures: list[dict[str, object]]) -> list[dict[str, str]]:
+    listing = "\n".join(
+        f"- {f['name']}: {spec.function_name}(**{json.dumps(f['args'])}) expected {f['expected']!r}, "
+        f"the implementation returned {f['actual']!r}"
+        for f in failures
+    )
+    ask = f"Function:\n{spec_text(spec)}\n\nFailing tests:\n{listing}"
+    return [{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:
+    ask = f"Function:\n{spec_text(spec)}\n\nRequest: {request}"
+    return [{"role": "system", "content": ARGS_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def answer_messages(request: str, tool: str, args: dict[str, object], value: object) -> list[dict[str, str]]:
+    ask = f"Request: {request}\nComputed by {tool}({json.dumps(args)}): {json.dumps(value)}"
+    return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": ask}]

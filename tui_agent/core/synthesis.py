@@ -1,0 +1,402 @@
+"""Test-driven synthesis of a tool, in steps that each publish events:
+spec -> tests -> gates (the tests must fail on a stub) -> implementation (streamed) -> verify in
+the sandbox -> repair (at most N) -> register.
+
+Small models write wrong tests as often as wrong code, so a failing test is not simply retried:
+the model says which side it blames, and a test's expected value is corrected only when an
+independent implementation, written from the spec alone, computes the same value as the current
+one (dual agreement). Tests are never deleted and their count never drops."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from tui_agent.core import prompts
+from tui_agent.core.config import Settings
+from tui_agent.core.events import CodeChunk, EventBus, SynthesisStep, VerdictReady
+from tui_agent.core.llm import LLMClient, LLMError
+from tui_agent.core.registry import Registry, verdict_record
+from tui_agent.core.sandbox import Sandbox, Verdict
+from tui_agent.core.sandbox.static_gate import GateError, gate_tests, gate_tool
+from tui_agent.core.spec import Parameter, ToolSpec
+from tui_agent.core.testgen import TestCase, TestPlan, render_tests, unique_cases
+from tui_agent.core.tool_store import ToolRecord, ToolStoreError, validate_name
+
+MIN_TESTS = 4
+TEST_REWRITES = 2
+PARAM_TYPES = {"str", "int", "float", "bool", "list", "dict"}
+
+
+class CaseDecision(BaseModel):
+    test: str
+    culprit: Literal["implementation", "test"]
+    reason: str = ""
+
+
+class RepairDecision(BaseModel):
+    decisions: list[CaseDecision]
+
+
+@dataclass
+class SynthesisResult:
+    ok: bool
+    reason: str = ""
+    spec: ToolSpec | None = None
+    tool_source: str = ""
+    test_source: str = ""
+    verdict: Verdict | None = None
+    record: ToolRecord | None = None
+    attempts: int = 0
+    test_fixes: list[str] = field(default_factory=list)
+
+
+class SynthesisFailed(Exception):
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(message)
+        self.step = step
+
+
+def extract_code(text: str) -> str:
+    blocks = re.findall(r"```(?:python|py)?\s*\n(.*?)```", text, re.DOTALL)
+    if blocks:
+        return max(blocks, key=len).strip() + "\n"
+    if "```" in text:  # an unterminated block while streaming
+        return text.split("```", 1)[1].removeprefix("python").strip() + "\n"
+    return text.strip() + "\n"
+
+
+def declared_signature(description: str) -> tuple[str, list[Parameter], str | None] | None:
+    """``name(a: int, b: float = 1.0) -> float`` named in a description, if any."""
+    match = re.search(r"(?:def\s+)?([A-Za-z_]\w*)\s*\(([^()]*)\)\s*(?:->\s*([A-Za-z_]\w*))?", description)
+    if not match or not match.group(2).strip():
+        return None
+    try:
+        tree = ast.parse(f"def {match.group(1)}({match.group(2)}): pass")
+    except SyntaxError:
+        return None
+    function = tree.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    args = function.args.args
+    defaults = [None] * (len(args) - len(function.args.defaults)) + list(function.args.defaults)
+    params = []
+    for arg, default in zip(args, defaults, strict=True):
+        kind = (
+            arg.annotation.id
+            if isinstance(arg.annotation, ast.Name) and arg.annotation.id in PARAM_TYPES
+            else "str"
+        )
+        if default is None:
+            params.append(Parameter(name=arg.arg, type=kind))  # type: ignore[arg-type]
+        else:
+            params.append(
+                Parameter(name=arg.arg, type=kind, default=ast.literal_eval(default), required=False)
+            )  # type: ignore[arg-type]
+    if not any(isinstance(a.annotation, ast.Name) for a in args):
+        return None  # "foo(bar)" in prose is not a signature
+    return match.group(1), params, match.group(3)
+
+
+def stub_source(spec: ToolSpec) -> str:
+    params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in spec.parameters)
+    return f"def {spec.function_name}({params}):\n    raise NotImplementedError\n"
+
+
+class SynthesisEngine:
+    def __init__(
+        self,
+        llm: LLMClient,
+        sandbox: Sandbox,
+        registry: Registry | None,
+        settings: Settings,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+        self.registry = registry
+        self.settings = settings
+        self.bus = bus
+
+    def _step(self, request_id: str, step: str, status: str, attempt: int = 1, detail: str = "") -> None:
+        if self.bus is not None:
+            self.bus.publish(
+                SynthesisStep(
+                    step=step, status=status, attempt=attempt, detail=detail[:300], request_id=request_id
+                )
+            )
+
+    # --- steps ------------------------------------------------------------------------
+
+    async def make_spec(self, request: str, request_id: str) -> ToolSpec:
+        spec = await self.llm.structured(
+            prompts.spec_messages(request), ToolSpec, purpose="spec", request_id=request_id
+        )
+        declared = declared_signature(request)
+        if declared:
+            name, params, returns = declared
+            spec = spec.model_copy(
+                update={
+                    "function_name": name,
+                    "parameters": params,
+                    "return_type": returns or spec.return_type,
+                }
+            )
+        names = {p.name for p in spec.parameters}
+        examples = [
+            e
+            for e in spec.examples
+            if set(e.args) <= names and all(p.name in e.args for p in spec.parameters if p.required)
+        ]
+        spec = spec.model_copy(update={"examples": examples})
+        try:
+            validate_name(spec.function_name)
+        except ToolStoreError as exc:
+            raise SynthesisFailed("spec", f"the spec's function name is not usable: {exc}") from None
+        if not spec.parameters:
+            raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
+        return spec
+
+    async def make_tests(self, spec: ToolSpec, request_id: str, problem: str = "") -> list[TestCase]:
+        """The spec's worked examples first (anchors), then the model's cases."""
+        anchors = [
+            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result)
+            for i, e in enumerate(spec.examples)
+        ]
+        plan = await self.llm.structured(
+            prompts.tests_messages(spec, problem),
+            TestPlan,
+            purpose="tests",
+            request_id=request_id,
+            max_tokens=1200,
+        )
+        names = {p.name for p in spec.parameters}
+        required = {p.name for p in spec.parameters if p.required}
+        usable = [c for c in plan.cases if set(c.args) <= names and (c.raises or required <= set(c.args))]
+        return unique_cases([*anchors, *usable])
+
+    async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
+        problem = ""
+        for attempt in range(1, TEST_REWRITES + 2):
+            self._step(request_id, "tests", "started", attempt)
+            cases = await self.make_tests(spec, request_id, problem)
+            self._step(request_id, "tests", "done", attempt, f"{len(cases)} cases")
+            self._step(request_id, "gates", "started", attempt)
+            try:
+                source = render_tests(spec.function_name, cases)
+            except ValueError as exc:
+                problem = str(exc)
+                self._step(request_id, "gates", "failed", attempt, problem)
+                continue
+            problem = await self._gate_problem(spec, cases, source)
+            if not problem:
+                self._step(
+                    request_id, "gates", "done", attempt, f"{len(cases)} tests fail on a stub, as they must"
+                )
+                self._publish_code(request_id, "test_tool.py", source)
+                return cases, source
+            self._step(request_id, "gates", "failed", attempt, problem)
+        raise SynthesisFailed("gates", f"no usable tests after {TEST_REWRITES + 1} tries: {problem}")
+
+    async def _gate_problem(self, spec: ToolSpec, cases: list[TestCase], source: str) -> str:
+        if len(cases) < MIN_TESTS:
+            return f"only {len(cases)} usable cases, at least {MIN_TESTS} are needed"
+        try:
+            gate_tests(source)
+        except GateError as exc:
+            return str(exc)
+        verdict = await self.sandbox.verify(stub_source(spec), source, spec.function_name)
+        passing = [t.name for t in verdict.tests if t.outcome == "passed"]
+        if passing:
+            return f"vacuous: {', '.join(passing[:3])} passed against a stub that does nothing"
+        if verdict.counts.collected != len(cases):
+            return f"the sandbox ran {verdict.counts.collected} of {len(cases)} tests ({verdict.reason})"
+        return ""
+
+    def _publish_code(self, request_id: str, file: str, text: str) -> None:
+        if self.bus is not None:
+            self.bus.publish(CodeChunk(file=file, text=text, request_id=request_id))
+
+    async def implement(
+        self, spec: ToolSpec, tests: str, request_id: str, failure: str = "", previous: str = ""
+    ) -> str:
+        pieces: list[str] = []
+        async for piece in self.llm.stream(
+            prompts.implement_messages(spec, tests, failure, previous),
+            purpose="implementation",
+            request_id=request_id,
+            max_tokens=1200,
+        ):
+            pieces.append(piece)
+            self._publish_code(request_id, "tool.py", piece)
+        return extract_code("".join(pieces))
+
+    async def _failures(
+        self, spec: ToolSpec, cases: list[TestCase], tool: str, verdict: Verdict
+    ) -> list[dict[str, Any]]:
+        by_test = {f"test_{c.name}": c for c in cases}
+        failures = []
+        for outcome in verdict.failing:
+            case = by_test.get(outcome.name)
+            if case is None or case.raises:
+                failures.append(
+                    {
+                        "name": outcome.name,
+                        "case": case,
+                        "args": case.args if case else {},
+                        "expected": "an exception" if case else "?",
+                        "actual": outcome.message[:200],
+                    }
+                )
+                continue
+            result = await self.sandbox.call(tool, spec.function_name, case.args)
+            actual = result.value if result.ok else f"raised {result.error}"
+            failures.append(
+                {
+                    "name": outcome.name,
+                    "case": case,
+                    "args": case.args,
+                    "expected": case.expected,
+                    "actual": actual,
+                }
+            )
+        return failures
+
+    async def _agreed_test_fixes(
+        self, spec: ToolSpec, failures: list[dict[str, Any]], request_id: str
+    ) -> dict[str, Any]:
+        """Test name -> corrected expected value, only where an independent implementation agrees."""
+        blamed = [
+            f
+            for f in failures
+            if f["case"] is not None and not f["case"].raises and not str(f["actual"]).startswith("raised")
+        ]
+        if not blamed:
+            return {}
+        decision = await self.llm.structured(
+            prompts.repair_messages(spec, blamed),
+            RepairDecision,
+            purpose="repair-judge",
+            request_id=request_id,
+        )
+        accused = {d.test.removeprefix("test_") for d in decision.decisions if d.culprit == "test"}
+        suspects = [f for f in blamed if f["case"].name in accused]
+        if not suspects:
+            return {}
+        independent = await self.implement(spec, "", request_id)  # from the spec alone
+        fixes = {}
+        for failure in suspects:
+            second = await self.sandbox.call(independent, spec.function_name, failure["args"])
+            if second.ok and second.value == failure["actual"]:
+                fixes[failure["case"].name] = failure["actual"]
+        return fixes
+
+    # --- the whole flow ---------------------------------------------------------------
+
+    async def synthesize(
+        self, request: str, *, request_id: str = "", register: bool = True
+    ) -> SynthesisResult:
+        result = SynthesisResult(ok=False)
+        try:
+            self._step(request_id, "spec", "started")
+            spec = result.spec = await self.make_spec(request, request_id)
+            self._step(request_id, "spec", "done", detail=spec.signature())
+            cases, tests = await self.gated_tests(spec, request_id)
+            result.test_source = tests
+            tool = ""
+            failure = ""
+            for attempt in range(1, self.settings.repair_attempts + 2):
+                result.attempts = attempt
+                step = "implementation" if attempt == 1 else "repair"
+                self._step(request_id, step, "started", attempt)
+                tool = await self.implement(spec, tests, request_id, failure, tool)
+                try:
+                    gate_tool(tool, spec.function_name)
+                except GateError as exc:
+                    failure = str(exc)
+                    self._step(request_id, step, "failed", attempt, failure)
+                    continue
+                self._step(request_id, step, "done", attempt)
+                self._step(request_id, "verify", "started", attempt)
+                verdict = result.verdict = await self.sandbox.verify(
+                    tool, tests, spec.function_name, request_id=request_id
+                )
+                self._publish_verdict(request_id, spec.function_name, verdict)
+                if verdict.passed:
+                    self._step(request_id, "verify", "done", attempt, verdict.detail)
+                    result.ok, result.tool_source = True, tool
+                    break
+                self._step(request_id, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
+                failures = await self._failures(spec, cases, tool, verdict)
+                fixes = await self._agreed_test_fixes(spec, failures, request_id)
+                if fixes:
+                    cases = [
+                        c.model_copy(update={"expected": fixes[c.name]}) if c.name in fixes else c
+                        for c in cases
+                    ]
+                    tests = result.test_source = render_tests(spec.function_name, cases)
+                    result.test_fixes += sorted(fixes)
+                    self._publish_code(request_id, "test_tool.py", tests)
+                failure = (
+                    "\n".join(
+                        f"- {f['name']}: expected {f['expected']!r}, got {f['actual']!r}" for f in failures
+                    )
+                    or verdict.detail
+                )
+            if not result.ok:
+                raise SynthesisFailed(
+                    "verify", f"no implementation passed its tests after {result.attempts} attempts"
+                )
+            if register and self.registry is not None:
+                self._step(request_id, "register", "started")
+                result.record = await self._register(spec, result, request_id)
+                self._step(
+                    request_id, "register", "done", detail=f"{spec.function_name} v{result.record.version}"
+                )
+            return result
+        except SynthesisFailed as exc:
+            self._step(request_id, exc.step, "failed", result.attempts or 1, str(exc))
+            result.reason = str(exc)
+            return result
+        except LLMError as exc:
+            result.reason = f"the model could not help: {exc}"
+            self._step(
+                request_id,
+                "spec" if result.spec is None else "implementation",
+                "failed",
+                result.attempts or 1,
+                result.reason,
+            )
+            return result
+
+    def _publish_verdict(self, request_id: str, name: str, verdict: Verdict) -> None:
+        if self.bus is not None:
+            self.bus.publish(
+                VerdictReady(
+                    tool=name,
+                    passed=verdict.passed,
+                    reason=verdict.reason.value if verdict.reason else None,
+                    collected=verdict.counts.collected,
+                    failed=verdict.counts.failed + verdict.counts.errors,
+                    duration_s=round(verdict.duration_s, 3),
+                    request_id=request_id,
+                )
+            )
+
+    async def _register(self, spec: ToolSpec, result: SynthesisResult, request_id: str) -> ToolRecord:
+        import asyncio
+
+        assert self.registry is not None and result.verdict is not None
+        return await asyncio.to_thread(
+            self.registry.add,
+            spec.function_name,
+            result.tool_source,
+            result.test_source,
+            spec.model_dump(),
+            verdict=verdict_record(result.verdict),
+            model=self.llm.model,
+            request_id=request_id,
+        )

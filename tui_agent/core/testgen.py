@@ -1,0 +1,116 @@
+"""Tests as data, rendered to pytest.
+
+A small model writes test *cases* (arguments and the expected result, or the exception expected),
+and this module renders the pytest file. So every test file parses, imports the function from
+``tool`` (never a placeholder module), and calls it: three of the failure causes seen with small
+models are gone by construction. Floats compare with ``pytest.approx``."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+ALLOWED_EXCEPTIONS = (
+    "ValueError",
+    "TypeError",
+    "ZeroDivisionError",
+    "KeyError",
+    "IndexError",
+    "OverflowError",
+)
+
+
+class TestCase(BaseModel):
+    __test__ = False  # not a pytest class
+
+    name: str = Field(description="snake_case, what the case checks, e.g. fifteen_percent_of_300")
+    args: dict[str, Any] = Field(description="keyword arguments for the function")
+    expected: Any = Field(
+        default=None, description="the exact expected return value (null when raises is set)"
+    )
+    raises: str | None = Field(
+        default=None,
+        description=f"exception expected instead of a value: one of {', '.join(ALLOWED_EXCEPTIONS)}",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        slug = re.sub(r"[^0-9a-zA-Z_]+", "_", value.strip()).strip("_").lower() or "case"
+        return slug if not slug[0].isdigit() else f"case_{slug}"
+
+    @field_validator("raises")
+    @classmethod
+    def _exception(cls, value: str | None) -> str | None:
+        if value in (None, "", "null", "None"):
+            return None
+        if value not in ALLOWED_EXCEPTIONS:
+            raise ValueError(f"raises must be one of {', '.join(ALLOWED_EXCEPTIONS)}")
+        return value
+
+
+class TestPlan(BaseModel):
+    __test__ = False
+
+    cases: list[TestCase] = Field(
+        description="at least 4 cases: the worked examples, edge cases and one error case"
+    )
+
+
+def _literal(value: Any) -> str:
+    text = repr(value)
+    if "<" in text and ">" in text and "object at" in text:  # not a literal: refuse quietly
+        raise ValueError(f"{value!r} is not a literal")
+    return text
+
+
+def _call(function: str, args: dict[str, Any]) -> str:
+    parts = []
+    for key, value in args.items():
+        if not key.isidentifier() or keyword.iskeyword(key):
+            raise ValueError(f"{key!r} is not an argument name")
+        parts.append(f"{key}={_literal(value)}")
+    return f"{function}({', '.join(parts)})"
+
+
+def _expectation(value: Any) -> str:
+    if isinstance(value, float):
+        return f"pytest.approx({value!r}, rel=1e-6, abs=1e-9)"
+    if isinstance(value, list) and any(isinstance(v, float) for v in value):
+        return f"pytest.approx({value!r}, rel=1e-6, abs=1e-9)"
+    return _literal(value)
+
+
+def render_case(function: str, case: TestCase) -> str:
+    call = _call(function, case.args)
+    if case.raises:
+        return f"def test_{case.name}():\n    with pytest.raises({case.raises}):\n        {call}\n"
+    if isinstance(case.expected, bool) or case.expected is None:
+        return f"def test_{case.name}():\n    assert {call} is {case.expected!r}\n"
+    return f"def test_{case.name}():\n    assert {call} == {_expectation(case.expected)}\n"
+
+
+def unique_cases(cases: list[TestCase]) -> list[TestCase]:
+    """Distinct names (suffixes added) and no two cases with the same arguments."""
+    seen_names: set[str] = set()
+    seen_args: set[str] = set()
+    out = []
+    for case in cases:
+        key = repr(sorted(case.args.items(), key=lambda kv: kv[0]))
+        if key in seen_args:
+            continue
+        seen_args.add(key)
+        name, n = case.name, 2
+        while name in seen_names:
+            name, n = f"{case.name}_{n}", n + 1
+        seen_names.add(name)
+        out.append(case.model_copy(update={"name": name}))
+    return out
+
+
+def render_tests(function: str, cases: list[TestCase]) -> str:
+    body = "\n\n".join(render_case(function, case) for case in cases)
+    return f"import pytest\nfrom tool import {function}\n\n\n{body}"

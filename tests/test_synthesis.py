@@ -133,12 +133,15 @@ async def test_exhausted_repairs_fail_clearly_and_register_nothing(
 ) -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES)
+        # attempts 1 and 2, then the independent implementation (which disagrees), then attempt 3
+        for source in (WRONG, WRONG, WRONG.replace("/ 10", "/ 1000"), WRONG):
+            model.code("implementation", source)
         for _ in range(3):
-            model.code("implementation", WRONG)
             model.on("repair", {"decisions": [{"test": "test_half", "culprit": "implementation"}]})
         eng, registry = engine(model, sandbox, embedder, repair_attempts=2)
         result = await eng.synthesize("What is 15% of 300?")
     assert not result.ok and result.attempts == 3
+    assert result.test_fixes == []  # two implementations that disagree never rewrite a test
     assert "no implementation passed its tests after 3 attempts" in result.reason
     assert registry.list() == []
 
@@ -162,7 +165,7 @@ async def test_a_wrong_test_is_fixed_only_when_an_independent_implementation_agr
         model.code("implementation", GOOD)  # the next attempt
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
-    assert result.ok, result.reason
+    assert result.ok, (result.reason, result.verdict.detail if result.verdict else "", result.test_source)
     assert result.test_fixes == ["quarter"]
     assert "percentage_of(value=-40, percent=25) == pytest.approx(-10.0" in result.test_source
     assert result.test_source.count("def test_") == 5  # nothing deleted
@@ -176,6 +179,24 @@ async def test_a_malformed_spec_ends_in_a_clear_failure(sandbox: Sandbox, embedd
     assert not result.ok
     assert result.reason.startswith("the model could not help:") and "spec" in result.reason
     assert registry.list() == []
+
+
+def test_error_cases_the_spec_does_not_support_are_dropped() -> None:
+    from tui_agent.core.spec import ToolSpec
+    from tui_agent.core.synthesis import overspecified
+    from tui_agent.core.testgen import TestCase
+
+    spec = ToolSpec.model_validate(
+        {
+            "function_name": "reverse_string",
+            "description": "Reverse the characters of a string.",
+            "parameters": [{"name": "value", "type": "str"}],
+        }
+    )
+    assert overspecified(spec, TestCase(name="negative", args={"value": "-123"}, raises="ValueError"))
+    assert not overspecified(spec, TestCase(name="not_text", args={"value": 5}, raises="TypeError"))
+    strict = spec.model_copy(update={"description": "Reverse a string; raises ValueError for an empty one."})
+    assert not overspecified(strict, TestCase(name="empty", args={"value": ""}, raises="ValueError"))
 
 
 def test_a_declared_signature_is_kept_exactly() -> None:

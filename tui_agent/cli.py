@@ -195,7 +195,7 @@ def _open_registry(settings: Settings, *, quiet: bool):  # type: ignore[no-untyp
         box = _sandbox_or_none(settings)
         verify = box.verify_sync if box is not None else None
     try:
-        report = registry.open(verify=verify)
+        report = registry.open(import_starters=settings.import_starters, verify=verify)
     finally:
         if box is not None:
             box.close()
@@ -361,6 +361,94 @@ def cmd_tools_test(args: argparse.Namespace) -> int:
     return EXIT_OK if verdict.passed else EXIT_FAIL
 
 
+# --- requests ---------------------------------------------------------------------------
+
+TERMINAL = {"answer", "question", "request_failed"}
+STEP_MARKS = {"started": "…", "done": "✓", "failed": "✗"}
+
+
+def _printer(as_json: bool):  # type: ignore[no-untyped-def]
+    """A bus handler: JSON lines up to the request's final event, or short progress lines."""
+    from tui_agent.core.events import Event, SynthesisStep, to_json
+
+    state = {"done": False}
+
+    def show(event: Event) -> None:
+        if state["done"]:
+            return
+        if as_json:
+            print(to_json(event), flush=True)
+        elif isinstance(event, SynthesisStep):
+            attempt = f" (attempt {event.attempt})" if event.attempt > 1 else ""
+            detail = f": {event.detail}" if event.detail and event.status != "started" else ""
+            print(
+                f"  {STEP_MARKS.get(event.status, '·')} {event.step}{attempt}{detail}",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif event.type == "tool_chosen":
+            verb = "reusing" if event.reused else "using the new tool"  # type: ignore[attr-defined]
+            print(f"  → {verb} {event.name}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
+        state["done"] = event.type in TERMINAL
+
+    return show
+
+
+async def _run_request(settings: Settings, as_json: bool, work):  # type: ignore[no-untyped-def]
+    from tui_agent.core.sandbox import SandboxUnavailable
+    from tui_agent.core.services import start_services
+
+    try:
+        services = await start_services(settings)
+    except SandboxUnavailable as exc:
+        raise CLIError(str(exc)) from None
+    services.bus.subscribe(_printer(as_json), name="printer", maxsize=100_000)
+    try:
+        return await work(services)
+    finally:
+        await services.bus.drain()
+        await services.aclose()
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    settings = settings_from(args)
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        outcome = await services.orchestrator.handle(args.request)
+        await services.bus.drain()
+        if not args.json:
+            if outcome.kind == "answer":
+                print(outcome.text)
+            else:
+                print(f"selfeng-tui: {outcome.text}", file=sys.stderr)
+        return {"answer": EXIT_OK, "question": 3}.get(outcome.kind, EXIT_FAIL)
+
+    return asyncio.run(_run_request(settings, args.json, work))
+
+
+def cmd_tools_new(args: argparse.Namespace) -> int:
+    import asyncio
+
+    settings = settings_from(args)
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        result = await services.engine.synthesize(args.description)
+        await services.bus.drain()
+        if result.ok and result.record is not None:
+            emit(
+                result.record.to_dict(),
+                args.json,
+                f"registered {result.record.name} v{result.record.version} ({result.spec.signature() if result.spec else ''})",
+            )
+            return EXIT_OK
+        print(f"selfeng-tui: {result.reason}", file=sys.stderr)
+        return EXIT_FAIL
+
+    return asyncio.run(_run_request(settings, args.json, work))
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
     settings_from(args)
     raise CLIError("the dashboard is not built yet; use `selfeng-tui doctor`")
@@ -401,6 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = sandbox.add_parser("check", help="run hostile probes and print what each layer stopped")
     check.set_defaults(handler=cmd_sandbox_check)
     check.add_argument("--backend", choices=["auto", "docker", "bwrap", "all"], default=None)
+    ask = command(
+        "ask", cmd_ask, "answer one request headless (--json: one event per line, the last the answer)"
+    )
+    ask.add_argument("request")
     model = sub.add_parser("model", help="the embedded local model").add_subparsers(
         dest="model_command", required=True, metavar="ACTION"
     )

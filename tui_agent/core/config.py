@@ -107,6 +107,7 @@ class Settings(BaseSettings):
 
     # Synthesis.
     repair_attempts: int = Field(default=3, ge=0, le=10)
+    import_starters: bool = Field(default=True, description="bring the starter tools into a new library")
 
     theme: str = Field(default="textual-dark", min_length=1)
 

@@ -24,7 +24,7 @@ from tui_agent.core.registry import Registry, verdict_record
 from tui_agent.core.sandbox import Sandbox, Verdict
 from tui_agent.core.sandbox.static_gate import GateError, gate_tests, gate_tool
 from tui_agent.core.spec import Parameter, ToolSpec
-from tui_agent.core.testgen import TestCase, TestPlan, render_tests, unique_cases
+from tui_agent.core.testgen import ALLOWED_EXCEPTIONS, TestCase, TestPlan, render_tests, unique_cases
 from tui_agent.core.tool_store import ToolRecord, ToolStoreError, validate_name
 
 MIN_TESTS = 4
@@ -101,6 +101,26 @@ def declared_signature(description: str) -> tuple[str, list[Parameter], str | No
     return match.group(1), params, match.group(3)
 
 
+def overspecified(spec: ToolSpec, case: TestCase) -> bool:
+    """An error case whose arguments all have the declared types, for a spec that never says when
+    it fails: the model invented a rule the spec does not have."""
+    if not case.raises:
+        return False
+    text = f"{spec.description} {spec.docstring}".lower()
+    if any(word in text for word in ("raise", "error", "invalid", "must be", "only ", "negative", "zero")):
+        return False
+    kinds = {p.name: p.type for p in spec.parameters}
+    return all(k in kinds and _has_type(v, kinds[k]) for k, v in case.args.items())
+
+
+def _has_type(value: Any, kind: str) -> bool:
+    if kind == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, {"str": str, "bool": bool, "list": list, "dict": dict}[kind])
+
+
 def stub_source(spec: ToolSpec) -> str:
     params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in spec.parameters)
     return f"def {spec.function_name}({params}):\n    raise NotImplementedError\n"
@@ -175,7 +195,11 @@ class SynthesisEngine:
         )
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
-        usable = [c for c in plan.cases if set(c.args) <= names and (c.raises or required <= set(c.args))]
+        usable = [
+            c
+            for c in plan.cases
+            if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
+        ]
         return unique_cases([*anchors, *usable])
 
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
@@ -234,6 +258,13 @@ class SynthesisEngine:
             self._publish_code(request_id, "tool.py", piece)
         return extract_code("".join(pieces))
 
+    async def _behaviour(self, source: str, spec: ToolSpec, args: dict[str, Any]) -> tuple[str, Any]:
+        """What an implementation does on these arguments: ("value", v) or ("raises", ExceptionName)."""
+        result = await self.sandbox.call(source, spec.function_name, args)
+        if result.ok:
+            return "value", result.value
+        return ("raises", result.error_type) if result.error_type else ("crash", str(result.reason))
+
     async def _failures(
         self, spec: ToolSpec, cases: list[TestCase], tool: str, verdict: Verdict
     ) -> list[dict[str, Any]]:
@@ -241,38 +272,40 @@ class SynthesisEngine:
         failures = []
         for outcome in verdict.failing:
             case = by_test.get(outcome.name)
-            if case is None or case.raises:
+            if case is None:
                 failures.append(
                     {
                         "name": outcome.name,
-                        "case": case,
-                        "args": case.args if case else {},
-                        "expected": "an exception" if case else "?",
+                        "case": None,
+                        "args": {},
+                        "expected": "?",
                         "actual": outcome.message[:200],
+                        "behaviour": None,
                     }
                 )
                 continue
-            result = await self.sandbox.call(tool, spec.function_name, case.args)
-            actual = result.value if result.ok else f"raised {result.error}"
+            behaviour = await self._behaviour(tool, spec, case.args)
+            shown = behaviour[1] if behaviour[0] == "value" else f"raised {behaviour[1]}"
+            expected = f"raises {case.raises}" if case.raises else case.expected
             failures.append(
                 {
                     "name": outcome.name,
                     "case": case,
                     "args": case.args,
-                    "expected": case.expected,
-                    "actual": actual,
+                    "expected": expected,
+                    "actual": shown,
+                    "behaviour": behaviour,
                 }
             )
         return failures
 
     async def _agreed_test_fixes(
-        self, spec: ToolSpec, failures: list[dict[str, Any]], request_id: str
-    ) -> dict[str, Any]:
-        """Test name -> corrected expected value, only where an independent implementation agrees."""
+        self, spec: ToolSpec, failures: list[dict[str, Any]], request_id: str, persistent: set[str]
+    ) -> dict[str, TestCase]:
+        """Test name -> corrected case, only where the model blames the test AND an independent
+        implementation, written from the spec alone, behaves exactly like the current one."""
         blamed = [
-            f
-            for f in failures
-            if f["case"] is not None and not f["case"].raises and not str(f["actual"]).startswith("raised")
+            f for f in failures if f["case"] is not None and f["behaviour"] and f["behaviour"][0] != "crash"
         ]
         if not blamed:
             return {}
@@ -283,15 +316,23 @@ class SynthesisEngine:
             request_id=request_id,
         )
         accused = {d.test.removeprefix("test_") for d in decision.decisions if d.culprit == "test"}
-        suspects = [f for f in blamed if f["case"].name in accused]
+        # a test still failing after the implementation was already repaired for it is suspect too
+        suspects = [f for f in blamed if f["case"].name in accused or f["name"] in persistent]
         if not suspects:
             return {}
-        independent = await self.implement(spec, "", request_id)  # from the spec alone
-        fixes = {}
+        if self._independent is None:
+            self._independent = await self.implement(spec, "", request_id)  # from the spec alone
+        independent = self._independent
+        fixes: dict[str, TestCase] = {}
         for failure in suspects:
-            second = await self.sandbox.call(independent, spec.function_name, failure["args"])
-            if second.ok and second.value == failure["actual"]:
-                fixes[failure["case"].name] = failure["actual"]
+            kind, value = failure["behaviour"]
+            if await self._behaviour(independent, spec, failure["args"]) != (kind, value):
+                continue
+            case: TestCase = failure["case"]
+            if kind == "value":
+                fixes[case.name] = case.model_copy(update={"expected": value, "raises": None})
+            elif value in ALLOWED_EXCEPTIONS:
+                fixes[case.name] = case.model_copy(update={"expected": None, "raises": value})
         return fixes
 
     # --- the whole flow ---------------------------------------------------------------
@@ -300,6 +341,8 @@ class SynthesisEngine:
         self, request: str, *, request_id: str = "", register: bool = True
     ) -> SynthesisResult:
         result = SynthesisResult(ok=False)
+        self._independent: str | None = None
+        previous_failing: set[str] = set()
         try:
             self._step(request_id, "spec", "started")
             spec = result.spec = await self.make_spec(request, request_id)
@@ -331,12 +374,13 @@ class SynthesisEngine:
                     break
                 self._step(request_id, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
                 failures = await self._failures(spec, cases, tool, verdict)
-                fixes = await self._agreed_test_fixes(spec, failures, request_id)
+                failing_now = {f["name"] for f in failures}
+                fixes = await self._agreed_test_fixes(
+                    spec, failures, request_id, failing_now & previous_failing
+                )
+                previous_failing = failing_now
                 if fixes:
-                    cases = [
-                        c.model_copy(update={"expected": fixes[c.name]}) if c.name in fixes else c
-                        for c in cases
-                    ]
+                    cases = [fixes.get(c.name, c) for c in cases]
                     tests = result.test_source = render_tests(spec.function_name, cases)
                     result.test_fixes += sorted(fixes)
                     self._publish_code(request_id, "test_tool.py", tests)

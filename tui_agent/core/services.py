@@ -1,0 +1,57 @@
+"""Building the engine once: bus, journal, sandbox, library, LLM, synthesis, orchestrator. The
+headless CLI and the dashboard are two views over the same Services."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from tui_agent.core.config import Settings
+from tui_agent.core.events import EventBus
+from tui_agent.core.journal import Journal
+from tui_agent.core.llm import LLMClient
+from tui_agent.core.orchestrator import Orchestrator
+from tui_agent.core.registry import Registry
+from tui_agent.core.sandbox import Sandbox, make_sandbox
+from tui_agent.core.synthesis import SynthesisEngine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    bus: EventBus
+    journal: Journal
+    sandbox: Sandbox
+    registry: Registry
+    llm: LLMClient
+    engine: SynthesisEngine
+    orchestrator: Orchestrator
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
+        await asyncio.to_thread(self.sandbox.close)
+        await self.bus.aclose()
+        self.journal.close()
+
+
+async def start_services(settings: Settings, bus: EventBus | None = None) -> Services:
+    """Blocking parts run off the event loop. Raises SandboxUnavailable when nothing can run
+    untrusted code: without a sandbox there is no verified answer to give."""
+    bus = bus or EventBus()
+    journal = Journal(settings.journal_dir)
+    journal.attach(bus)
+    sandbox = await asyncio.to_thread(make_sandbox, settings, bus)
+    registry = Registry(settings, bus)
+    await asyncio.to_thread(registry.open, settings.import_starters, sandbox.verify_sync)
+    llm = LLMClient(settings, bus)
+    engine = SynthesisEngine(llm, sandbox, registry, settings, bus)
+    return Services(
+        settings,
+        bus,
+        journal,
+        sandbox,
+        registry,
+        llm,
+        engine,
+        Orchestrator(llm, sandbox, registry, engine, bus),
+    )

@@ -209,3 +209,21 @@ def test_a_declared_signature_is_kept_exactly() -> None:
         ("offset", "float", False, 273.15),
     ]
     assert declared_signature("reverse the string (the one I typed)") is None
+
+
+async def test_the_stub_gate_catches_vacuous_tests(sandbox: Sandbox, embedder: Embedder) -> None:
+    """Rendered tests cannot pass on a stub by construction; the gate still checks, and catches a
+    file whose tests pass against a function that does nothing."""
+    from tui_agent.core.spec import ToolSpec
+    from tui_agent.core.testgen import TestCase
+
+    spec = ToolSpec.model_validate(SPEC)
+    vacuous = "import pytest\nfrom tool import percentage_of\n\n" + "".join(
+        f"def test_{n}():\n    with pytest.raises(Exception):\n        percentage_of(1, 2)\n\n"
+        for n in "abcd"
+    )
+    cases = [TestCase(name=n, args={"value": 1, "percent": 2}, raises="ValueError") for n in "abcd"]
+    with ScriptedModel() as model:
+        eng, _ = engine(model, sandbox, embedder)
+        problem = await eng._gate_problem(spec, cases, vacuous)
+    assert problem.startswith("vacuous: test_a, test_b, test_c passed against a stub")

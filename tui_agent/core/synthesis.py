@@ -245,14 +245,22 @@ class SynthesisEngine:
             self.bus.publish(CodeChunk(file=file, text=text, request_id=request_id))
 
     async def implement(
-        self, spec: ToolSpec, tests: str, request_id: str, failure: str = "", previous: str = ""
+        self,
+        spec: ToolSpec,
+        tests: str,
+        request_id: str,
+        failure: str = "",
+        previous: str = "",
+        temperature: float = 0.0,
     ) -> str:
+        """Greedy by default (reproducible); the spec-only second opinion samples a little."""
         pieces: list[str] = []
         async for piece in self.llm.stream(
             prompts.implement_messages(spec, tests, failure, previous),
             purpose="implementation",
             request_id=request_id,
             max_tokens=1200,
+            temperature=temperature,
         ):
             pieces.append(piece)
             self._publish_code(request_id, "tool.py", piece)
@@ -321,7 +329,9 @@ class SynthesisEngine:
         if not suspects:
             return {}
         if self._independent is None:
-            self._independent = await self.implement(spec, "", request_id)  # from the spec alone
+            self._independent = await self.implement(
+                spec, "", request_id, temperature=0.6
+            )  # from the spec alone
         independent = self._independent
         fixes: dict[str, TestCase] = {}
         for failure in suspects:

@@ -76,6 +76,8 @@ async def run(limit: int | None) -> None:
                     f"{wall:>6.1f}s {'right' if right else 'WRONG':<5} {item[key][:48]:<48} -> {str(outcome.value)[:24]}",
                     flush=True,
                 )
+                if outcome.kind != "answer":
+                    print(f"         why: {outcome.text[:200]}", flush=True)
     finally:
         await services.aclose()
         shutil.rmtree(home, ignore_errors=True)

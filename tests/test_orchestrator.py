@@ -81,7 +81,18 @@ async def test_synthesis_path_on_an_empty_library(model: ScriptedModel) -> None:
     assert services.registry.store.record("percentage_of").verified
 
 
-async def test_a_tool_that_does_not_fit_falls_through_to_synthesis(model: ScriptedModel) -> None:
+@pytest.mark.parametrize(
+    "verdict_on_the_near_tool",
+    [
+        {"fits": False, "missing": []},
+        # the model "confirms" the near tool but has to invent a value the request never gives
+        {"fits": True, "missing": [], "value": 300, "percent": 100},
+    ],
+    ids=["model-says-no", "invented-argument"],
+)
+async def test_a_tool_that_does_not_fit_falls_through_to_synthesis(
+    model: ScriptedModel, verdict_on_the_near_tool: dict
+) -> None:
     # "what percentage is 45 of 300" is close to percentage_of, which cannot answer it
     spec = {
         "function_name": "percent_ratio",
@@ -99,7 +110,7 @@ async def test_a_tool_that_does_not_fit_falls_through_to_synthesis(model: Script
         ]
     }
     code = "def percent_ratio(part: float, whole: float) -> float:\n    return part / whole * 100\n"
-    model.on("args", {"fits": False, "missing": []}, {"fits": True, "missing": [], "part": 45, "whole": 300})
+    model.on("args", verdict_on_the_near_tool, {"fits": True, "missing": [], "part": 45, "whole": 300})
     model.on("spec", spec).on("tests", cases).code("implementation", code).on("answer", "45 is 15% of 300.")
     services, _ = await services_for(model)
     try:

@@ -16,17 +16,8 @@ from tui_agent.core.events import EventBus, ToolCalled
 from tui_agent.core.llm import LLMClient
 from tui_agent.core.registry import Registry
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.spec import ToolSpec
+from tui_agent.core.spec import PYTHON_TYPES, ToolSpec
 from tui_agent.core.tool_store import Tool
-
-PYTHON_TYPES: dict[str, type] = {
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": bool,
-    "list": list,
-    "dict": dict,
-}
 
 
 @dataclass

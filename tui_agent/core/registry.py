@@ -198,26 +198,19 @@ class Registry:
 
     def _sync(self, report: RepairReport) -> None:
         indexed = self._index_state()
-        records = {r.name: r for r in self.store.records()}
-        for name in indexed:
-            if name not in records:
-                report.dropped.append(name)
+        # a tool changed on disk behind our back (sha256 differs) is neither served nor indexed
+        records = {r.name: r for r in self.store.records() if self._files_match(r)}
+        report.dropped = [name for name in indexed if name not in records]
         if report.dropped:
             self._collection.delete(ids=report.dropped)
         todo = []
         for name, record in records.items():
-            if not self._files_match(record):
-                continue  # changed on disk behind our back: not served, not indexed
             if name not in indexed:
                 report.added.append(name)
                 todo.append(record)
             elif indexed[name] != record.content_hash:
                 report.updated.append(name)
                 todo.append(record)
-        for name in indexed:
-            if name in records and not self._files_match(records[name]) and name not in report.dropped:
-                self._collection.delete(ids=[name])
-                report.dropped.append(name)
         for start in range(0, len(todo), 256):
             batch = todo[start : start + 256]
             self._upsert(batch)

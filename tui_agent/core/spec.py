@@ -9,6 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
+PYTHON_TYPES: dict[str, type] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
 
 
 class Parameter(BaseModel):

@@ -23,13 +23,13 @@ from tui_agent.core.llm import LLMClient, LLMError
 from tui_agent.core.registry import Registry, verdict_record
 from tui_agent.core.sandbox import Sandbox, Verdict
 from tui_agent.core.sandbox.static_gate import GateError, gate_tests, gate_tool
-from tui_agent.core.spec import Parameter, ToolSpec
+from tui_agent.core.spec import PYTHON_TYPES, Parameter, ToolSpec
 from tui_agent.core.testgen import ALLOWED_EXCEPTIONS, TestCase, TestPlan, render_tests, unique_cases
 from tui_agent.core.tool_store import ToolRecord, ToolStoreError, validate_name
 
 MIN_TESTS = 4
 TEST_REWRITES = 2
-PARAM_TYPES = {"str", "int", "float", "bool", "list", "dict"}
+PARAM_TYPES = frozenset(PYTHON_TYPES)
 
 
 class CaseDecision(BaseModel):
@@ -118,7 +118,7 @@ def _has_type(value: Any, kind: str) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, {"str": str, "bool": bool, "list": list, "dict": dict}[kind])
+    return isinstance(value, PYTHON_TYPES[kind])
 
 
 def stub_source(spec: ToolSpec) -> str:

@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -243,7 +242,3 @@ class BubblewrapSandbox(Sandbox):
             cgroup.kill_all()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
-
-
-def bwrap_available() -> bool:
-    return shutil.which("bwrap") is not None and sys.platform.startswith("linux")

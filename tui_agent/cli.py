@@ -450,8 +450,12 @@ def cmd_tools_new(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    settings_from(args)
-    raise CLIError("the dashboard is not built yet; use `selfeng-tui doctor`")
+    from tui_agent.app import SelfengApp
+
+    if not sys.stdout.isatty() and not sys.stdin.isatty():
+        raise CLIError('the dashboard needs a terminal; use `selfeng-tui ask "..."` for headless use')
+    SelfengApp(settings_from(args)).run()
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:

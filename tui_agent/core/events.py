@@ -131,6 +131,7 @@ class CodeChunk(Event):
     type: ClassVar[str] = "code_chunk"
     file: str
     text: str
+    replace: bool = False  # True: ``text`` is the whole file; False: it continues the file
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -306,6 +307,24 @@ class Subscription:
                 yield event
             finally:
                 self.queue.task_done()
+
+    async def batches(self, limit: int = 256) -> AsyncIterator[list[Event]]:
+        """What is queued, up to ``limit`` events at a time: a view that redraws once per
+        batch keeps up with a flood that per-event redraws could not."""
+        while True:
+            event = await self.queue.get()
+            self.queue.task_done()
+            if event is None:
+                return
+            batch = [event]
+            while len(batch) < limit and not self.queue.empty():
+                event = self.queue.get_nowait()
+                self.queue.task_done()
+                if event is None:
+                    yield batch
+                    return
+                batch.append(event)
+            yield batch
 
     def close(self) -> None:
         """Stop delivery; a handler task ends after what is already queued."""

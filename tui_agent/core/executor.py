@@ -5,7 +5,6 @@ missing, a "does not fit" when the tool cannot serve the request, and the call i
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from tui_agent.core import prompts
 from tui_agent.core.events import EventBus, ToolCalled
+from tui_agent.core.grounding import grounded
 from tui_agent.core.llm import LLMClient
 from tui_agent.core.registry import Registry
 from tui_agent.core.sandbox import Sandbox
@@ -30,29 +30,6 @@ class Execution:
     value: Any = None
     message: str = ""
     missing: list[str] = field(default_factory=list)
-
-
-NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
-
-
-def grounded(value: Any, request: str) -> bool:
-    """Does the request itself give this value? A small model that "confirms" a near-miss tool
-    tends to invent an argument (80 -> 100 as "20 percent"); an invented value means the tool
-    does not fit this request."""
-    if isinstance(value, bool):
-        return True  # flags are phrased, not quoted
-    if isinstance(value, int | float):
-        numbers = {
-            float(n.replace(",", ""))
-            for n in NUMBER.findall(request)
-            if n.replace(",", "").lstrip("-").replace(".", "", 1).isdigit()
-        }
-        return float(value) in numbers or float(-value) in numbers
-    if isinstance(value, str):
-        return value.strip().lower() in request.lower()
-    if isinstance(value, list):
-        return all(grounded(v, request) for v in value)
-    return True
 
 
 def arguments_model(spec: ToolSpec) -> type[BaseModel]:

@@ -24,8 +24,8 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from tui_agent.core.config import Settings
-from tui_agent.core.events import EventBus, LLMCall
-from tui_agent.core.local_model import MODEL_ALIAS, LocalModelServer
+from tui_agent.core.events import ComponentState, EventBus, LLMCall
+from tui_agent.core.local_model import MODEL_ALIAS, LocalModelError, LocalModelServer
 
 T = TypeVar("T", bound=BaseModel)
 Message = dict[str, Any]
@@ -114,7 +114,10 @@ class LLMClient:
                 base_url = self.settings.llm_base_url
                 if base_url is None:
                     assert self.local is not None
-                    base_url = await self.local.ensure_started()
+                    try:
+                        base_url = await self.local.ensure_started()
+                    except LocalModelError as exc:
+                        raise LLMUnavailable(str(exc)) from None
                 key = (
                     self.settings.llm_api_key.get_secret_value()
                     if self.settings.llm_api_key
@@ -127,6 +130,23 @@ class LLMClient:
                     max_retries=self.settings.llm_retries,
                 )
             return self._client
+
+    async def warm_up(self) -> None:
+        """Start the local model, or check a remote endpoint answers, before the first request
+        needs it; the outcome is published as a ComponentState("llm") event."""
+        try:
+            client = await self._openai()
+            if self.local is None:
+                await client.with_options(max_retries=0, timeout=10).models.list()
+        except Exception as exc:
+            error = exc if isinstance(exc, LLMError) else self._translate(exc)
+            self._state("unreachable", str(error))
+            raise error from None
+        self._state("ready", self.endpoint)
+
+    def _state(self, state: str, detail: str) -> None:
+        if self.bus is not None:
+            self.bus.publish(ComponentState(component="llm", state=state, detail=detail))
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -298,6 +318,7 @@ class LLMClient:
         purpose: str,
         request_id: str,
         max_tokens: int | None,
+        temperature: float = 0.0,
     ) -> str:
         """One call in the strongest mode this endpoint accepts (found once, then remembered)."""
         modes = [self.mode] if self.mode else list(MODES)
@@ -309,7 +330,7 @@ class LLMClient:
                     messages,
                     purpose=purpose,
                     request_id=request_id,
-                    temperature=0.0,
+                    temperature=temperature,
                     max_tokens=max_tokens,
                     **extra,
                 )
@@ -331,14 +352,21 @@ class LLMClient:
         purpose: str,
         request_id: str = "",
         max_tokens: int | None = 1024,
+        temperature: float = 0.0,
     ) -> T:
-        """A validated ``schema`` instance, re-asking with the validation error on bad output."""
+        """A validated ``schema`` instance, re-asking with the validation error on bad output.
+        Greedy unless ``temperature`` asks for a different draw."""
         conversation = [{"role": "system", "content": self._instructions(schema)}, *messages]
         raw = ""
         problem = ""
         for _attempt in range(self.settings.structured_retries + 1):
             raw = await self._ask_json(
-                conversation, schema, purpose=purpose, request_id=request_id, max_tokens=max_tokens
+                conversation,
+                schema,
+                purpose=purpose,
+                request_id=request_id,
+                max_tokens=max_tokens,
+                temperature=temperature,
             )
             try:
                 return schema.model_validate(json.loads(extract_json(raw)))

@@ -10,7 +10,9 @@ from tui_agent.core.spec import ToolSpec
 SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
 Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes
 percentage_of(value: float, percent: float), not a function without arguments.
-Parameter types are one of: str, int, float, bool, list, dict.
+Parameters are the inputs only: the answer is the return value, never a parameter.
+Parameter types are one of: str, int, float, bool, list, dict. Numeric answers return int or float,
+not formatted strings.
 Give 1 to 3 worked examples with exact results; the first uses the values from the request.
 Compute every example result carefully."""
 
@@ -36,8 +38,11 @@ ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, 
 result exactly as given. Do not compute anything yourself and do not change the result."""
 
 
-def spec_messages(request: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": SPEC_SYSTEM}, {"role": "user", "content": f"Request: {request}"}]
+def spec_messages(request: str, problem: str = "") -> list[dict[str, str]]:
+    ask = f"Request: {request}"
+    if problem:
+        ask += f"\nA previous design was not usable: {problem}. Design it again."
+    return [{"role": "system", "content": SPEC_SYSTEM}, {"role": "user", "content": ask}]
 
 
 def spec_text(spec: ToolSpec) -> str:
@@ -52,9 +57,12 @@ def spec_text(spec: ToolSpec) -> str:
 
 
 def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
-    ask = f"Function:\n{spec_text(spec)}\n\nWrite at least 4 test cases."
+    ask = (
+        f"Function:\n{spec_text(spec)}\n\nWrite 6 test cases with different arguments: the examples, "
+        "then typical values other than the examples, then edge cases."
+    )
     if problem:
-        ask += f"\nThe previous cases were not usable: {problem}. Write new ones."
+        ask += f"\nThe previous cases were not enough: {problem}. Write cases with other arguments."
     return [{"role": "system", "content": TESTS_SYSTEM}, {"role": "user", "content": ask}]
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from tui_agent.core import prompts
 from tui_agent.core.config import Settings
 from tui_agent.core.events import CodeChunk, EventBus, SynthesisStep, VerdictReady
+from tui_agent.core.grounding import NUMBER, grounded
 from tui_agent.core.llm import LLMClient, LLMError
 from tui_agent.core.registry import Registry, verdict_record
 from tui_agent.core.sandbox import Sandbox, Verdict
@@ -28,6 +29,7 @@ from tui_agent.core.testgen import ALLOWED_EXCEPTIONS, TestCase, TestPlan, rende
 from tui_agent.core.tool_store import ToolRecord, ToolStoreError, validate_name
 
 MIN_TESTS = 4
+SPEC_TRIES = 3
 TEST_REWRITES = 2
 PARAM_TYPES = frozenset(PYTHON_TYPES)
 
@@ -121,6 +123,22 @@ def _has_type(value: Any, kind: str) -> bool:
     return isinstance(value, PYTHON_TYPES[kind])
 
 
+def spec_problem(spec: ToolSpec, request: str) -> str:
+    """Why a spec cannot serve its own request, or "". A request that quotes values must be
+    answerable by one of the spec's examples built from those values alone: a parameter that
+    would need a value the request never gives (the answer itself, say) fails this."""
+    if not spec.examples:
+        return "it has no worked example that calls the function with the request's values"
+    if not NUMBER.search(request) and "'" not in request and '"' not in request:
+        return ""  # a description, not a concrete request: nothing to check against
+    if any(all(grounded(v, request) for v in e.args.values()) for e in spec.examples):
+        return ""
+    return (
+        "no worked example uses only values from the request; every parameter must be an input the "
+        "request gives, and the answer is the return value"
+    )
+
+
 def stub_source(spec: ToolSpec) -> str:
     params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in spec.parameters)
     return f"def {spec.function_name}({params}):\n    raise NotImplementedError\n"
@@ -152,8 +170,26 @@ class SynthesisEngine:
     # --- steps ------------------------------------------------------------------------
 
     async def make_spec(self, request: str, request_id: str) -> ToolSpec:
+        """A spec whose parameters the request can fill: retried (sampling) with the reason
+        when its worked examples do not call it with the request's own values."""
+        problem = ""
+        for attempt in range(SPEC_TRIES):
+            spec = await self._draft_spec(request, request_id, problem, temperature=0.5 if attempt else 0.0)
+            problem = spec_problem(spec, request)
+            if not problem:
+                return spec
+            self._step(request_id, "spec", "failed", attempt + 1, problem)
+            if attempt + 1 < SPEC_TRIES:
+                self._step(request_id, "spec", "started", attempt + 2)
+        raise SynthesisFailed("spec", f"no usable spec after {SPEC_TRIES} tries: {problem}")
+
+    async def _draft_spec(self, request: str, request_id: str, problem: str, temperature: float) -> ToolSpec:
         spec = await self.llm.structured(
-            prompts.spec_messages(request), ToolSpec, purpose="spec", request_id=request_id
+            prompts.spec_messages(request, problem),
+            ToolSpec,
+            purpose="spec",
+            request_id=request_id,
+            temperature=temperature,
         )
         declared = declared_signature(request)
         if declared:
@@ -180,8 +216,11 @@ class SynthesisEngine:
             raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
         return spec
 
-    async def make_tests(self, spec: ToolSpec, request_id: str, problem: str = "") -> list[TestCase]:
-        """The spec's worked examples first (anchors), then the model's cases."""
+    async def make_tests(
+        self, spec: ToolSpec, request_id: str, problem: str = "", kept: list[TestCase] | None = None
+    ) -> list[TestCase]:
+        """The spec's worked examples first (anchors), then usable cases kept from earlier
+        tries, then this try's. A retry samples (temperature) so it is not the same draw again."""
         anchors = [
             TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result)
             for i, e in enumerate(spec.examples)
@@ -192,6 +231,7 @@ class SynthesisEngine:
             purpose="tests",
             request_id=request_id,
             max_tokens=1200,
+            temperature=0.7 if problem else 0.0,
         )
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
@@ -200,13 +240,16 @@ class SynthesisEngine:
             for c in plan.cases
             if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
         ]
-        return unique_cases([*anchors, *usable])
+        return unique_cases([*anchors, *(kept or []), *usable])
 
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
         problem = ""
+        kept: list[TestCase] = []
         for attempt in range(1, TEST_REWRITES + 2):
             self._step(request_id, "tests", "started", attempt)
-            cases = await self.make_tests(spec, request_id, problem)
+            cases = await self.make_tests(spec, request_id, problem, kept)
+            if len(cases) < MIN_TESTS:
+                kept = cases  # too few, but each one usable: keep them and ask for more
             self._step(request_id, "tests", "done", attempt, f"{len(cases)} cases")
             self._step(request_id, "gates", "started", attempt)
             try:
@@ -240,9 +283,9 @@ class SynthesisEngine:
             return f"the sandbox ran {verdict.counts.collected} of {len(cases)} tests ({verdict.reason})"
         return ""
 
-    def _publish_code(self, request_id: str, file: str, text: str) -> None:
+    def _publish_code(self, request_id: str, file: str, text: str, *, replace: bool = True) -> None:
         if self.bus is not None:
-            self.bus.publish(CodeChunk(file=file, text=text, request_id=request_id))
+            self.bus.publish(CodeChunk(file=file, text=text, replace=replace, request_id=request_id))
 
     async def implement(
         self,
@@ -252,9 +295,13 @@ class SynthesisEngine:
         failure: str = "",
         previous: str = "",
         temperature: float = 0.0,
+        show: bool = True,
     ) -> str:
-        """Greedy by default (reproducible); the spec-only second opinion samples a little."""
+        """Greedy by default (reproducible); the spec-only second opinion samples a little and is
+        not shown (``show``), so the viewer only ever streams the candidate under test."""
         pieces: list[str] = []
+        if show:
+            self._publish_code(request_id, "tool.py", "")
         async for piece in self.llm.stream(
             prompts.implement_messages(spec, tests, failure, previous),
             purpose="implementation",
@@ -263,8 +310,12 @@ class SynthesisEngine:
             temperature=temperature,
         ):
             pieces.append(piece)
-            self._publish_code(request_id, "tool.py", piece)
-        return extract_code("".join(pieces))
+            if show:
+                self._publish_code(request_id, "tool.py", piece, replace=False)
+        code = extract_code("".join(pieces))
+        if show:
+            self._publish_code(request_id, "tool.py", code)
+        return code
 
     async def _behaviour(self, source: str, spec: ToolSpec, args: dict[str, Any]) -> tuple[str, Any]:
         """What an implementation does on these arguments: ("value", v) or ("raises", ExceptionName)."""
@@ -329,9 +380,8 @@ class SynthesisEngine:
         if not suspects:
             return {}
         if self._independent is None:
-            self._independent = await self.implement(
-                spec, "", request_id, temperature=0.6
-            )  # from the spec alone
+            # a second opinion from the spec alone
+            self._independent = await self.implement(spec, "", request_id, temperature=0.6, show=False)
         independent = self._independent
         fixes: dict[str, TestCase] = {}
         for failure in suspects:
@@ -357,6 +407,7 @@ class SynthesisEngine:
             self._step(request_id, "spec", "started")
             spec = result.spec = await self.make_spec(request, request_id)
             self._step(request_id, "spec", "done", detail=spec.signature())
+            self._publish_code(request_id, "spec", spec.model_dump_json(indent=2))
             cases, tests = await self.gated_tests(spec, request_id)
             result.test_source = tests
             tool = ""

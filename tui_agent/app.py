@@ -1,0 +1,356 @@
+"""The Textual app: the first frame comes at once, the engine starts behind it, and every
+engine call runs in a worker. Engine events arrive through the EventBus in batches and are
+shown by the screens; keys become messages that only this class turns into engine work."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui_agent.core.config import Settings
+from tui_agent.core.events import (
+    ComponentState,
+    Event,
+    EventBus,
+    LLMCall,
+    Notice,
+    RequestFailed,
+    VerdictReady,
+)
+from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
+from tui_agent.screens.confirm import ConfirmScreen
+from tui_agent.screens.dashboard import DashboardScreen
+from tui_agent.screens.help import HelpScreen
+from tui_agent.screens.tool_detail import ToolScreen
+from tui_agent.widgets.code_viewer import CodeViewer, verification_text
+from tui_agent.widgets.tool_tree import ToolEntry
+
+RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer"}
+UI_STATE = "ui-state.json"
+
+
+class SelfengApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "selfeng-tui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("f1", "help", "Help", id="app.help_f1"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
+    ]
+
+    def __init__(self, settings: Settings, *, engine: bool = True) -> None:
+        """``engine=False`` shows the dashboard without starting anything behind it (for
+        staged screenshots); everything else is the same app."""
+        super().__init__()
+        self.settings = settings
+        self.with_engine = engine
+        self.bus = EventBus()
+        self.services: Any = None
+        self.engine_error: str | None = None
+        self.ready = asyncio.Event()
+        self._requests: dict[str, Worker[None]] = {}
+        self._output_targets: dict[str, CodeViewer] = {}
+        self._engine_stopped = False
+        self._tool_names: list[str] = []
+
+    # --- start-up ---------------------------------------------------------------------
+
+    async def on_mount(self) -> None:
+        self.theme = self._saved_theme()
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.dashboard = DashboardScreen(self.settings.home / "history.txt")
+        await self.push_screen(self.dashboard)
+        endpoint = self.settings.llm_base_url or "local"
+        model = self.settings.llm_model if self.settings.llm_base_url else "qwen2.5-coder-1.5b"
+        self.dashboard.status.set(endpoint=endpoint, model=model, sandbox=self.settings.sandbox)
+        self._pump_worker = self.pump_events()
+        if self.with_engine:
+            self.call_after_refresh(self.start_engine)
+
+    def _saved_theme(self) -> str:
+        theme = self.settings.theme
+        if "theme" not in self.settings.model_fields_set:
+            with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+                theme = json.loads((self.settings.home / UI_STATE).read_text()).get("theme", theme)
+        return theme if theme in self.available_themes else "textual-dark"
+
+    def _remember_theme(self, theme: Any) -> None:
+        with contextlib.suppress(OSError):
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+            (self.settings.home / UI_STATE).write_text(json.dumps({"theme": theme.name}))
+
+    @work(group="engine", exclusive=True, exit_on_error=False)
+    async def start_engine(self) -> None:
+        self.bus.publish(
+            ComponentState(component="engine", state="loading", detail="sandbox and tool library")
+        )
+        try:
+            services_module = await asyncio.to_thread(importlib.import_module, "tui_agent.core.services")
+            self.services = await services_module.start_services(self.settings, self.bus)
+        except Exception as exc:
+            self.engine_error = f"the engine could not start: {exc}"
+            self.bus.publish(Notice(level="error", message=self.engine_error))
+            self.ready.set()
+            return
+        self.ready.set()
+        backend = self.services.sandbox.name
+        self.dashboard.status.set(sandbox=backend)
+        self.bus.publish(ComponentState(component="engine", state="ready", detail=f"sandbox {backend}"))
+        self.reload_tools()
+        self.warm_up_llm()
+
+    @work(group="llm-warm-up", exclusive=True, exit_on_error=False)
+    async def warm_up_llm(self) -> None:
+        self.dashboard.status.set(llm_state="starting")
+        try:
+            await self.services.llm.warm_up()
+        except Exception as exc:
+            self.bus.publish(Notice(level="error", message=str(exc)))
+
+    @work(group="tools", exclusive=True, exit_on_error=False)
+    async def reload_tools(self) -> None:
+        if self.services is None:
+            return
+        records = await asyncio.to_thread(self.services.registry.list)
+        entries = [ToolEntry.of(r) for r in records]
+        self._tool_names = sorted(e.name for e in entries)
+        self.dashboard.library.show_tools(entries)
+        self.dashboard.status.set(tools=len(entries))
+
+    # --- engine events ----------------------------------------------------------------
+
+    @work(group="events", exit_on_error=False)
+    async def pump_events(self) -> None:
+        subscription = self.bus.subscribe(name="dashboard", maxsize=20_000)
+        async for batch in subscription.batches():
+            try:
+                await self.show_events(batch)
+            except Exception as exc:  # a display bug must not stop the live view
+                self.log.error(f"showing events failed: {exc!r}")
+                self.notify(f"display error: {exc}", severity="error")
+
+    async def show_events(self, batch: list[Event]) -> None:
+        batch = collapse_progress(batch)
+        reload = False
+        for event in batch:
+            if isinstance(event, LLMCall):
+                self.dashboard.status.set(
+                    tokens=self.dashboard.status.tokens + event.prompt_tokens + event.completion_tokens
+                )
+            elif isinstance(event, ComponentState) and event.component in ("llm", "local_model"):
+                self.dashboard.status.set(llm_state=event.state)
+            elif isinstance(event, Notice) and event.level in ("error", "warning"):
+                self.notify(event.message, severity=event.level, timeout=8)  # type: ignore[arg-type]
+            elif isinstance(event, RequestFailed) and event.reason != "cancelled":
+                self.notify(event.reason, severity="error", timeout=8)
+            elif event.type == "sandbox_output" and (viewer := self._output_targets.get(event.request_id)):
+                viewer.add_output(event.line)  # type: ignore[attr-defined]
+            reload = reload or event.type in RELOAD_ON
+        await self.dashboard.show_events(batch)
+        if reload:
+            self.reload_tools()
+
+    # --- requests ---------------------------------------------------------------------
+
+    @on(QuerySubmitted)
+    def _query(self, message: QuerySubmitted) -> None:
+        rid = secrets.token_hex(4)
+        self._requests[rid] = self.run_request(message.text, rid)
+        self.dashboard.status.set(busy=len(self._requests))
+
+    @work(group="requests", exit_on_error=False)
+    async def run_request(self, text: str, rid: str) -> None:
+        try:
+            if not self.ready.is_set():
+                self.notify("Still starting; your request runs as soon as the engine is ready.")
+                await self.ready.wait()
+            if self.services is None:
+                self.bus.publish(
+                    RequestFailed(reason=self.engine_error or "the engine is not running", request_id=rid)
+                )
+                return
+            await self.services.orchestrator.handle(text, request_id=rid)
+        except asyncio.CancelledError:
+            self.bus.publish(RequestFailed(reason="cancelled", request_id=rid))
+            raise
+        finally:
+            self._requests.pop(rid, None)
+            self.dashboard.status.set(busy=len(self._requests))
+
+    @on(CancelRequested)
+    def action_cancel(self) -> None:
+        if not self._requests:
+            self.notify("Nothing is running.")
+            return
+        for worker in list(self._requests.values()):
+            worker.cancel()
+        self.notify(f"Cancelled {len(self._requests)} request(s).", severity="warning")
+
+    # --- tools ------------------------------------------------------------------------
+
+    @on(ToolAction)
+    async def _tool_action(self, message: ToolAction) -> None:
+        if message.name is None:
+            return
+        if self.services is None:
+            self.notify("The tool library is still loading.", severity="warning")
+            return
+        if message.action == "open":
+            screen = ToolScreen(message.name)
+            await self.push_screen(screen)
+            self.load_tool(message.name, screen)
+        elif message.action == "preview" and message.viewer is not None:
+            self.load_tool(message.name, message.viewer)
+        elif message.action == "test" and message.viewer is not None:
+            self.run_tool_tests(message.name, message.viewer)
+        elif message.action == "remove":
+            self.remove_tool(message.name)
+
+    @work(group="tool-load", exclusive=True, exit_on_error=False)
+    async def load_tool(self, name: str, target: ToolScreen | CodeViewer) -> None:
+        tool = await asyncio.to_thread(self.services.registry.get, name)
+        if isinstance(target, ToolScreen):
+            target.show(tool)
+        else:
+            target.show_tool(tool)
+
+    @work(group="tool-tests", exit_on_error=False)
+    async def run_tool_tests(self, name: str, viewer: CodeViewer) -> None:
+        from tui_agent.core.registry import verdict_record
+
+        services = self.services
+        tool = await asyncio.to_thread(services.registry.get, name)
+        if viewer.tool_name != name:
+            viewer.show_tool(tool)
+        rid = f"test-{secrets.token_hex(3)}"
+        self._output_targets[rid] = viewer
+        viewer.begin_output(f"running {name}'s tests in the {services.sandbox.name} sandbox…")
+        try:
+            verdict = await services.sandbox.verify(
+                tool.tool_source, tool.test_source, tool.record.spec["function_name"], request_id=rid
+            )
+        finally:
+            self._output_targets.pop(rid, None)
+        record = verdict_record(verdict)
+        await asyncio.to_thread(services.registry.set_verdict, name, record)
+        viewer.pane("verification").set_text(verification_text(record))
+        self.bus.publish(
+            VerdictReady(
+                tool=name,
+                passed=verdict.passed,
+                reason=verdict.reason.value if verdict.reason else None,
+                collected=verdict.counts.collected,
+                failed=verdict.counts.failed,
+                duration_s=verdict.duration_s,
+                request_id=rid,
+            )
+        )
+        if verdict.passed:
+            self.notify(f"{name}: {verdict.counts.passed}/{verdict.counts.collected} tests passed.")
+        else:
+            self.notify(f"{name}: tests failed ({verdict.detail or verdict.reason}).", severity="error")
+
+    @work(group="tool-remove", exit_on_error=False)
+    async def remove_tool(self, name: str) -> None:
+        sure = await self.push_screen_wait(
+            ConfirmScreen(f"Remove the tool {name!r} from the library?", yes="Remove", no="Keep")
+        )
+        if not sure:
+            return
+        await asyncio.to_thread(self.services.registry.remove, name)
+        if isinstance(self.screen, ToolScreen) and self.screen.tool_name == name:
+            self.pop_screen()
+        self.notify(f"Removed {name}.")
+
+    # --- errors, help, palette, quit --------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            self.bus.publish(Notice(level="error", message=f"{event.worker.group}: {message}"))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help()))
+
+    def key_help(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        for bindings in (DashboardScreen.BINDINGS, ToolScreen.BINDINGS, self.BINDINGS):
+            for binding in bindings:
+                if isinstance(binding, Binding):
+                    key = binding.key_display or self.get_key_display(binding)
+                    row = (key, binding.description)
+                    if row not in rows:
+                        rows.append(row)
+        rows += [
+            ("up / down", "walk the query history (in the query box)"),
+            ("enter", "send the query / open the tool under the cursor"),
+            ("typing", "filters the library while it has focus (bound keys keep their action)"),
+            ("tab", "move between the query, the library and the viewer"),
+            ("ctrl+p", "command palette: every action and every tool by name"),
+        ]
+        return rows
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        dash = self.dashboard
+        yield SystemCommand("Query: focus the query box", "Type a request", dash.action_focus_query)
+        yield SystemCommand("Request: cancel", "Cancel running requests", self.action_cancel)
+        yield SystemCommand(
+            "Library: test the selected tool", "Rerun its tests in the sandbox", dash.action_test
+        )
+        yield SystemCommand("Library: remove the selected tool", "After confirmation", dash.action_remove)
+        yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
+        for name in self._tool_names:
+            yield SystemCommand(
+                f"Tool: open {name}",
+                "Code, tests, spec and verification",
+                lambda n=name: self.post_message(ToolAction("open", n)),
+            )
+            yield SystemCommand(
+                f"Tool: test {name}",
+                "Rerun its tests in the sandbox",
+                lambda n=name: self.post_message(ToolAction("test", n, self.dashboard.viewer)),
+            )
+
+    async def action_quit(self) -> None:
+        self.notify("Stopping: local model and sandbox…", timeout=3)
+        await self.shutdown()
+        self.exit()
+
+    async def shutdown(self) -> None:
+        """Idempotent: stop requests, then the engine (local model server, pooled containers)."""
+        if self._engine_stopped:
+            return
+        self._engine_stopped = True
+        for worker in list(self._requests.values()):
+            worker.cancel()
+        if self.services is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.services.aclose(), timeout=20)
+
+    async def on_unmount(self) -> None:
+        await self.shutdown()
+
+
+def collapse_progress(batch: list[Event]) -> list[Event]:
+    """Only the newest progress of each task in a batch is worth a line (toolong's can_replace)."""
+    last: dict[str, int] = {}
+    for index, event in enumerate(batch):
+        if event.type == "progress":
+            last[event.task] = index  # type: ignore[attr-defined]
+    return [e for i, e in enumerate(batch) if e.type != "progress" or last[e.task] == i]  # type: ignore[attr-defined]

@@ -1,0 +1,32 @@
+"""Does a request itself give a value? Small models invent arguments (80 -> 100 becomes "20
+percent") and specs whose examples use values the request never gave; both are caught here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
+
+
+def grounded(value: Any, request: str) -> bool:
+    """Does the request itself give this value? A small model that "confirms" a near-miss tool
+    tends to invent an argument (80 -> 100 as "20 percent"); an invented value means the tool
+    does not fit this request."""
+    if isinstance(value, bool):
+        return True  # flags are phrased, not quoted
+    if isinstance(value, int | float):
+        numbers = {
+            float(n.replace(",", ""))
+            for n in NUMBER.findall(request)
+            if n.replace(",", "").lstrip("-").replace(".", "", 1).isdigit()
+        }
+        candidates = {float(value), -float(value)}
+        if "%" in request or "percent" in request.lower():
+            candidates |= {round(c * 100, 9) for c in candidates}  # 15% given as 0.15
+        return bool(candidates & numbers)
+    if isinstance(value, str):
+        return value.strip().lower() in request.lower()
+    if isinstance(value, list):
+        return all(grounded(v, request) for v in value)
+    return True

@@ -1,0 +1,1 @@
+"""The app's screens: the dashboard, a tool's detail view, help, and confirmations."""

@@ -1,0 +1,74 @@
+"""The live activity log: one line per engine event, bounded, written in slices so a flood of
+events never stalls the event loop, and scrolled only when the reader is already at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import RichLog
+
+from tui_agent.core.events import Event
+from tui_agent.widgets.log_lines import LogLine, describe
+from tui_agent.widgets.theme_colours import theme_style
+
+# kind -> theme variable; resolved against the running theme, so colours follow it.
+KIND_COLOURS = {
+    "info": "foreground",
+    "query": "accent",
+    "step": "primary",
+    "success": "success",
+    "error": "error",
+    "warning": "warning",
+    "muted": "foreground-muted",
+    "answer": "success",
+}
+
+SLICE = 40  # lines written before yielding to the event loop
+
+
+class ActivityLog(RichLog):
+    DEFAULT_CSS = """
+    ActivityLog { background: $surface; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(self, *, max_lines: int = 2000, id: str | None = None) -> None:
+        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False, id=id)
+        self._styles: dict[str, Style] = {}
+        self.written = 0
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
+
+    def _style(self, kind: str) -> Style:
+        if not self._styles:
+            for name, variable in KIND_COLOURS.items():
+                self._styles[name] = theme_style(self.app, variable, bold=name in ("answer", "query"))
+        return self._styles.get(kind, Style())
+
+    def format_line(self, line: LogLine, ts: float) -> Text:
+        stamp = time.strftime("%H:%M:%S", time.localtime(ts))
+        text = Text(f"{stamp} ", style=self._style("muted"))
+        text.append(f"{line.icon} {line.text}", style=self._style(line.kind))
+        return text
+
+    def add_line(self, line: LogLine, ts: float | None = None) -> None:
+        at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        self.write(self.format_line(line, ts or time.time()), scroll_end=at_end)
+        self.written += 1
+
+    async def add_events(self, events: Iterable[Event]) -> None:
+        """Write ``events`` in slices, yielding between them."""
+        pending = 0
+        for event in events:
+            line = describe(event)
+            if line is None:
+                continue
+            self.add_line(line, event.ts)
+            pending += 1
+            if pending >= SLICE:
+                pending = 0
+                await asyncio.sleep(0)

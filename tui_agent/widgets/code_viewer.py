@@ -1,0 +1,154 @@
+"""The code/test viewer: tabs for tool.py, test_tool.py, the spec and the last verification
+output. Streamed code is re-highlighted at most a few times a second, so a fast stream costs
+the event loop little."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.highlight import highlight
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui_agent.core.tool_store import Tool
+
+PANES = (
+    ("tool.py", "tab-tool", "python"),
+    ("test_tool.py", "tab-tests", "python"),
+    ("spec", "tab-spec", "json"),
+    ("verification", "tab-verify", None),
+)
+REFRESH_S = 0.15
+MAX_OUTPUT = 60_000
+
+
+class CodePane(VerticalScroll):
+    """One scrollable, highlighted text; follows the end while the reader is at the end."""
+
+    DEFAULT_CSS = """
+    CodePane { height: 1fr; }
+    CodePane > Static { width: auto; padding: 0 1; }
+    """
+
+    def __init__(self, language: str | None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.language = language
+        self.text = ""
+        self._dirty = False
+        self._shown_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(""), classes="code")
+
+    def set_text(self, text: str) -> None:
+        self.text = text
+        self._render_now()
+
+    def append(self, text: str) -> None:
+        self.text += text
+        if len(self.text) > MAX_OUTPUT:
+            self.text = self.text[-MAX_OUTPUT:]
+        if time.monotonic() - self._shown_at >= REFRESH_S:
+            self._render_now()
+        elif not self._dirty:
+            self._dirty = True
+            self.set_timer(REFRESH_S, self._render_now)
+
+    def _render_now(self) -> None:
+        self._dirty = False
+        self._shown_at = time.monotonic()
+        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
+        body = (
+            highlight(self.text, language=self.language)
+            if self.language and self.text
+            else Content(self.text)
+        )
+        self.query_one(Static).update(body)
+        if follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+
+class CodeViewer(Vertical):
+    DEFAULT_CSS = """
+    CodeViewer > TabbedContent { height: 1fr; }
+    CodeViewer ContentSwitcher { height: 1fr; }
+    CodeViewer TabPane { height: 1fr; padding: 0; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tool_name: str | None = None
+        self.streaming_request: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent():
+            for title, pane_id, language in PANES:
+                with TabPane(title, id=pane_id):
+                    yield CodePane(language, id=f"{pane_id}-body")
+
+    @property
+    def active(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    @active.setter
+    def active(self, pane_id: str) -> None:
+        self.query_one(TabbedContent).active = pane_id
+
+    def pane(self, file: str) -> CodePane:
+        for title, pane_id, _language in PANES:
+            if title == file:
+                return self.query_one(f"#{pane_id}-body", CodePane)
+        raise KeyError(file)
+
+    def show_tool(self, tool: Tool) -> None:
+        self.tool_name = tool.name
+        self.streaming_request = None
+        record = tool.record
+        self.pane("tool.py").set_text(tool.tool_source)
+        self.pane("test_tool.py").set_text(tool.test_source)
+        self.pane("spec").set_text(json.dumps(record.spec, indent=2, ensure_ascii=False))
+        self.pane("verification").set_text(verification_text(record.verdict))
+        self.border_title = f"{record.name} v{record.version}"
+
+    def stream(self, request_id: str, file: str, text: str, replace: bool) -> None:
+        """Code from a synthesis in progress; the first chunk of a request takes the viewer over."""
+        if self.streaming_request != request_id:
+            self.streaming_request = request_id
+            self.tool_name = None
+            for title, _pane_id, _language in PANES:
+                self.pane(title).set_text("")
+            self.border_title = "writing a new tool…"
+        pane = self.pane(file if file in ("tool.py", "test_tool.py", "spec") else "tool.py")
+        if replace:
+            pane.set_text(text)
+        else:
+            pane.append(text)
+        if file != "spec":
+            self.active = "tab-tool" if file == "tool.py" else "tab-tests"
+
+    def begin_output(self, title: str) -> None:
+        self.pane("verification").set_text(f"{title}\n")
+        self.active = "tab-verify"
+
+    def add_output(self, line: str) -> None:
+        self.pane("verification").append(line if line.endswith("\n") else line + "\n")
+
+
+def verification_text(verdict: dict[str, Any] | None) -> str:
+    if not verdict:
+        return "not verified yet"
+    counts = verdict.get("counts") or {}
+    state = (
+        "PASSED"
+        if verdict.get("passed")
+        else f"FAILED ({verdict.get('reason')}): {verdict.get('detail', '')}"
+    )
+    head = (
+        f"{state}: {counts.get('passed', 0)}/{counts.get('collected', 0)} tests in "
+        f"{verdict.get('duration_s', 0):.2f}s on {verdict.get('backend', '?')}\n\n"
+    )
+    return head + (verdict.get("output") or "")

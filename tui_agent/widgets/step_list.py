@@ -1,0 +1,78 @@
+"""The TDD checklist of the tool being made: each step ticks as it finishes, and repair
+shows its attempt number."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from tui_agent.core.events import SynthesisStep
+
+STEPS = (
+    ("spec", "Spec"),
+    ("tests", "Tests"),
+    ("gates", "Fail on stub"),
+    ("implementation", "Implement"),
+    ("verify", "Verify"),
+    ("register", "Register"),
+)
+MARKS = {"pending": "○", "started": "◌", "done": "✓", "failed": "✗"}
+STYLES = {"pending": "$text-muted", "started": "$accent", "done": "$success", "failed": "$error"}
+
+
+class StepList(Static):
+    DEFAULT_CSS = """
+    StepList { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.request_id = ""
+        self.status: dict[str, str] = {}
+        self.attempt = 1
+        self.detail = ""
+
+    def on_mount(self) -> None:
+        self.refresh_steps()
+
+    def reset(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.status = {}
+        self.attempt = 1
+        self.detail = ""
+
+    def apply(self, event: SynthesisStep) -> None:
+        if event.step == "spec" and event.status == "started":
+            self.reset(event.request_id)
+        elif event.request_id != self.request_id:
+            return
+        step = "implementation" if event.step == "repair" else event.step
+        if event.step in ("implementation", "repair") and event.status == "started":
+            self.status.pop("verify", None)
+        self.attempt = max(self.attempt, event.attempt)
+        self.status[step] = event.status
+        self.detail = event.detail if event.status == "failed" else ""
+        self.refresh_steps()
+
+    def state_of(self, step: str) -> str:
+        return self.status.get(step, "pending")
+
+    def refresh_steps(self) -> None:
+        parts: list[Content] = [
+            Content.from_markup("[b]Making a tool[/b]" if self.status else "[dim]No tool being made[/dim]")
+        ]
+        for key, label in STEPS:
+            state = self.state_of(key)
+            suffix = (
+                f" (attempt {self.attempt})"
+                if key in ("implementation", "verify") and self.attempt > 1
+                else ""
+            )
+            parts.append(
+                Content.from_markup(
+                    f"[{STYLES[state]}]{MARKS[state]} $label$suffix", label=label, suffix=suffix
+                )
+            )
+        if self.detail:
+            parts.append(Content.from_markup("[$error]$detail", detail=self.detail[:200]))
+        self.update(Content("\n").join(parts))

@@ -1,0 +1,165 @@
+"""The tool library: one node per tool (name, version, last verdict, uses), details as
+children, narrowed by typing into the filter above it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.events import Key
+from textual.message import Message
+from textual.widgets import Input, Tree
+
+from tui_agent.core.spec import ToolSpec
+from tui_agent.core.tool_store import ToolRecord
+from tui_agent.widgets.theme_colours import theme_style
+
+
+@dataclass(frozen=True)
+class ToolEntry:
+    """What the tree shows of one tool: a plain copy, so the widget holds no library handle."""
+
+    name: str
+    version: int
+    verdict: str  # passed | failed | untested
+    tests: str
+    uses: int
+    signature: str
+    description: str
+
+    @classmethod
+    def of(cls, record: ToolRecord) -> ToolEntry:
+        verdict = record.verdict or {}
+        state = "untested" if not verdict else ("passed" if verdict.get("passed") else "failed")
+        counts = verdict.get("counts") or {}
+        tests = f"{counts.get('passed', 0)}/{counts.get('collected', 0)} tests" if counts else ""
+        try:
+            spec = ToolSpec.model_validate(record.spec)
+            signature, description = spec.signature(), spec.description
+        except ValueError:
+            signature, description = record.name, ""
+        return cls(record.name, record.version, state, tests, record.usage_count, signature, description)
+
+    def matches(self, text: str) -> bool:
+        text = text.lower().strip()
+        return not text or text in self.name.lower() or text in self.description.lower()
+
+
+VERDICT_MARKS = {"passed": ("✓", "success"), "failed": ("✗", "error"), "untested": ("?", "warning")}
+
+
+class ToolTree(Tree[str]):
+    """Printable keys typed here go to the filter, so 'filter by typing' just works; keys bound
+    to an action (t, d, c, q, ...) keep their action."""
+
+    def on_key(self, event: Key) -> None:
+        if event.key in self.screen.active_bindings:
+            return
+        if event.is_printable and event.character and not event.character.isspace():
+            self.post_message(ToolLibrary.FilterTyped(event.character))
+            event.stop()
+            event.prevent_default()
+
+
+class ToolLibrary(Vertical):
+    DEFAULT_CSS = """
+    ToolLibrary { height: 1fr; }
+    ToolLibrary > Input { height: 1; margin-bottom: 1; }
+    ToolLibrary > ToolTree { height: 1fr; overflow-x: hidden; }
+    """
+
+    class Highlighted(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class Opened(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class FilterTyped(Message):
+        def __init__(self, character: str) -> None:
+            super().__init__()
+            self.character = character
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.entries: list[ToolEntry] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="type to filter", id="tool-filter", compact=True)
+        tree = ToolTree("library", id="tool-tree")
+        tree.show_root = False
+        tree.auto_expand = False
+        yield tree
+
+    @property
+    def tool_tree(self) -> ToolTree:
+        return self.query_one(ToolTree)
+
+    @property
+    def selected(self) -> str | None:
+        node = self.tool_tree.cursor_node
+        return node.data if node is not None else None
+
+    def show_tools(self, entries: list[ToolEntry]) -> None:
+        self.entries = sorted(entries, key=lambda e: e.name)
+        self.loaded = True
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        tree = self.tool_tree
+        keep = self.selected
+        text = self.query_one("#tool-filter", Input).value
+        shown = [e for e in self.entries if e.matches(text)]
+        tree.clear()
+        for entry in shown:
+            mark, colour = VERDICT_MARKS[entry.verdict]
+            label = Text.assemble(
+                (f"{mark} ", theme_style(self.app, colour)),
+                (entry.name, "bold"),
+                (f" v{entry.version} {entry.uses}×", "dim"),
+            )
+            node = tree.root.add(label, data=entry.name)
+            node.add_leaf(Text(entry.signature), data=entry.name)
+            if entry.tests:
+                node.add_leaf(Text(f"{entry.verdict}: {entry.tests}"), data=entry.name)
+            if entry.description:
+                node.add_leaf(Text(entry.description[:120]), data=entry.name)
+        names = [e.name for e in shown]
+        if names:
+            tree.move_cursor(tree.root.children[names.index(keep) if keep in names else 0])
+        self.border_title = (
+            f"Tools {len(shown)}/{len(self.entries)}" if text else f"Tools {len(self.entries)}"
+        )
+
+    @on(Input.Changed, "#tool-filter")
+    def _filter_changed(self) -> None:
+        self._rebuild()
+
+    @on(Input.Submitted, "#tool-filter")
+    def _filter_done(self) -> None:
+        self.tool_tree.focus()
+
+    @on(FilterTyped)
+    def _typed(self, message: FilterTyped) -> None:
+        box = self.query_one("#tool-filter", Input)
+        box.value += message.character
+        box.cursor_position = len(box.value)
+        box.focus()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, message: Tree.NodeHighlighted[str]) -> None:
+        if message.node.data:
+            self.post_message(self.Highlighted(message.node.data))
+
+    @on(Tree.NodeSelected)
+    def _selected(self, message: Tree.NodeSelected[str]) -> None:
+        message.stop()
+        if message.node.data:
+            self.post_message(self.Opened(message.node.data))

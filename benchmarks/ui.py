@@ -22,13 +22,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.scripted_model import ScriptedModel  # noqa: E402
-from tests.test_synthesis import CASES, GOOD, SPEC  # noqa: E402
 from tui_agent.app import SelfengApp  # noqa: E402
 from tui_agent.core.config import load_settings  # noqa: E402
 from tui_agent.core.events import LLMCall, Notice, Progress  # noqa: E402
 
 TICK = 0.005
+
+MODEL_SERVER = """
+import sys, time
+from tests.scripted_model import ScriptedModel
+from tests.test_synthesis import CASES, GOOD, SPEC
+model = ScriptedModel()
+long_good = GOOD + "".join(f"\\n# filler line {i} to make the stream long\\n" for i in range(150))
+model.on("spec", SPEC).on("tests", CASES).code("implementation", long_good)
+model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15}).on("answer", "45.")
+with model:
+    print(model.base_url, flush=True)
+    sys.stdin.read()
+"""
 
 FIRST_FRAME_CHILD = """
 import os, sys, time
@@ -112,12 +123,19 @@ async def lag_while_busy() -> dict[str, tuple[float, float, float]]:
     home = Path(tempfile.mkdtemp(prefix="selfeng-bench-ui-"))
     os.environ.update(SELFENG_HOME=str(home), SELFENG_CONFIG=str(home / "config.toml"), HF_HUB_OFFLINE="1")
     results: dict[str, tuple[float, float, float]] = {}
-    with ScriptedModel() as model:
-        long_good = GOOD + "".join(f"\n# filler line {i} to make the stream long\n" for i in range(150))
-        model.on("spec", SPEC).on("tests", CASES).code("implementation", long_good)
-        model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15}).on("answer", "45.")
+    # The stand-in model serves from its own process, as a real model server would: in ours its
+    # streaming threads would compete with the event loop for the GIL and be measured as UI lag.
+    server = subprocess.Popen(
+        [sys.executable, "-c", MODEL_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
+    try:
         settings = load_settings(
-            llm_base_url=model.base_url, llm_model="fake-model", sandbox_pool=1, import_starters=False
+            llm_base_url=base_url, llm_model="fake-model", sandbox_pool=1, import_starters=False
         )
         app = SelfengApp(settings)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -138,12 +156,14 @@ async def lag_while_busy() -> dict[str, tuple[float, float, float]]:
             await pilot.pause(0.5)
             results["synthesis + 1000 events"] = stats(probe.samples)
             written = app.dashboard.log_view.written
+            streamed = len(app.dashboard.viewer.pane("tool.py").text)
             probe.running = False
             await task
             await app.shutdown()
-    print(
-        f"(log lines written: {written}; streamed tool.py: {len(app.dashboard.viewer.pane('tool.py').text)} chars)"
-    )
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        server.wait(10)
+    print(f"(log lines written: {written}; streamed tool.py: {streamed} chars)")
     return results
 
 

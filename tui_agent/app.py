@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import json
 import secrets
+import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -105,6 +107,13 @@ class SelfengApp(App[None]):
             self.ready.set()
             return
         self.ready.set()
+        # The engine brings millions of long-lived objects (torch, chromadb); a full collection
+        # that walks them all stalls the event loop for 100-300 ms. Freezing them keeps the
+        # collector to what the session itself allocates.
+        gc.freeze()
+        # Engine threads (sandbox I/O, embeddings) hand the GIL back every 1 ms instead of 5 ms,
+        # so the event loop never waits long for it.
+        sys.setswitchinterval(0.001)
         backend = self.services.sandbox.name
         self.dashboard.status.set(sandbox=backend)
         self.bus.publish(ComponentState(component="engine", state="ready", detail=f"sandbox {backend}"))
@@ -144,11 +153,10 @@ class SelfengApp(App[None]):
     async def show_events(self, batch: list[Event]) -> None:
         batch = collapse_progress(batch)
         reload = False
+        tokens = 0
         for event in batch:
             if isinstance(event, LLMCall):
-                self.dashboard.status.set(
-                    tokens=self.dashboard.status.tokens + event.prompt_tokens + event.completion_tokens
-                )
+                tokens += event.prompt_tokens + event.completion_tokens
             elif isinstance(event, ComponentState) and event.component in ("llm", "local_model"):
                 self.dashboard.status.set(llm_state=event.state)
             elif isinstance(event, Notice) and event.level in ("error", "warning"):
@@ -158,6 +166,8 @@ class SelfengApp(App[None]):
             elif event.type == "sandbox_output" and (viewer := self._output_targets.get(event.request_id)):
                 viewer.add_output(event.line)  # type: ignore[attr-defined]
             reload = reload or event.type in RELOAD_ON
+        if tokens:
+            self.dashboard.status.set(tokens=self.dashboard.status.tokens + tokens)
         await self.dashboard.show_events(batch)
         if reload:
             self.reload_tools()

@@ -13,6 +13,7 @@ embedded local model by default.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import time
@@ -61,6 +62,12 @@ class RequestUsage:
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+@functools.lru_cache(maxsize=64)
+def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
+    """Building a schema costs pydantic 10-30 ms; each structured call would pay it on the loop."""
+    return schema.model_json_schema()
 
 
 def estimate_tokens(text: str) -> int:
@@ -263,6 +270,7 @@ class LLMClient:
         pieces: list[str] = []
         usage = None
         ok = False
+        seen = 0
         try:
             stream = await client.chat.completions.create(
                 model=self.model,
@@ -274,6 +282,11 @@ class LLMClient:
             )
             async with stream:
                 async for chunk in stream:
+                    seen += 1
+                    if seen % 8 == 0:
+                        # a burst of buffered chunks is parsed without awaiting the network:
+                        # let the rest of the loop (a dashboard, say) run between them
+                        await asyncio.sleep(0)
                     if chunk.usage is not None:
                         usage = chunk.usage
                     if chunk.choices and chunk.choices[0].delta.content:
@@ -291,7 +304,7 @@ class LLMClient:
     # --- structured ------------------------------------------------------------------
 
     def _response_format(self, mode: str, schema: type[BaseModel]) -> dict[str, Any] | None:
-        json_schema = schema.model_json_schema()
+        json_schema = json_schema_of(schema)
         if mode == "json_schema":
             return {
                 "type": "json_schema",
@@ -307,7 +320,7 @@ class LLMClient:
     def _instructions(schema: type[BaseModel]) -> str:
         return (
             "Reply with one JSON object only, no prose and no code fences, matching this JSON schema:\n"
-            + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+            + json.dumps(json_schema_of(schema), separators=(",", ":"))
         )
 
     async def _ask_json(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyword
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
 PYTHON_TYPES: dict[str, type] = {
@@ -43,7 +43,7 @@ class Example(BaseModel):
 
 class ToolSpec(BaseModel):
     function_name: str
-    description: str = Field(description="one sentence: what the function computes")
+    description: str = Field(default="", description="one sentence: what the function computes")
     parameters: list[Parameter]
     return_type: str = "str"
     docstring: str = ""
@@ -55,6 +55,13 @@ class ToolSpec(BaseModel):
         if not value.isidentifier() or keyword.iskeyword(value):
             raise ValueError(f"{value!r} is not a valid function name")
         return value
+
+    @model_validator(mode="after")
+    def _described(self) -> ToolSpec:
+        """A small model sometimes leaves the description out; the docstring or the name says it."""
+        if not self.description.strip():
+            self.description = self.docstring.strip().split("\n")[0] or self.function_name.replace("_", " ")
+        return self
 
     def signature(self) -> str:
         parts = []

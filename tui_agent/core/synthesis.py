@@ -158,6 +158,7 @@ class SynthesisEngine:
         self.registry = registry
         self.settings = settings
         self.bus = bus
+        self._independent: dict[str, str] = {}  # per request: a spec-only second implementation
 
     def _step(self, request_id: str, step: str, status: str, attempt: int = 1, detail: str = "") -> None:
         if self.bus is not None:
@@ -379,10 +380,12 @@ class SynthesisEngine:
         suspects = [f for f in blamed if f["case"].name in accused or f["name"] in persistent]
         if not suspects:
             return {}
-        if self._independent is None:
+        if request_id not in self._independent:
             # a second opinion from the spec alone
-            self._independent = await self.implement(spec, "", request_id, temperature=0.6, show=False)
-        independent = self._independent
+            self._independent[request_id] = await self.implement(
+                spec, "", request_id, temperature=0.6, show=False
+            )
+        independent = self._independent[request_id]
         fixes: dict[str, TestCase] = {}
         for failure in suspects:
             kind, value = failure["behaviour"]
@@ -401,7 +404,7 @@ class SynthesisEngine:
         self, request: str, *, request_id: str = "", register: bool = True
     ) -> SynthesisResult:
         result = SynthesisResult(ok=False)
-        self._independent: str | None = None
+        self._independent.pop(request_id, None)
         previous_failing: set[str] = set()
         try:
             self._step(request_id, "spec", "started")
@@ -476,6 +479,8 @@ class SynthesisEngine:
                 result.reason,
             )
             return result
+        finally:
+            self._independent.pop(request_id, None)
 
     def _publish_verdict(self, request_id: str, name: str, verdict: Verdict) -> None:
         if self.bus is not None:

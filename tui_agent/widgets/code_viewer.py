@@ -38,6 +38,7 @@ class CodePane(VerticalScroll):
         super().__init__(id=id)
         self.language = language
         self.text = ""
+        self._streaming = False
         self._dirty = False
         self._shown_at = 0.0
 
@@ -46,9 +47,13 @@ class CodePane(VerticalScroll):
 
     def set_text(self, text: str) -> None:
         self.text = text
+        self._streaming = False
         self._render_now()
 
     def append(self, text: str) -> None:
+        """Streamed text shows plain; it is highlighted once, when the whole file arrives
+        (``set_text``). Re-highlighting a growing file costs the event loop ~25 ms a time."""
+        self._streaming = True
         self.text += text
         if len(self.text) > MAX_OUTPUT:
             self.text = self.text[-MAX_OUTPUT:]
@@ -62,11 +67,8 @@ class CodePane(VerticalScroll):
         self._dirty = False
         self._shown_at = time.monotonic()
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        body = (
-            highlight(self.text, language=self.language)
-            if self.language and self.text
-            else Content(self.text)
-        )
+        plain = self._streaming or not self.language or not self.text
+        body = Content(self.text) if plain else highlight(self.text, language=self.language)
         self.query_one(Static).update(body)
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False)

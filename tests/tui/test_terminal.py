@@ -64,6 +64,7 @@ def test_a_request_typed_in_a_real_terminal_is_answered_on_screen(isolated_env: 
             screen = wait_for_screen(socket, "olleh", timeout=60)
             assert "Answer:" in screen
             tmux(socket, "send-keys", "-t", "app", "Escape")
+            time.sleep(0.5)  # a lone escape, not the start of an alt+q sequence
             tmux(socket, "send-keys", "-t", "app", "q")
             deadline = time.monotonic() + 60
             while not marker.exists() and time.monotonic() < deadline:

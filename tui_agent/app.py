@@ -28,7 +28,6 @@ from tui_agent.core.events import (
     LLMCall,
     Notice,
     RequestFailed,
-    VerdictReady,
 )
 from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
 from tui_agent.screens.confirm import ConfirmScreen
@@ -238,35 +237,17 @@ class SelfengApp(App[None]):
 
     @work(group="tool-tests", exit_on_error=False)
     async def run_tool_tests(self, name: str, viewer: CodeViewer) -> None:
-        from tui_agent.core.registry import verdict_record
-
         services = self.services
-        tool = await asyncio.to_thread(services.registry.get, name)
         if viewer.tool_name != name:
-            viewer.show_tool(tool)
+            viewer.show_tool(await asyncio.to_thread(services.registry.get, name))
         rid = f"test-{secrets.token_hex(3)}"
         self._output_targets[rid] = viewer
         viewer.begin_output(f"running {name}'s tests in the {services.sandbox.name} sandbox…")
         try:
-            verdict = await services.sandbox.verify(
-                tool.tool_source, tool.test_source, tool.record.spec["function_name"], request_id=rid
-            )
+            verdict = await services.retest(name, request_id=rid)
         finally:
             self._output_targets.pop(rid, None)
-        record = verdict_record(verdict)
-        await asyncio.to_thread(services.registry.set_verdict, name, record)
-        viewer.pane("verification").set_text(verification_text(record))
-        self.bus.publish(
-            VerdictReady(
-                tool=name,
-                passed=verdict.passed,
-                reason=verdict.reason.value if verdict.reason else None,
-                collected=verdict.counts.collected,
-                failed=verdict.counts.failed,
-                duration_s=verdict.duration_s,
-                request_id=rid,
-            )
-        )
+        viewer.pane("verification").set_text(verification_text(verdict.to_dict()))
         if verdict.passed:
             self.notify(f"{name}: {verdict.counts.passed}/{verdict.counts.collected} tests passed.")
         else:

@@ -11,8 +11,9 @@ from tui_agent.core.events import EventBus
 from tui_agent.core.journal import Journal
 from tui_agent.core.llm import LLMClient
 from tui_agent.core.orchestrator import Orchestrator
-from tui_agent.core.registry import Registry
-from tui_agent.core.sandbox import Sandbox, make_sandbox
+from tui_agent.core.registry import Registry, verdict_record
+from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
+from tui_agent.core.sandbox.base import verdict_event
 from tui_agent.core.synthesis import SynthesisEngine
 
 
@@ -26,6 +27,17 @@ class Services:
     llm: LLMClient
     engine: SynthesisEngine
     orchestrator: Orchestrator
+
+    async def retest(self, name: str, *, request_id: str = "") -> Verdict:
+        """Rerun a tool's tests in the sandbox (output streams as SandboxOutput events), record
+        the verdict and publish it."""
+        tool = await asyncio.to_thread(self.registry.get, name)
+        verdict = await self.sandbox.verify(
+            tool.tool_source, tool.test_source, tool.record.spec["function_name"], request_id=request_id
+        )
+        await asyncio.to_thread(self.registry.set_verdict, name, verdict_record(verdict))
+        self.bus.publish(verdict_event(name, verdict, request_id))
+        return verdict
 
     async def aclose(self) -> None:
         await self.llm.aclose()

@@ -18,11 +18,12 @@ from pydantic import BaseModel
 
 from tui_agent.core import prompts
 from tui_agent.core.config import Settings
-from tui_agent.core.events import CodeChunk, EventBus, SynthesisStep, VerdictReady
+from tui_agent.core.events import CodeChunk, EventBus, SynthesisStep
 from tui_agent.core.grounding import NUMBER, grounded
 from tui_agent.core.llm import LLMClient, LLMError
 from tui_agent.core.registry import Registry, verdict_record
 from tui_agent.core.sandbox import Sandbox, Verdict
+from tui_agent.core.sandbox.base import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tests, gate_tool
 from tui_agent.core.spec import PYTHON_TYPES, Parameter, ToolSpec
 from tui_agent.core.testgen import ALLOWED_EXCEPTIONS, TestCase, TestPlan, render_tests, unique_cases
@@ -484,17 +485,7 @@ class SynthesisEngine:
 
     def _publish_verdict(self, request_id: str, name: str, verdict: Verdict) -> None:
         if self.bus is not None:
-            self.bus.publish(
-                VerdictReady(
-                    tool=name,
-                    passed=verdict.passed,
-                    reason=verdict.reason.value if verdict.reason else None,
-                    collected=verdict.counts.collected,
-                    failed=verdict.counts.failed + verdict.counts.errors,
-                    duration_s=round(verdict.duration_s, 3),
-                    request_id=request_id,
-                )
-            )
+            self.bus.publish(verdict_event(name, verdict, request_id))
 
     async def _register(self, spec: ToolSpec, result: SynthesisResult, request_id: str) -> ToolRecord:
         import asyncio

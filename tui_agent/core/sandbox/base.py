@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tui_agent.core.events import EventBus, SandboxOutput
+from tui_agent.core.events import EventBus, SandboxOutput, VerdictReady
 from tui_agent.core.sandbox.static_gate import GateError, Inventory, gate_tests, gate_tool
 
 MARKER = b"@@SELFENG-REPORT"
@@ -514,3 +514,15 @@ class Sandbox(ABC):
         return await asyncio.to_thread(
             self.call_sync, tool_source, function_name, args, request_id=request_id
         )
+
+
+def verdict_event(tool: str, verdict: Verdict, request_id: str = "") -> VerdictReady:
+    return VerdictReady(
+        tool=tool,
+        passed=verdict.passed,
+        reason=verdict.reason.value if verdict.reason else None,
+        collected=verdict.counts.collected,
+        failed=verdict.counts.failed + verdict.counts.errors,
+        duration_s=round(verdict.duration_s, 3),
+        request_id=request_id,
+    )

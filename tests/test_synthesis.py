@@ -227,3 +227,57 @@ async def test_the_stub_gate_catches_vacuous_tests(sandbox: Sandbox, embedder: E
         eng, _ = engine(model, sandbox, embedder)
         problem = await eng._gate_problem(spec, cases, vacuous)
     assert problem.startswith("vacuous: test_a, test_b, test_c passed against a stub")
+
+
+async def test_usable_cases_are_kept_when_more_are_asked_for(sandbox: Sandbox, embedder: Embedder) -> None:
+    with ScriptedModel() as model:
+        first, second = {"cases": CASES["cases"][:2]}, {"cases": CASES["cases"][2:]}
+        model.on("spec", SPEC).on("tests", first, second).code("implementation", GOOD)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+        asked = list(model.asked)
+    assert result.ok and asked.count("tests") == 2
+    for name in ("test_example_1", "test_half", "test_zero", "test_double", "test_negative"):
+        assert f"def {name}()" in result.test_source
+
+
+async def test_a_spec_that_needs_a_value_the_request_lacks_is_designed_again(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    """ "Convert 5 km to miles" once came back as f(kilometers, miles): the answer as a parameter."""
+    bad = {
+        "function_name": "convert_distance",
+        "description": "Convert kilometres to miles.",
+        "parameters": [
+            {"name": "kilometers", "type": "float", "description": "distance in km"},
+            {"name": "miles", "type": "float", "description": "the converted distance"},
+        ],
+        "return_type": "str",
+        "examples": [{"args": {"kilometers": 5, "miles": 3.10686}, "result": "3.10686 miles"}],
+    }
+    good = {
+        "function_name": "km_to_miles",
+        "description": "Convert kilometres to miles.",
+        "parameters": [{"name": "kilometers", "type": "float", "description": "distance in km"}],
+        "return_type": "float",
+        "examples": [{"args": {"kilometers": 5}, "result": 3.106855}],
+    }
+    cases = {
+        "cases": [
+            {"name": "zero", "args": {"kilometers": 0}, "expected": 0.0},
+            {"name": "ten", "args": {"kilometers": 10}, "expected": 6.21371},
+            {"name": "one", "args": {"kilometers": 1}, "expected": 0.621371},
+            {"name": "hundred", "args": {"kilometers": 100}, "expected": 62.1371},
+        ]
+    }
+    code = "def km_to_miles(kilometers: float) -> float:\n    return kilometers * 0.621371\n"
+    bus = EventBus()
+    seen = collect(bus)
+    with ScriptedModel() as model:
+        model.on("spec", bad, good).on("tests", cases).code("implementation", code)
+        eng, _ = engine(model, sandbox, embedder, bus)
+        result = await eng.synthesize("Convert 5 kilometers to miles")
+    await bus.drain()
+    assert result.ok and result.spec is not None and result.spec.function_name == "km_to_miles"
+    failed = [e for e in seen if e.step == "spec" and e.status == "failed"]
+    assert len(failed) == 1 and "only values from the request" in failed[0].detail

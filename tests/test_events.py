@@ -111,3 +111,36 @@ async def test_iterating_subscription_and_close() -> None:
     texts = [e.text async for e in sub]  # type: ignore[attr-defined]
     assert texts == ["q0", "q1", "q2"]
     assert sub not in bus.subscriptions
+
+
+async def test_batches_hand_over_what_is_queued_in_order_and_bounded() -> None:
+    bus = EventBus()
+    sub = bus.subscribe(name="view", maxsize=1000)
+    for i in range(70):
+        bus.publish(Notice(level="info", message=str(i)))
+    sub.close()
+    sizes, messages = [], []
+    async for batch in sub.batches(limit=30):
+        sizes.append(len(batch))
+        messages += [e.message for e in batch]  # type: ignore[attr-defined]
+    assert sizes == [30, 30, 10]
+    assert messages == [str(i) for i in range(70)]
+
+
+async def test_a_handler_flood_lets_the_loop_breathe() -> None:
+    """A thousand queued events are handled, but not in one uninterrupted stretch."""
+    bus = EventBus()
+    handled: list[int] = []
+    bus.subscribe(lambda e: handled.append(1), name="slow", maxsize=5000)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while len(handled) < 1000:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    for _ in range(1000):
+        bus.publish(Notice(level="info", message="x"))
+    await asyncio.gather(ticker(), bus.drain())
+    assert len(handled) == 1000 and ticks >= 10

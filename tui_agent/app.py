@@ -142,7 +142,7 @@ class SelfengApp(App[None]):
     @work(group="events", exit_on_error=False)
     async def pump_events(self) -> None:
         subscription = self.bus.subscribe(name="dashboard", maxsize=20_000)
-        async for batch in subscription.batches():
+        async for batch in subscription.batches(limit=64):
             try:
                 await self.show_events(batch)
             except Exception as exc:  # a display bug must not stop the live view

@@ -367,7 +367,11 @@ class EventBus:
                 self._subs.remove(sub)
 
     async def _drain(self, sub: Subscription, handler: Handler) -> None:
+        handled = 0
         async for event in sub:
+            handled += 1
+            if handled % 32 == 0:
+                await asyncio.sleep(0)  # a queued flood must not hold the loop in one go
             try:
                 result = handler(event)
                 if inspect.isawaitable(result):

@@ -11,7 +11,7 @@ import keyword
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 ALLOWED_EXCEPTIONS = (
     "ValueError",
@@ -58,6 +58,21 @@ class TestPlan(BaseModel):
     cases: list[TestCase] = Field(
         description="at least 4 cases: the worked examples, edge cases and one error case"
     )
+
+    @field_validator("cases", mode="before")
+    @classmethod
+    def _drop_malformed(cls, value: Any) -> Any:
+        """One malformed case (no args, an unknown exception) costs that case, not the plan:
+        the gates count what is left and ask for more when too few remain."""
+        if not isinstance(value, list):
+            return value
+        kept = []
+        for item in value:
+            try:
+                kept.append(TestCase.model_validate(item))
+            except ValidationError:
+                continue
+        return kept
 
 
 def _literal(value: Any) -> str:

@@ -57,3 +57,18 @@ def test_doctor_finds_bwrap() -> None:
     result = run("doctor", "--json")
     checks = {c["component"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["bwrap"]["ok"] is True and "bubblewrap" in checks["bwrap"]["detail"]
+
+
+def test_the_dashboard_without_a_terminal_says_what_to_use_instead() -> None:
+    result = subprocess.run(
+        [str(EXE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        'selfeng-tui: the dashboard needs a terminal; use `selfeng-tui ask "..."` for headless use'
+    ]

@@ -9,7 +9,9 @@ import contextlib
 import gc
 import importlib
 import json
+import os
 import secrets
+import signal
 import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -76,6 +78,12 @@ class SelfengApp(App[None]):
         endpoint = self.settings.llm_base_url or "local"
         model = self.settings.llm_model if self.settings.llm_base_url else "qwen2.5-coder-1.5b"
         self.dashboard.status.set(endpoint=endpoint, model=model, sandbox=self.settings.sandbox)
+        # A closed SSH session (SIGHUP) or a polite kill (SIGTERM) quits like q does, so the local
+        # model server and pooled containers go with us instead of waiting for the next start's sweep.
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.call_next(self.action_quit))
+            loop.add_signal_handler(signal.SIGHUP, lambda: self.call_next(self._hang_up))
         self._pump_worker = self.pump_events()
         if self.with_engine:
             self.call_after_refresh(self.start_engine)
@@ -322,6 +330,12 @@ class SelfengApp(App[None]):
         self.notify("Stopping: local model and sandbox…", timeout=3)
         await self.shutdown()
         self.exit()
+
+    async def _hang_up(self) -> None:
+        """The terminal is gone: nothing to restore on it, so clean up and leave at once (a
+        normal exit would wait on writes to a terminal that no longer exists)."""
+        await self.shutdown()
+        os._exit(0)
 
     async def shutdown(self) -> None:
         """Idempotent: stop requests, then the engine (local model server, pooled containers)."""

@@ -74,3 +74,35 @@ def test_a_request_typed_in_a_real_terminal_is_answered_on_screen(isolated_env: 
             )
         finally:
             tmux(socket, "kill-server")
+
+
+def test_a_closed_terminal_stops_the_app_and_its_containers(isolated_env: Path) -> None:
+    """An SSH session that drops sends SIGHUP: the app cleans up and leaves."""
+    import docker
+
+    socket = f"selfeng-test-{secrets.token_hex(3)}"
+    with ScriptedModel() as model:
+        command = (
+            f"SELFENG_HOME={isolated_env} SELFENG_CONFIG={os.environ['SELFENG_CONFIG']} "
+            f"SELFENG_LLM_BASE_URL={model.base_url} SELFENG_LLM_MODEL=fake-model SELFENG_SANDBOX=docker "
+            f"HF_HUB_OFFLINE=1 TERM=xterm-256color {BIN}"
+        )
+        tmux(socket, "new-session", "-d", "-s", "app", "-x", "100", "-y", "30", f"env {command}")
+        try:
+            wait_for_screen(socket, "11 tools", timeout=120)
+            pid = int(tmux(socket, "display", "-p", "-t", "app", "#{pane_pid}").strip())
+        finally:
+            tmux(socket, "kill-server")
+        client = docker.from_env()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            Path(f"/proc/{pid}").exists()
+            or client.containers.list(
+                all=True, filters={"label": f"selfeng.owner={os.uname().nodename}:{pid}"}
+            )
+        ):
+            time.sleep(0.3)
+        assert not Path(f"/proc/{pid}").exists(), "selfeng-tui outlived its terminal"
+        assert not client.containers.list(
+            all=True, filters={"label": f"selfeng.owner={os.uname().nodename}:{pid}"}
+        )

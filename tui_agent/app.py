@@ -66,7 +66,6 @@ class SelfengApp(App[None]):
         self._requests: dict[str, Worker[None]] = {}
         self._output_targets: dict[str, CodeViewer] = {}
         self._engine_stopped = False
-        self._tool_names: list[str] = []
 
     # --- start-up ---------------------------------------------------------------------
 
@@ -141,7 +140,6 @@ class SelfengApp(App[None]):
             return
         records = await asyncio.to_thread(self.services.registry.list)
         entries = [ToolEntry.of(r) for r in records]
-        self._tool_names = sorted(e.name for e in entries)
         self.dashboard.library.show_tools(entries)
         self.dashboard.status.set(tools=len(entries))
 
@@ -314,7 +312,7 @@ class SelfengApp(App[None]):
         )
         yield SystemCommand("Library: remove the selected tool", "After confirmation", dash.action_remove)
         yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
-        for name in self._tool_names:
+        for name in (e.name for e in dash.library.entries):  # already sorted by name
             yield SystemCommand(
                 f"Tool: open {name}",
                 "Code, tests, spec and verification",

@@ -364,12 +364,12 @@ def cmd_tools_test(args: argparse.Namespace) -> int:
 # --- requests ---------------------------------------------------------------------------
 
 TERMINAL = {"answer", "question", "request_failed"}
-STEP_MARKS = {"started": "…", "done": "✓", "failed": "✗"}
 
 
 def _printer(as_json: bool):  # type: ignore[no-untyped-def]
     """A bus handler: JSON lines up to the request's final event, or short progress lines."""
     from tui_agent.core.events import Event, SynthesisStep, to_json
+    from tui_agent.widgets.log_lines import STEP_ICONS
 
     state = {"done": False}
 
@@ -382,7 +382,7 @@ def _printer(as_json: bool):  # type: ignore[no-untyped-def]
             attempt = f" (attempt {event.attempt})" if event.attempt > 1 else ""
             detail = f": {event.detail}" if event.detail and event.status != "started" else ""
             print(
-                f"  {STEP_MARKS.get(event.status, '·')} {event.step}{attempt}{detail}",
+                f"  {STEP_ICONS.get(event.status, '·')} {event.step}{attempt}{detail}",
                 file=sys.stderr,
                 flush=True,
             )

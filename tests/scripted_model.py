@@ -15,7 +15,6 @@ STEPS = {
     "spec": prompts.SPEC_SYSTEM,
     "tests": prompts.TESTS_SYSTEM,
     "implementation": prompts.IMPLEMENT_SYSTEM,
-    "repair": prompts.REPAIR_SYSTEM,
     "args": prompts.ARGS_SYSTEM,
     "answer": prompts.ANSWER_SYSTEM,
 }

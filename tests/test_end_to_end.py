@@ -26,7 +26,7 @@ def test_reverse_hello_is_synthesised_verified_answered_and_retestable(isolated_
     model = default_home() / "models" / LOCAL_MODEL_FILENAME
     assert model.exists(), "run ./scripts/setup.sh: it pulls the local model"
     env = {**os.environ, "SELFENG_LOCAL_MODEL_FILE": str(model), "SELFENG_IMPORT_STARTERS": "false"}
-    asked = run("ask", "--json", "Reverse the string 'hello'", env=env)
+    asked = run("ask", "--yes", "--json", "Reverse the string 'hello'", env=env)
     assert asked.returncode == 0, asked.stderr + asked.stdout[-2000:]
     events = [json.loads(line) for line in asked.stdout.splitlines()]
     answer = events[-1]

@@ -29,7 +29,17 @@ async def model() -> AsyncIterator[ScriptedModel]:
 
 
 async def services_for(model: ScriptedModel, **overrides: object) -> tuple[Services, list[Event]]:
-    settings = load_settings(llm_base_url=model.base_url, llm_model="fake-model", sandbox_pool=1, **overrides)
+    """New tools run without a person's yes here (approve_new_tools = auto) unless a test asks
+    otherwise: approvals have their own tests."""
+    settings = load_settings(
+        **{
+            "llm_base_url": model.base_url,
+            "llm_model": "fake-model",
+            "sandbox_pool": 1,
+            "approve_new_tools": "auto",
+            **overrides,
+        }
+    )
     bus = EventBus()
     seen: list[Event] = []
     bus.subscribe(seen.append, maxsize=100_000)
@@ -136,9 +146,8 @@ async def test_a_missing_argument_becomes_a_question(model: ScriptedModel) -> No
 async def test_repairs_exhausted_gives_a_plain_failure(model: ScriptedModel) -> None:
     wrong = GOOD.replace("/ 100", "/ 10")
     model.on("spec", SPEC).on("tests", CASES)
-    for source in (wrong, wrong.replace("/ 10", "/ 7")):
+    for source in (wrong, wrong.replace("/ 10", "/ 7")):  # the attempt, then the independent one
         model.code("implementation", source)
-    model.on("repair", {"decisions": []})
     services, seen = await services_for(model, import_starters=False, repair_attempts=0)
     try:
         outcome = await services.orchestrator.handle("What is 15% of 300?")

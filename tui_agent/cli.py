@@ -416,6 +416,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def work(services) -> int:  # type: ignore[no-untyped-def]
+        services.orchestrator.yes = args.yes
         outcome = await services.orchestrator.handle(args.request)
         await services.bus.drain()
         if not args.json:
@@ -497,6 +498,11 @@ def build_parser() -> argparse.ArgumentParser:
         "ask", cmd_ask, "answer one request headless (--json: one event per line, the last the answer)"
     )
     ask.add_argument("request")
+    ask.add_argument(
+        "--yes",
+        action="store_true",
+        help="run a newly made tool without asking (approve_new_tools = ask otherwise refuses it)",
+    )
     model = sub.add_parser("model", help="the embedded local model").add_subparsers(
         dest="model_command", required=True, metavar="ACTION"
     )

@@ -15,7 +15,16 @@ from tui_agent.core.config import load_settings
 
 
 def make_app(base_url: str, **overrides: Any) -> SelfengApp:
-    settings = load_settings(llm_base_url=base_url, llm_model="fake-model", sandbox_pool=1, **overrides)
+    """approve_new_tools = auto unless a test asks otherwise: approvals have their own tests."""
+    settings = load_settings(
+        **{
+            "llm_base_url": base_url,
+            "llm_model": "fake-model",
+            "sandbox_pool": 1,
+            "approve_new_tools": "auto",
+            **overrides,
+        }
+    )
     return SelfengApp(settings)
 
 

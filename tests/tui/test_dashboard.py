@@ -39,8 +39,8 @@ async def test_a_request_is_answered_on_screen() -> None:
 
 async def test_a_synthesis_ticks_through_its_steps_and_streams_its_code() -> None:
     with ScriptedModel() as model:
-        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG).code("implementation", GOOD)
-        model.on("repair", {"decisions": [{"test": "test_half", "culprit": "implementation"}]})
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
+        model.code("implementation", GOOD).code("implementation", GOOD)  # the independent one, attempt 2
         model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15}).on(
             "answer", "15% of 300 is 45."
         )

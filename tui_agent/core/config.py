@@ -107,6 +107,8 @@ class Settings(BaseSettings):
 
     # Synthesis.
     repair_attempts: int = Field(default=3, ge=0, le=10)
+    # ask: a newly synthesised tool runs only after someone has seen its code and said yes.
+    approve_new_tools: Literal["ask", "auto"] = "ask"
     import_starters: bool = Field(default=True, description="bring the starter tools into a new library")
 
     theme: str = Field(default="textual-dark", min_length=1)

@@ -168,6 +168,23 @@ class ToolRemoved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ApprovalRequested(Event):
+    """A new tool waits for a person's yes before its first run."""
+
+    type: ClassVar[str] = "approval_requested"
+    name: str
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalDecided(Event):
+    type: ClassVar[str] = "approval_decided"
+    name: str
+    approved: bool
+    by: str = "user"  # user | auto | flag (--yes) | nobody (headless, no --yes)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ToolCalled(Event):
     type: ClassVar[str] = "tool_called"
     name: str

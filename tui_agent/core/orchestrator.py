@@ -2,17 +2,24 @@
 
 A found tool that the model says cannot serve the request falls through to synthesis (no retry
 loop on the wrong tool). Every request has its own id, so two at once stay apart in events and
-accounting; a request is an ordinary coroutine, cancelled like one."""
+accounting; a request is an ordinary coroutine, cancelled like one.
+
+With ``approve_new_tools = ask`` a tool nobody has approved runs only after the ``approver``
+(the dashboard's modal, the CLI's ``--yes``) says yes. Without an approver nothing unapproved
+runs: a declined or unasked tool stays in the library, unapproved, and the request says why."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tui_agent.core.events import (
     Answer,
+    ApprovalDecided,
+    ApprovalRequested,
     EventBus,
     QueryReceived,
     QuestionAsked,
@@ -26,11 +33,14 @@ from tui_agent.core.registry import Registry
 from tui_agent.core.responder import Responder
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis import SynthesisEngine
+from tui_agent.core.tool_store import Tool
+
+Approver = Callable[[Tool], Awaitable[bool]]
 
 
 @dataclass
 class Outcome:
-    """kind: answer | question | failed. ``path``: reused | synthesised | failed."""
+    """kind: answer | question | failed. ``path``: reused | synthesised | failed | declined."""
 
     request_id: str
     kind: str
@@ -55,6 +65,33 @@ class Orchestrator:
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
         self.responder = Responder(llm, bus)
+        self.approver: Approver | None = None
+        self.yes = False  # headless --yes: approved by the flag, nobody asked
+
+    async def _approved(self, tool: Tool, rid: str) -> str:
+        """"" when the tool may run, else why not (one line)."""
+        if tool.record.approved:
+            return ""
+        name = tool.name
+        if self.engine.settings.approve_new_tools == "auto":
+            by, yes = "auto", True
+        elif self.yes:
+            by, yes = "flag", True
+        elif self.approver is None:
+            by, yes = "nobody", False
+        else:
+            self.bus.publish(ApprovalRequested(name=name, version=tool.record.version, request_id=rid))
+            by, yes = "user", await self.approver(tool)
+        self.bus.publish(ApprovalDecided(name=name, approved=yes, by=by, request_id=rid))
+        if yes:
+            await asyncio.to_thread(self.registry.approve, name)
+            return ""
+        if by == "nobody":
+            return (
+                f"{name} is new and has not been approved to run: review it (selfeng-tui tools show "
+                f"{name}), then ask again with --yes"
+            )
+        return f"You declined to run {name}; it stays in the library, unapproved, and was not run."
 
     def _finish(self, outcome: Outcome) -> Outcome:
         usage = self.llm.usage.get(outcome.request_id)
@@ -81,6 +118,9 @@ class Orchestrator:
         self, tool_name: str, request: str, rid: str, path: str, attempts: int = 0
     ) -> Outcome | Execution:
         tool = await asyncio.to_thread(self.registry.get, tool_name)
+        refused = await self._approved(tool, rid)
+        if refused:
+            return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
         run = await self.executor.run(tool, request, request_id=rid)
         if run.kind == "value":
             text = await self.responder.answer(request, run.tool, run.args, run.value, request_id=rid)

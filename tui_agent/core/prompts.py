@@ -26,13 +26,10 @@ IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest
 Use only the standard library. No input(), no printing, no file or network access.
 Reply with the complete function in one ```python code block and nothing else."""
 
-REPAIR_SYSTEM = """A test of a Python function failed. Decide for each failing test whether the
-implementation is wrong or the test's expected value contradicts the function's description.
-Prefer "implementation" unless the description clearly supports the other value."""
-
 ARGS_SYSTEM = """You extract the arguments for a function call from a user's request.
 Use only values the request gives; for a required value the request does not give, list its name
-in "missing". Set "fits" to false when the function cannot answer the request at all."""
+in "missing". Set "fits" to false when the function computes something other than what the request
+asks for (a mean when the median is asked, miles when kilometres are asked), even if the values fit."""
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
@@ -73,16 +70,6 @@ def implement_messages(
     if failure:
         ask += f"\n\nYour previous version:\n```python\n{previous}\n```\nfailed these tests:\n{failure}\nFix the function."
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
-
-
-def repair_messages(spec: ToolSpec, failures: list[dict[str, object]]) -> list[dict[str, str]]:
-    listing = "\n".join(
-        f"- {f['name']}: {spec.function_name}(**{json.dumps(f['args'])}) expected {f['expected']!r}, "
-        f"the implementation returned {f['actual']!r}"
-        for f in failures
-    )
-    ask = f"Function:\n{spec_text(spec)}\n\nFailing tests:\n{listing}"
-    return [{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": ask}]
 
 
 def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:

@@ -266,10 +266,11 @@ class Registry:
         model: str = "",
         source: str = "synthesized",
         request_id: str = "",
+        approved: bool = True,
     ) -> ToolRecord:
         self._need_open()
         record = self.store.save(
-            name, tool_source, test_source, spec, verdict=verdict, model=model, source=source
+            name, tool_source, test_source, spec, verdict=verdict, model=model, source=source, approved=approved
         )
         self._upsert([record])
         if self.bus is not None:
@@ -295,6 +296,9 @@ class Registry:
     def record_use(self, name: str) -> None:
         record = self.store.record(name)
         self.store.update(name, usage_count=record.usage_count + 1)
+
+    def approve(self, name: str) -> ToolRecord:
+        return self.store.update(name, approved=True)
 
     def set_verdict(self, name: str, verdict: dict[str, Any]) -> ToolRecord:
         self._need_open()

@@ -3,18 +3,17 @@ spec -> tests -> gates (the tests must fail on a stub) -> implementation (stream
 the sandbox -> repair (at most N) -> register.
 
 Small models write wrong tests as often as wrong code, so a failing test is not simply retried:
-the model says which side it blames, and a test's expected value is corrected only when an
-independent implementation, written from the spec alone, computes the same value as the current
-one (dual agreement). Tests are never deleted and their count never drops."""
+a test's expected value is corrected only when an independent implementation, written from the
+spec alone, computes the same value as the current one (dual agreement); then the same code is
+verified again against the corrected tests. Where the two disagree, the implementation is
+repaired. Tests are never deleted and their count never drops."""
 
 from __future__ import annotations
 
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from typing import Any
 
 from tui_agent.core import prompts
 from tui_agent.core.config import Settings
@@ -33,16 +32,6 @@ MIN_TESTS = 4
 SPEC_TRIES = 3
 TEST_REWRITES = 2
 PARAM_TYPES = frozenset(PYTHON_TYPES)
-
-
-class CaseDecision(BaseModel):
-    test: str
-    culprit: Literal["implementation", "test"]
-    reason: str = ""
-
-
-class RepairDecision(BaseModel):
-    decisions: list[CaseDecision]
 
 
 @dataclass
@@ -126,14 +115,20 @@ def _has_type(value: Any, kind: str) -> bool:
 
 def spec_problem(spec: ToolSpec, request: str) -> str:
     """Why a spec cannot serve its own request, or "". A request that quotes values must be
-    answerable by one of the spec's examples built from those values alone: a parameter that
-    would need a value the request never gives (the answer itself, say) fails this."""
-    if not spec.examples:
-        return "it has no worked example that calls the function with the request's values"
+    answerable with those values alone: by one of the spec's examples built from them, or, when
+    the examples use other values, by as many numbers in the request as the spec has required
+    numeric parameters. A parameter that would need a value the request never gives (the
+    answer itself, say: f(kilometers, miles)) fails both."""
     if not NUMBER.search(request) and "'" not in request and '"' not in request:
         return ""  # a description, not a concrete request: nothing to check against
     if any(all(grounded(v, request) for v in e.args.values()) for e in spec.examples):
         return ""
+    numeric = [p for p in spec.parameters if p.required and p.type in ("int", "float")]
+    others = [p for p in spec.parameters if p.required and p.type not in ("int", "float", "str")]
+    if spec.examples and numeric and not others and len(numeric) <= len(NUMBER.findall(request)):
+        return ""
+    if not spec.examples:
+        return "it has no worked example that calls the function with the request's values"
     return (
         "no worked example uses only values from the request; every parameter must be an input the "
         "request gives, and the answer is the return value"
@@ -361,32 +356,26 @@ class SynthesisEngine:
         return failures
 
     async def _agreed_test_fixes(
-        self, spec: ToolSpec, failures: list[dict[str, Any]], request_id: str, persistent: set[str]
+        self, spec: ToolSpec, failures: list[dict[str, Any]], request_id: str
     ) -> dict[str, TestCase]:
-        """Test name -> corrected case, only where the model blames the test AND an independent
-        implementation, written from the spec alone, behaves exactly like the current one."""
-        blamed = [
+        """Test name -> corrected case, only where an independent implementation, written from
+        the spec alone (it never saw the tests), behaves exactly like the current one: two
+        implementations against one test (CodeT's dual agreement). Where they disagree, the
+        test stands and the implementation is repaired."""
+        suspects = [
             f for f in failures if f["case"] is not None and f["behaviour"] and f["behaviour"][0] != "crash"
         ]
-        if not blamed:
-            return {}
-        decision = await self.llm.structured(
-            prompts.repair_messages(spec, blamed),
-            RepairDecision,
-            purpose="repair-judge",
-            request_id=request_id,
-        )
-        accused = {d.test.removeprefix("test_") for d in decision.decisions if d.culprit == "test"}
-        # a test still failing after the implementation was already repaired for it is suspect too
-        suspects = [f for f in blamed if f["case"].name in accused or f["name"] in persistent]
         if not suspects:
             return {}
         if request_id not in self._independent:
-            # a second opinion from the spec alone
             self._independent[request_id] = await self.implement(
                 spec, "", request_id, temperature=0.6, show=False
             )
         independent = self._independent[request_id]
+        try:
+            gate_tool(independent, spec.function_name)
+        except GateError:
+            return {}
         fixes: dict[str, TestCase] = {}
         for failure in suspects:
             kind, value = failure["behaviour"]
@@ -406,7 +395,6 @@ class SynthesisEngine:
     ) -> SynthesisResult:
         result = SynthesisResult(ok=False)
         self._independent.pop(request_id, None)
-        previous_failing: set[str] = set()
         try:
             self._step(request_id, "spec", "started")
             spec = result.spec = await self.make_spec(request, request_id)
@@ -428,27 +416,24 @@ class SynthesisEngine:
                     self._step(request_id, step, "failed", attempt, failure)
                     continue
                 self._step(request_id, step, "done", attempt)
-                self._step(request_id, "verify", "started", attempt)
-                verdict = result.verdict = await self.sandbox.verify(
-                    tool, tests, spec.function_name, request_id=request_id
-                )
-                self._publish_verdict(request_id, spec.function_name, verdict)
+                verdict = await self._verify(tool, tests, spec, request_id, attempt, result)
                 if verdict.passed:
-                    self._step(request_id, "verify", "done", attempt, verdict.detail)
-                    result.ok, result.tool_source = True, tool
                     break
-                self._step(request_id, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
                 failures = await self._failures(spec, cases, tool, verdict)
-                failing_now = {f["name"] for f in failures}
-                fixes = await self._agreed_test_fixes(
-                    spec, failures, request_id, failing_now & previous_failing
-                )
-                previous_failing = failing_now
+                fixes = await self._agreed_test_fixes(spec, failures, request_id)
                 if fixes:
                     cases = [fixes.get(c.name, c) for c in cases]
                     tests = result.test_source = render_tests(spec.function_name, cases)
                     result.test_fixes += sorted(fixes)
                     self._publish_code(request_id, "test_tool.py", tests)
+                    if len(fixes) == len(failures):
+                        # every failure was the tests' fault: the same code against the fixed tests
+                        verdict = await self._verify(tool, tests, spec, request_id, attempt, result)
+                        if verdict.passed:
+                            break
+                        failures = await self._failures(spec, cases, tool, verdict)
+                    else:
+                        failures = [f for f in failures if f["case"] is None or f["case"].name not in fixes]
                 failure = (
                     "\n".join(
                         f"- {f['name']}: expected {f['expected']!r}, got {f['actual']!r}" for f in failures
@@ -483,6 +468,21 @@ class SynthesisEngine:
         finally:
             self._independent.pop(request_id, None)
 
+    async def _verify(
+        self, tool: str, tests: str, spec: ToolSpec, request_id: str, attempt: int, result: SynthesisResult
+    ) -> Verdict:
+        self._step(request_id, "verify", "started", attempt)
+        verdict = result.verdict = await self.sandbox.verify(
+            tool, tests, spec.function_name, request_id=request_id
+        )
+        self._publish_verdict(request_id, spec.function_name, verdict)
+        if verdict.passed:
+            self._step(request_id, "verify", "done", attempt, verdict.detail)
+            result.ok, result.tool_source = True, tool
+        else:
+            self._step(request_id, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
+        return verdict
+
     def _publish_verdict(self, request_id: str, name: str, verdict: Verdict) -> None:
         if self.bus is not None:
             self.bus.publish(verdict_event(name, verdict, request_id))
@@ -500,4 +500,5 @@ class SynthesisEngine:
             verdict=verdict_record(result.verdict),
             model=self.llm.model,
             request_id=request_id,
+            approved=self.settings.approve_new_tools == "auto",
         )

@@ -76,6 +76,9 @@ class ToolRecord:
     source: str = "synthesized"  # synthesized | starter | imported
     verdict: dict[str, Any] | None = None
     usage_count: int = 0
+    # False for a synthesised tool that nobody has allowed to run yet (approve_new_tools = ask);
+    # records written before approvals existed have no field and count as approved.
+    approved: bool = True
 
     @property
     def verified(self) -> bool:
@@ -210,6 +213,7 @@ class ToolStore:
         verdict: dict[str, Any] | None,
         model: str = "",
         source: str = "synthesized",
+        approved: bool = True,
     ) -> ToolRecord:
         """Register ``name``: version 1, or the next version with the current one kept."""
         target = self._dir(name)
@@ -223,6 +227,7 @@ class ToolStore:
             source=source,
             verdict=verdict,
             usage_count=previous.usage_count if previous else 0,
+            approved=approved,
         )
         staging = self.root / f"{STAGING}{name}-{secrets.token_hex(4)}"
         staging.mkdir()

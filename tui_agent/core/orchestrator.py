@@ -69,7 +69,7 @@ class Orchestrator:
         self.yes = False  # headless --yes: approved by the flag, nobody asked
 
     async def _approved(self, tool: Tool, rid: str) -> str:
-        """"" when the tool may run, else why not (one line)."""
+        """ "" when the tool may run, else why not (one line)."""
         if tool.record.approved:
             return ""
         name = tool.name
@@ -121,7 +121,7 @@ class Orchestrator:
         refused = await self._approved(tool, rid)
         if refused:
             return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
-        run = await self.executor.run(tool, request, request_id=rid)
+        run = await self.executor.run(tool, request, request_id=rid, second_chance=path == "synthesised")
         if run.kind == "value":
             text = await self.responder.answer(request, run.tool, run.args, run.value, request_id=rid)
             return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)

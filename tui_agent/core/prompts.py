@@ -72,8 +72,10 @@ def implement_messages(
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
-def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:
+def args_messages(spec: ToolSpec, request: str, problem: str = "") -> list[dict[str, str]]:
     ask = f"Function:\n{spec_text(spec)}\n\nRequest: {request}"
+    if problem:
+        ask += f"\nA previous extraction was wrong: {problem}. Copy the values from the request."
     return [{"role": "system", "content": ARGS_SYSTEM}, {"role": "user", "content": ask}]
 
 

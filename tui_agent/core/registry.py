@@ -270,7 +270,14 @@ class Registry:
     ) -> ToolRecord:
         self._need_open()
         record = self.store.save(
-            name, tool_source, test_source, spec, verdict=verdict, model=model, source=source, approved=approved
+            name,
+            tool_source,
+            test_source,
+            spec,
+            verdict=verdict,
+            model=model,
+            source=source,
+            approved=approved,
         )
         self._upsert([record])
         if self.bus is not None:

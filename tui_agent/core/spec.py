@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyword
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
 PYTHON_TYPES: dict[str, type] = {
@@ -16,6 +16,16 @@ PYTHON_TYPES: dict[str, type] = {
     "bool": bool,
     "list": list,
     "dict": dict,
+}
+
+
+JSON_TYPES = {
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "list": "array",
+    "dict": "object",
 }
 
 
@@ -77,3 +87,29 @@ class ToolSpec(BaseModel):
         words = self.function_name.replace("_", " ")
         params = ", ".join(f"{p.name.replace('_', ' ')} ({p.description or p.type})" for p in self.parameters)
         return f"{words}: {self.description} Inputs: {params}."
+
+
+def input_schema(spec: ToolSpec) -> dict[str, Any]:
+    """The JSON Schema of a call's arguments, as MCP and other agents want it."""
+    properties: dict[str, Any] = {}
+    for p in spec.parameters:
+        prop: dict[str, Any] = {"type": JSON_TYPES[p.type]}
+        if p.description:
+            prop["description"] = p.description
+        if not p.required:
+            prop["default"] = p.default
+        properties[p.name] = prop
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [p.name for p in spec.parameters if p.required],
+        "additionalProperties": False,
+    }
+
+
+def call_model(spec: ToolSpec) -> type[BaseModel]:
+    """Validates and coerces a call's arguments: required ones required, unknown ones refused."""
+    fields: dict[str, Any] = {
+        p.name: (PYTHON_TYPES[p.type], ... if p.required else p.default) for p in spec.parameters
+    }
+    return create_model(f"Call_{spec.function_name}", __config__=ConfigDict(extra="forbid"), **fields)

@@ -31,7 +31,9 @@ from tui_agent.core.events import (
     Notice,
     RequestFailed,
 )
+from tui_agent.core.tool_store import Tool
 from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
+from tui_agent.screens.approval import ApprovalScreen
 from tui_agent.screens.confirm import ConfirmScreen
 from tui_agent.screens.dashboard import DashboardScreen
 from tui_agent.screens.help import HelpScreen
@@ -112,6 +114,7 @@ class SelfengApp(App[None]):
             self.bus.publish(Notice(level="error", message=self.engine_error))
             self.ready.set()
             return
+        self.services.orchestrator.approver = self._approve
         self.ready.set()
         # The engine brings millions of long-lived objects (torch, chromadb); a full collection
         # that walks them all stalls the event loop for 100-300 ms. Freezing them keeps the
@@ -125,6 +128,10 @@ class SelfengApp(App[None]):
         self.bus.publish(ComponentState(component="engine", state="ready", detail=f"sandbox {backend}"))
         self.reload_tools()
         self.warm_up_llm()
+
+    async def _approve(self, tool: Tool) -> bool:
+        """Called by the orchestrator inside the request's worker: the modal waits for the user."""
+        return bool(await self.push_screen_wait(ApprovalScreen(tool)))
 
     @work(group="llm-warm-up", exclusive=True, exit_on_error=False)
     async def warm_up_llm(self) -> None:

@@ -70,6 +70,13 @@ def describe(event: Event) -> LogLine | None:
             )
         case "tool_registered":
             return LogLine("success", "＋", f"registered {e.name} v{e.version}")
+        case "approval_requested":
+            return LogLine("warning", "?", f"{e.name} v{e.version} is new: waiting for your yes to run it")
+        case "approval_decided":
+            if e.approved:
+                by = {"auto": " (approve_new_tools = auto)", "flag": " (--yes)"}.get(e.by, "")
+                return LogLine("success", "✓", f"{e.name} approved to run{by}")
+            return LogLine("warning", "✗", f"{e.name} not approved: it was not run")
         case "tool_removed":
             return LogLine("warning", "－", f"removed {e.name}")
         case "tool_called":

@@ -143,6 +143,23 @@ async def test_a_missing_argument_becomes_a_question(model: ScriptedModel) -> No
     assert isinstance(seen[-1], QuestionAsked)
 
 
+async def test_a_new_tools_arguments_come_from_its_example_when_extraction_slips(
+    model: ScriptedModel,
+) -> None:
+    """Asked for the arguments, a small model sometimes hands over the answer (45) instead of the
+    request's value (300); a tool made for this request has an example built from its values."""
+    model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
+    model.on("args", {"fits": True, "missing": [], "value": 45, "percent": 15}).on("answer", "It is 45.")
+    services, seen = await services_for(model, import_starters=False)
+    try:
+        outcome = await services.orchestrator.handle("What is 15% of 300?")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.value == 45.0
+    called = [e for e in seen if e.type == "tool_called"]
+    assert [c.args for c in called] == [{"value": 300, "percent": 15}]  # type: ignore[attr-defined]
+
+
 async def test_repairs_exhausted_gives_a_plain_failure(model: ScriptedModel) -> None:
     wrong = GOOD.replace("/ 100", "/ 10")
     model.on("spec", SPEC).on("tests", CASES)

@@ -298,6 +298,8 @@ def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
             "examples": [{"args": {"kilometers": 10, "miles": 6.2}, "result": 6.2}],
         }
     )
-    assert "every parameter must be an input" in spec_problem(answer_as_input, "Convert 5 kilometers to miles")
+    assert "every parameter must be an input" in spec_problem(
+        answer_as_input, "Convert 5 kilometers to miles"
+    )
     no_examples = change.model_copy(update={"examples": []})
     assert "no worked example" in spec_problem(no_examples, "What is the percentage change from 80 to 100?")

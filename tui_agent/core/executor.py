@@ -59,38 +59,34 @@ class Executor:
         self.registry = registry
         self.bus = bus
 
-    async def _extract(
-        self, spec: ToolSpec, request: str, request_id: str, problem: str = ""
-    ) -> tuple[BaseModel, dict[str, Any], list[str]]:
+    async def run(
+        self, tool: Tool, request: str, *, request_id: str = "", made_for_it: bool = False
+    ) -> Execution:
+        """``made_for_it``: the tool was designed for this very request, and its spec has a worked
+        example built from the request's own values. A small model asked to extract "Reverse the
+        string 'hello'" sometimes hands over the answer ('olleh'); for such a tool that slip is
+        corrected from the example. A reused tool that seems to need an invented value is the
+        wrong tool."""
+        spec = ToolSpec.model_validate(tool.record.spec)
+        name = spec.function_name
         model = arguments_model(spec)
         extracted = await self.llm.structured(
-            prompts.args_messages(spec, request, problem),
-            model,
-            purpose="arguments",
-            request_id=request_id,
-            temperature=0.3 if problem else 0.0,
+            prompts.args_messages(spec, request), model, purpose="arguments", request_id=request_id
         )
         args = {
             p.name: getattr(extracted, p.name)
             for p in spec.parameters
             if getattr(extracted, p.name) is not None
         }
-        return extracted, args, [k for k, v in args.items() if not grounded(v, request)]
-
-    async def run(
-        self, tool: Tool, request: str, *, request_id: str = "", second_chance: bool = False
-    ) -> Execution:
-        """``second_chance``: a tool made for this very request fits it by construction, so an
-        invented value is the extraction's slip, asked once more; a reused tool that needs an
-        invented value is the wrong tool (and costs no extra call)."""
-        spec = ToolSpec.model_validate(tool.record.spec)
-        name = spec.function_name
-        model = arguments_model(spec)
-        extracted, args, invented = await self._extract(spec, request, request_id)
-        if invented and second_chance:
-            problem = f"{', '.join(f'{k}={args[k]!r}' for k in invented)} is not in the request"
-            extracted, args, invented = await self._extract(spec, request, request_id, problem)
-        if not extracted.fits:  # type: ignore[attr-defined]
+        invented = [name for name, value in args.items() if not grounded(value, request)]
+        fits = bool(extracted.fits)  # type: ignore[attr-defined]
+        if made_for_it and (invented or not fits):
+            example = next(
+                (e.args for e in spec.examples if all(grounded(v, request) for v in e.args.values())), None
+            )
+            if example is not None:
+                args, invented, fits = dict(example), [], True
+        if not fits:
             return Execution("misfit", name, message=f"{name} cannot answer this request")
         if invented:
             return Execution(

@@ -121,7 +121,7 @@ class Orchestrator:
         refused = await self._approved(tool, rid)
         if refused:
             return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
-        run = await self.executor.run(tool, request, request_id=rid, second_chance=path == "synthesised")
+        run = await self.executor.run(tool, request, request_id=rid, made_for_it=path == "synthesised")
         if run.kind == "value":
             text = await self.responder.answer(request, run.tool, run.args, run.value, request_id=rid)
             return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)

@@ -28,8 +28,7 @@ Reply with the complete function in one ```python code block and nothing else.""
 
 ARGS_SYSTEM = """You extract the arguments for a function call from a user's request.
 Use only values the request gives; for a required value the request does not give, list its name
-in "missing". Set "fits" to false when the function computes something other than what the request
-asks for (a mean when the median is asked, miles when kilometres are asked), even if the values fit."""
+in "missing". Set "fits" to false when the function cannot answer the request at all."""
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
@@ -72,10 +71,8 @@ def implement_messages(
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
-def args_messages(spec: ToolSpec, request: str, problem: str = "") -> list[dict[str, str]]:
+def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:
     ask = f"Function:\n{spec_text(spec)}\n\nRequest: {request}"
-    if problem:
-        ask += f"\nA previous extraction was wrong: {problem}. Copy the values from the request."
     return [{"role": "system", "content": ARGS_SYSTEM}, {"role": "user", "content": ask}]
 
 

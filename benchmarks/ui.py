@@ -135,7 +135,11 @@ async def lag_while_busy() -> dict[str, tuple[float, float, float]]:
     base_url = server.stdout.readline().strip()  # type: ignore[union-attr]
     try:
         settings = load_settings(
-            llm_base_url=base_url, llm_model="fake-model", sandbox_pool=1, import_starters=False
+            llm_base_url=base_url,
+            llm_model="fake-model",
+            sandbox_pool=1,
+            import_starters=False,
+            approve_new_tools="auto",  # nobody at the keyboard to approve the new tool
         )
         app = SelfengApp(settings)
         async with app.run_test(size=(120, 40)) as pilot:

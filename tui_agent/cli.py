@@ -239,6 +239,7 @@ def cmd_tools_list(args: argparse.Namespace) -> int:
                     "verdict": _verdict_word(r),
                     "usage_count": r.usage_count,
                     "source": r.source,
+                    "approved": r.approved,
                     "description": r.spec.get("description", ""),
                 }
                 for r in records
@@ -252,7 +253,8 @@ def cmd_tools_list(args: argparse.Namespace) -> int:
     width = max((len(r.name) for r in records), default=4)
     for r in records:
         print(
-            f"{r.name:<{width}}  v{r.version:<3} {_verdict_word(r):<12} used {r.usage_count:>3}x  {r.spec.get('description', '')}"
+            f"{r.name:<{width}}  v{r.version:<3} {_verdict_word(r):<12} used {r.usage_count:>3}x  "
+            f"{'' if r.approved else '[not approved to run] '}{r.spec.get('description', '')}"
         )
     return EXIT_OK
 
@@ -268,7 +270,8 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     r = tool.record
     print(
-        f"# {r.name} v{r.version}  ({_verdict_word(r)}, {r.source}, created {r.created}, used {r.usage_count}x)"
+        f"# {r.name} v{r.version}  ({_verdict_word(r)}, {r.source}, created {r.created}, used {r.usage_count}x"
+        f"{'' if r.approved else ', NOT approved to run: ask --yes or the dashboard approves it'})"
     )
     print(f"# {r.spec.get('description', '')}\n")
     print("# --- tool.py ---")

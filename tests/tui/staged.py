@@ -75,6 +75,11 @@ def synthesis_events() -> list[ev.Event]:
     return [type(e)(**{**e.__dict__, "request_id": rid, "ts": T0 + i}) for i, e in enumerate(steps)]
 
 
+async def highlighted(app: SelfengApp) -> None:
+    """Highlighting runs in threads: wait for it, so the picture is the settled one."""
+    await app.workers.wait_for_complete([w for w in app.workers if w.group == "highlight"])
+
+
 async def stage_dashboard(pilot: Pilot[Any]) -> None:
     app: SelfengApp = pilot.app  # type: ignore[assignment]
     dash = app.dashboard
@@ -83,6 +88,7 @@ async def stage_dashboard(pilot: Pilot[Any]) -> None:
     dash.library.show_tools([ToolEntry.of(starter(n, uses=i).record) for i, n in enumerate(names)])
     dash.status.set(sandbox="docker", tools=len(names), tokens=1234, llm_state="ready")
     await app.show_events(synthesis_events())
+    await highlighted(app)
     await pilot.pause()
 
 
@@ -94,6 +100,7 @@ async def stage_tool_view(pilot: Pilot[Any]) -> None:
     screen = ToolScreen("reverse_string")
     await app.push_screen(screen)
     screen.show(starter("reverse_string", uses=3))
+    await highlighted(app)
     await pilot.pause()
 
 

@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 
 from tui_agent.core.tool_store import Tool
 from tui_agent.widgets.code_viewer import CodeViewer
+from tui_agent.widgets.tool_tree import ToolEntry
 
 
 class ApprovalScreen(ModalScreen[bool]):
@@ -29,8 +30,8 @@ class ApprovalScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         record = self.tool.record
-        verdict = record.verdict or {}
-        tests = f"{verdict.get('collected', '?')} tests passed" if record.verified else "NOT verified"
+        entry = ToolEntry.of(record)
+        tests = f"{entry.tests} passed" if record.verified else "NOT verified"
         with Vertical(id="approval-box"):
             yield Static(
                 Content.from_markup(

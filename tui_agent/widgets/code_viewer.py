@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
@@ -66,12 +67,26 @@ class CodePane(VerticalScroll):
     def _render_now(self) -> None:
         self._dirty = False
         self._shown_at = time.monotonic()
+        self._show(Content(self.text))
+        if self.language and self.text and not self._streaming:
+            self._highlight(self.text, self.language)
+
+    def _show(self, body: Content) -> None:
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        plain = self._streaming or not self.language or not self.text
-        body = Content(self.text) if plain else highlight(self.text, language=self.language)
         self.query_one(Static).update(body)
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False)
+
+    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False)
+    def _highlight(self, text: str, language: str) -> None:
+        """Highlighting 300 lines takes tens of milliseconds of Python: off the event loop, with
+        the plain text on screen meanwhile."""
+        body = highlight(text, language=language)
+        self.app.call_from_thread(self._highlighted, text, body)
+
+    def _highlighted(self, text: str, body: Content) -> None:
+        if text == self.text and not self._streaming:  # nothing newer arrived meanwhile
+            self._show(body)
 
 
 class CodeViewer(Vertical):

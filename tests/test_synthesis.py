@@ -303,3 +303,14 @@ def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
     )
     no_examples = change.model_copy(update={"examples": []})
     assert "no worked example" in spec_problem(no_examples, "What is the percentage change from 80 to 100?")
+
+
+def test_implementations_agree_as_the_tests_compare() -> None:
+    from tui_agent.core.synthesis import same_behaviour
+
+    assert same_behaviour(("value", 3.106855), ("value", 3.10685596))  # 0.621371 vs 0.62137119 per km
+    assert not same_behaviour(("value", 3.1), ("value", 3.10685596))
+    assert not same_behaviour(("value", 1), ("value", True))
+    assert same_behaviour(("raises", "ValueError"), ("raises", "ValueError"))
+    assert not same_behaviour(("raises", "ValueError"), ("value", None))
+    assert same_behaviour(("value", [1.0, 2.0000001]), ("value", [1, 2]))

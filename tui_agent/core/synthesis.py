@@ -11,6 +11,7 @@ repaired. Tests are never deleted and their count never drops."""
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,24 @@ def spec_problem(spec: ToolSpec, request: str) -> str:
         "no worked example uses only values from the request; every parameter must be an input the "
         "request gives, and the answer is the return value"
     )
+
+
+def same_behaviour(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    """Two implementations agree: the same exception, or values equal as the tests compare them
+    (floats within the tests' 1e-6 relative tolerance, so 0.621371 and 0.62137119 miles agree)."""
+    if a[0] != b[0]:
+        return False
+    return _close(a[1], b[1])
+
+
+def _close(x: Any, y: Any) -> bool:
+    if isinstance(x, bool) or isinstance(y, bool):
+        return x is y
+    if isinstance(x, int | float) and isinstance(y, int | float):
+        return math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_close(i, j) for i, j in zip(x, y, strict=True))
+    return bool(x == y)
 
 
 def stub_source(spec: ToolSpec) -> str:
@@ -379,7 +398,7 @@ class SynthesisEngine:
         fixes: dict[str, TestCase] = {}
         for failure in suspects:
             kind, value = failure["behaviour"]
-            if await self._behaviour(independent, spec, failure["args"]) != (kind, value):
+            if not same_behaviour(await self._behaviour(independent, spec, failure["args"]), (kind, value)):
                 continue
             case: TestCase = failure["case"]
             if kind == "value":

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tui_agent.core.tool_store import Tool
+from tui_agent.screens.confirm import YesNoScreen
 from tui_agent.widgets.code_viewer import CodeViewer
 from tui_agent.widgets.tool_tree import ToolEntry
 
 
-class ApprovalScreen(ModalScreen[bool]):
+class ApprovalScreen(YesNoScreen):
+    YES_BUTTON = "approval-yes"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Run it"),
         Binding("n,escape", "answer(False)", "Don't run"),
@@ -50,10 +50,3 @@ class ApprovalScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.query_one("#approval-viewer", CodeViewer).show_tool(self.tool)
         self.query_one("#approval-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "approval-yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)

@@ -160,6 +160,32 @@ async def test_a_new_tools_arguments_come_from_its_example_when_extraction_slips
     assert [c.args for c in called] == [{"value": 300, "percent": 15}]  # type: ignore[attr-defined]
 
 
+async def test_an_invented_value_for_an_optional_parameter_gives_way_to_its_default(
+    model: ScriptedModel,
+) -> None:
+    spec = {
+        **SPEC,
+        "parameters": [
+            *SPEC["parameters"],
+            {"name": "digits", "type": "int", "default": 2, "required": False, "description": "rounding"},
+        ],
+    }
+    model.on("spec", spec).on("tests", CASES).code(
+        "implementation", GOOD.replace("percent: float)", "percent: float, digits: int = 2)")
+    )
+    model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15, "digits": 7}).on(
+        "answer", "It is 45."
+    )
+    services, seen = await services_for(model, import_starters=False)
+    try:
+        outcome = await services.orchestrator.handle("What is 15% of 300?")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.value == 45.0
+    called = [e for e in seen if e.type == "tool_called"]
+    assert [c.args for c in called] == [{"value": 300, "percent": 15, "digits": 2}]  # type: ignore[attr-defined]
+
+
 async def test_repairs_exhausted_gives_a_plain_failure(model: ScriptedModel) -> None:
     wrong = GOOD.replace("/ 100", "/ 10")
     model.on("spec", SPEC).on("tests", CASES)

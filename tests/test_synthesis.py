@@ -283,26 +283,24 @@ def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
     from tui_agent.core.spec import ToolSpec
     from tui_agent.core.synthesis import spec_problem
 
-    change = ToolSpec.model_validate(
-        {
-            "function_name": "percentage_change",
-            "parameters": [{"name": "old", "type": "float"}, {"name": "new", "type": "float"}],
-            "examples": [{"args": {"old": 50, "new": 75}, "result": 50.0}],
-        }
-    )
-    assert spec_problem(change, "What is the percentage change from 80 to 100?") == ""
-    answer_as_input = ToolSpec.model_validate(
-        {
-            "function_name": "km_to_miles",
-            "parameters": [{"name": "kilometers", "type": "float"}, {"name": "miles", "type": "float"}],
-            "examples": [{"args": {"kilometers": 10, "miles": 6.2}, "result": 6.2}],
-        }
-    )
-    assert "every parameter must be an input" in spec_problem(
-        answer_as_input, "Convert 5 kilometers to miles"
-    )
-    no_examples = change.model_copy(update={"examples": []})
-    assert "no worked example" in spec_problem(no_examples, "What is the percentage change from 80 to 100?")
+    def spec(params: list[str], example: dict[str, float]) -> ToolSpec:
+        return ToolSpec.model_validate(
+            {
+                "function_name": "f",
+                "parameters": [{"name": p, "type": "float"} for p in params],
+                "examples": [{"args": example, "result": 1.0}],
+            }
+        )
+
+    request = "What is the percentage change from 80 to 100?"
+    assert spec_problem(spec(["old", "new"], {"old": 80, "new": 100}), request) == ""
+    wrong_design = spec(["value", "percent"], {"value": 80, "percent": 20})
+    problem = spec_problem(wrong_design, request)
+    assert "the request gives the values 80, 100" in problem and "exactly these values" in problem
+    answer_as_input = spec(["kilometers", "miles"], {"kilometers": 5, "miles": 3.1})
+    assert "values 5:" in spec_problem(answer_as_input, "Convert 5 kilometers to miles")
+    assert spec_problem(wrong_design, "percentage change between two numbers") == ""  # a description
+    assert "'hello'" in spec_problem(spec(["x"], {"x": 1}), "Reverse the string 'hello'")
 
 
 def test_implementations_agree_as_the_tests_compare() -> None:

@@ -79,6 +79,10 @@ class Executor:
             if getattr(extracted, p.name) is not None
         }
         invented = [name for name, value in args.items() if not grounded(value, request)]
+        optional = {p.name for p in spec.parameters if not p.required}
+        for key in [k for k in invented if k in optional]:  # not given: its default applies
+            del args[key]
+        invented = [k for k in invented if k not in optional]
         fits = bool(extracted.fits)  # type: ignore[attr-defined]
         if made_for_it and (invented or not fits):
             example = next(

@@ -114,25 +114,36 @@ def _has_type(value: Any, kind: str) -> bool:
     return isinstance(value, PYTHON_TYPES[kind])
 
 
+def request_values(request: str) -> list[str]:
+    """The values a request writes out: quoted strings and numbers, in order."""
+    quoted = re.findall(r"'([^']+)'|\"([^\"]+)\"", request)
+    strings = [a or b for a, b in quoted]
+    rest = re.sub(r"'[^']+'|\"[^\"]+\"", " ", request)
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", rest)
+    rest = re.sub(r"\d{4}-\d{2}-\d{2}", " ", rest)
+    return [repr(v) for v in strings] + [repr(d) for d in dates] + NUMBER.findall(rest)
+
+
 def spec_problem(spec: ToolSpec, request: str) -> str:
-    """Why a spec cannot serve its own request, or "". A request that quotes values must be
-    answerable with those values alone: by one of the spec's examples built from them, or, when
-    the examples use other values, by as many numbers in the request as the spec has required
-    numeric parameters. A parameter that would need a value the request never gives (the
-    answer itself, say: f(kilometers, miles)) fails both."""
-    if not NUMBER.search(request) and "'" not in request and '"' not in request:
+    """Why a spec cannot serve its own request, or "". A request that writes out values must be
+    answerable by one of the spec's examples built from those values alone: a parameter that
+    would need a value the request never gives (the answer itself, say: f(kilometers, miles))
+    fails this. The reason names the request's values: a small model told "use 80, 100" designs
+    f(start, end) where a general remark got f(value, percent) three times over."""
+    values = request_values(request)
+    if not values:
         return ""  # a description, not a concrete request: nothing to check against
     if any(all(grounded(v, request) for v in e.args.values()) for e in spec.examples):
         return ""
-    numeric = [p for p in spec.parameters if p.required and p.type in ("int", "float")]
-    others = [p for p in spec.parameters if p.required and p.type not in ("int", "float", "str")]
-    if spec.examples and numeric and not others and len(numeric) <= len(NUMBER.findall(request)):
-        return ""
-    if not spec.examples:
-        return "it has no worked example that calls the function with the request's values"
+    head = (
+        "it has no worked example"
+        if not spec.examples
+        else "no worked example uses only values from the request"
+    )
     return (
-        "no worked example uses only values from the request; every parameter must be an input the "
-        "request gives, and the answer is the return value"
+        f"{head}; the request gives the values {', '.join(values)}: every parameter must be one of "
+        "these inputs, the answer is the return value, and the first example must call the "
+        "function with exactly these values"
     )
 
 

@@ -312,3 +312,20 @@ def test_implementations_agree_as_the_tests_compare() -> None:
     assert same_behaviour(("raises", "ValueError"), ("raises", "ValueError"))
     assert not same_behaviour(("raises", "ValueError"), ("value", None))
     assert same_behaviour(("value", [1.0, 2.0000001]), ("value", [1, 2]))
+
+
+async def test_a_spec_that_returns_int_with_fractional_examples_returns_float(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    area = {
+        "function_name": "circle_area",
+        "description": "Area of a circle.",
+        "parameters": [{"name": "radius", "type": "float"}],
+        "return_type": "int",
+        "examples": [{"args": {"radius": 3}, "result": 28.274333882308138}],
+    }
+    with ScriptedModel() as model:
+        model.on("spec", area)
+        eng, _ = engine(model, sandbox, embedder)
+        spec = await eng.make_spec("What is the area of a circle with radius 3?", "r1")
+    assert spec.return_type == "float"

@@ -42,17 +42,16 @@ class StatusBar(Static):
         style = STATE_STYLES.get(self.llm_state, "$text-muted")
         tools = "…" if self.tools is None else str(self.tools)
         busy = f" │ [$accent]{self.busy} running[/]" if self.busy else ""
-        self.update(
-            Content.from_markup(
-                f"$model@$endpoint [{style}]$state[/] │ $sandbox │ $tools tools │ $tokens tok{busy}",
-                endpoint=short_endpoint(self.endpoint),
-                model=self.model,
-                state=self.llm_state,
-                sandbox=self.sandbox,
-                tools=tools,
-                tokens=f"{self.tokens:,}",
-            )
+        line = Content.from_markup(
+            f"$model@$endpoint [{style}]$state[/] │ $sandbox │ $tools tools │ $tokens tok{busy}",
+            endpoint=short_endpoint(self.endpoint),
+            model=self.model,
+            state=self.llm_state,
+            sandbox=self.sandbox,
+            tools=tools,
+            tokens=f"{self.tokens:,}",
         )
+        self.update(line, layout=False)  # one line, always: a repaint, never a relayout
 
 
 def short_endpoint(url: str) -> str:

@@ -31,6 +31,7 @@ class StepList(Static):
         self.status: dict[str, str] = {}
         self.attempt = 1
         self.detail = ""
+        self._shape: tuple[int, str] = (0, "")
 
     def on_mount(self) -> None:
         self.refresh_steps()
@@ -75,4 +76,7 @@ class StepList(Static):
             )
         if self.detail:
             parts.append(Content.from_markup("[$error]$detail", detail=self.detail[:200]))
-        self.update(Content("\n").join(parts))
+        # the same lines (the wrapped detail aside): a repaint will do, no relayout of the screen
+        shape = (len(parts), self.detail)
+        self.update(Content("\n").join(parts), layout=shape != self._shape)
+        self._shape = shape

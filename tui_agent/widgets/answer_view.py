@@ -23,6 +23,7 @@ class AnswerView(Static):
         super().__init__(id=id)
         self.kind = "idle"
         self.text = ""
+        self._rows = -1
 
     def on_mount(self) -> None:
         self.say("idle", "Type a request below; the answer appears here.")
@@ -33,4 +34,9 @@ class AnswerView(Static):
             kind, ""
         )
         prefix = f"[b {KINDS[kind]}]{label}:[/] " if label else f"[{KINDS['idle']}]"
-        self.update(Content.from_markup(prefix + "$text", text=text))
+        # a streaming answer grows a word at a time: relayout the screen only when it may need
+        # another line (a relayout repaints everything, ~20 ms on two cores)
+        width = max(1, self.size.width - 2)
+        rows = (len(label) + 2 + len(text)) // width + text.count("\n")
+        self.update(Content.from_markup(prefix + "$text", text=text), layout=rows != self._rows)
+        self._rows = rows

@@ -1,5 +1,5 @@
 """The code/test viewer: tabs for tool.py, test_tool.py, the spec and the last verification
-output. Streamed code is re-highlighted at most a few times a second, so a fast stream costs
+output. Streamed code is shown (plain) at most a few times a second, so a fast stream costs
 the event loop little."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ PANES = (
     ("spec", "tab-spec", "json"),
     ("verification", "tab-verify", None),
 )
-REFRESH_S = 0.15
+REFRESH_S = 0.4  # each refresh of a growing text relayouts the screen (~20 ms on 2 cores)
 MAX_OUTPUT = 60_000
 
 
@@ -71,9 +71,9 @@ class CodePane(VerticalScroll):
         if self.language and self.text and not self._streaming:
             self._highlight(self.text, self.language)
 
-    def _show(self, body: Content) -> None:
+    def _show(self, body: Content, *, layout: bool = True) -> None:
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        self.query_one(Static).update(body)
+        self.query_one(Static).update(body, layout=layout)
         if follow:
             self.call_after_refresh(self.scroll_end, animate=False)
 
@@ -86,7 +86,7 @@ class CodePane(VerticalScroll):
 
     def _highlighted(self, text: str, body: Content) -> None:
         if text == self.text and not self._streaming:  # nothing newer arrived meanwhile
-            self._show(body)
+            self._show(body, layout=False)  # the same text, coloured: the same size
 
 
 class CodeViewer(Vertical):
@@ -137,7 +137,8 @@ class CodeViewer(Vertical):
             self.streaming_request = request_id
             self.tool_name = None
             for title, _pane_id, _language in PANES:
-                self.pane(title).set_text("")
+                if self.pane(title).text:
+                    self.pane(title).set_text("")
             self.border_title = "writing a new tool…"
         pane = self.pane(file if file in ("tool.py", "test_tool.py", "spec") else "tool.py")
         if replace:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,8 @@ from tests.fake_llm import Reply
 from tests.scripted_model import ScriptedModel, step_of
 from tests.test_synthesis import CASES, GOOD, SPEC
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import Answer, Event, EventBus, QuestionAsked, SynthesisStep
+from tui_agent.core.events import Answer, Event, EventBus, QuestionAsked, SynthesisStep, ToolCalled
+from tui_agent.core.orchestrator import Outcome
 from tui_agent.core.services import Services, start_services
 
 REVERSE_ARGS = {"fits": True, "missing": [], "text": "hello"}
@@ -143,6 +145,16 @@ async def test_a_missing_argument_becomes_a_question(model: ScriptedModel) -> No
     assert isinstance(seen[-1], QuestionAsked)
 
 
+async def answered_with_calls(model: ScriptedModel, request: str) -> tuple[Outcome, list[dict[str, Any]]]:
+    """The outcome on an empty library, and the arguments of every tool call it made."""
+    services, seen = await services_for(model, import_starters=False)
+    try:
+        outcome = await services.orchestrator.handle(request)
+    finally:
+        await services.aclose()
+    return outcome, [e.args for e in seen if isinstance(e, ToolCalled)]
+
+
 async def test_a_new_tools_arguments_come_from_its_example_when_extraction_slips(
     model: ScriptedModel,
 ) -> None:
@@ -150,14 +162,9 @@ async def test_a_new_tools_arguments_come_from_its_example_when_extraction_slips
     request's value (300); a tool made for this request has an example built from its values."""
     model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
     model.on("args", {"fits": True, "missing": [], "value": 45, "percent": 15}).on("answer", "It is 45.")
-    services, seen = await services_for(model, import_starters=False)
-    try:
-        outcome = await services.orchestrator.handle("What is 15% of 300?")
-    finally:
-        await services.aclose()
+    outcome, calls = await answered_with_calls(model, "What is 15% of 300?")
     assert outcome.kind == "answer" and outcome.value == 45.0
-    called = [e for e in seen if e.type == "tool_called"]
-    assert [c.args for c in called] == [{"value": 300, "percent": 15}]  # type: ignore[attr-defined]
+    assert calls == [{"value": 300, "percent": 15}]
 
 
 async def test_an_invented_value_for_an_optional_parameter_gives_way_to_its_default(
@@ -176,14 +183,9 @@ async def test_an_invented_value_for_an_optional_parameter_gives_way_to_its_defa
     model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15, "digits": 7}).on(
         "answer", "It is 45."
     )
-    services, seen = await services_for(model, import_starters=False)
-    try:
-        outcome = await services.orchestrator.handle("What is 15% of 300?")
-    finally:
-        await services.aclose()
+    outcome, calls = await answered_with_calls(model, "What is 15% of 300?")
     assert outcome.kind == "answer" and outcome.value == 45.0
-    called = [e for e in seen if e.type == "tool_called"]
-    assert [c.args for c in called] == [{"value": 300, "percent": 15, "digits": 2}]  # type: ignore[attr-defined]
+    assert calls == [{"value": 300, "percent": 15, "digits": 2}]
 
 
 async def test_repairs_exhausted_gives_a_plain_failure(model: ScriptedModel) -> None:

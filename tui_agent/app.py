@@ -41,7 +41,7 @@ from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.widgets.code_viewer import CodeViewer, verification_text
 from tui_agent.widgets.tool_tree import ToolEntry
 
-RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer"}
+RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer", "approval_decided"}
 UI_STATE = "ui-state.json"
 
 

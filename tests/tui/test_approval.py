@@ -57,6 +57,9 @@ async def test_declining_does_not_run_it() -> None:
             assert "▶ percentage_of(" not in log_text(app)
             assert app.services is not None
             assert not app.services.registry.get("percentage_of").record.approved  # kept, unapproved
+            library = app.dashboard.library
+            await until(pilot, lambda: [e.approved for e in library.entries] == [False], what="the library")
+            assert "not approved" in str(library.tool_tree.root.children[0].label)
 
 
 def test_headless_ask_refuses_a_new_tool_unless_given_yes(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ class ToolEntry:
     uses: int
     signature: str
     description: str
+    approved: bool = True
 
     @classmethod
     def of(cls, record: ToolRecord) -> ToolEntry:
@@ -41,7 +42,16 @@ class ToolEntry:
             signature, description = spec.signature(), spec.description
         except ValueError:
             signature, description = record.name, ""
-        return cls(record.name, record.version, state, tests, record.usage_count, signature, description)
+        return cls(
+            record.name,
+            record.version,
+            state,
+            tests,
+            record.usage_count,
+            signature,
+            description,
+            record.approved,
+        )
 
     def matches(self, text: str) -> bool:
         text = text.lower().strip()
@@ -124,6 +134,7 @@ class ToolLibrary(Vertical):
                 (f"{mark} ", theme_style(self.app, colour)),
                 (entry.name, "bold"),
                 (f" v{entry.version} {entry.uses}×", "dim"),
+                ("" if entry.approved else " not approved", theme_style(self.app, "warning")),
             )
             node = tree.root.add(label, data=entry.name)
             node.add_leaf(Text(entry.signature), data=entry.name)

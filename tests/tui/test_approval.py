@@ -29,8 +29,9 @@ async def test_approving_runs_the_new_tool() -> None:
         async with running(app) as pilot:
             await ask(pilot, app, "What is 15% of 300?")
             await until(pilot, lambda: isinstance(app.screen, ApprovalScreen), what="the approval modal")
+            await pilot.pause()  # composed and mounted
             question = str(app.screen.query_one("#approval-question").render())
-            assert "percentage_of v1 is new: 4/4 tests passed" in question
+            assert "percentage_of v1 is new: 5/5 tests passed" in question
             viewer = app.screen.query_one("#approval-viewer", CodeViewer)
             assert "def percentage_of" in viewer.pane("tool.py").text
             assert "from tool import percentage_of" in viewer.pane("test_tool.py").text

@@ -87,7 +87,11 @@ class LibraryServer:
             if connection is not None:
                 self._legacy_sessions[connection] = ctx.session
         records = await asyncio.to_thread(self._records)
-        return types.ListToolsResult(tools=[mcp_tool(r) for r in records])
+        tools = []
+        for record in records:
+            with contextlib.suppress(ValueError):  # a spec that no longer validates: not offered
+                tools.append(mcp_tool(record))
+        return types.ListToolsResult(tools=tools)
 
     async def _call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         tool = await asyncio.to_thread(self._load, params.name)
@@ -117,7 +121,10 @@ class LibraryServer:
         seen = await asyncio.to_thread(self.fingerprint)
         while True:
             await asyncio.sleep(interval)
-            now = await asyncio.to_thread(self.fingerprint)
+            try:
+                now = await asyncio.to_thread(self.fingerprint)
+            except OSError:  # the library folder moved or went away: keep serving, look again
+                continue
             if now == seen:
                 continue
             seen = now

@@ -20,3 +20,19 @@ def test_a_malformed_case_costs_only_itself() -> None:
     source = render_tests("count_vowels", plan.cases)
     assert "def test_typical():" in source and "def test_empty():" in source
     assert "count_vowels(word='education') == 5" in source
+
+
+def test_bad_input_may_be_refused_with_value_or_type_error() -> None:
+    """'' * 0.62 raises TypeError where float('') raises ValueError: a test that insists on one
+    fails a correct implementation."""
+    plan = TestPlan.model_validate(
+        {
+            "cases": [
+                {"name": "empty", "args": {"km": ""}, "raises": "ValueError"},
+                {"name": "zero", "args": {"n": 0}, "raises": "ZeroDivisionError"},
+            ]
+        }
+    )
+    source = render_tests("convert", plan.cases)
+    assert "pytest.raises((ValueError, TypeError))" in source
+    assert "pytest.raises(ZeroDivisionError)" in source

@@ -134,9 +134,9 @@ async def test_exhausted_repairs_fail_clearly_and_register_nothing(
 ) -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES)
-        # attempt 1, the independent implementation (which disagrees), attempts 2 and 3
-        for source in (WRONG, WRONG.replace("/ 10", "/ 1000"), WRONG, WRONG):
-            model.code("implementation", source)
+        # each attempt, then a fresh independent implementation (which disagrees again)
+        for _ in range(3):
+            model.code("implementation", WRONG).code("implementation", WRONG.replace("/ 10", "/ 1000"))
         eng, registry = engine(model, sandbox, embedder, repair_attempts=2)
         result = await eng.synthesize("What is 15% of 300?")
     assert not result.ok and result.attempts == 3
@@ -165,6 +165,25 @@ async def test_a_wrong_test_is_fixed_only_when_an_independent_implementation_agr
     assert result.attempts == 1 and asked.count("implementation") == 2  # the same code, re-verified
     assert "percentage_of(value=-40, percent=25) == pytest.approx(-10.0" in result.test_source
     assert result.test_source.count("def test_") == 5  # nothing deleted
+
+
+async def test_a_second_opinion_that_disagreed_is_drawn_again(sandbox: Sandbox, embedder: Embedder) -> None:
+    """A sampled independent implementation can be wrong too: when it settles nothing, the next
+    failure draws a new one, and that one's agreement corrects the wrong test."""
+    wrong_case = {
+        "cases": [
+            *CASES["cases"][:3],
+            {"name": "quarter", "args": {"value": -40, "percent": 25}, "expected": -100.0},
+        ]
+    }
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", wrong_case)
+        for source in (GOOD, WRONG, GOOD, GOOD):  # attempt 1, a wrong opinion, attempt 2, a right one
+            model.code("implementation", source)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert result.ok and result.attempts == 2
+    assert result.test_fixes == ["quarter"]
 
 
 async def test_a_malformed_spec_ends_in_a_clear_failure(sandbox: Sandbox, embedder: Embedder) -> None:

@@ -411,6 +411,7 @@ class SynthesisEngine:
         try:
             gate_tool(independent, spec.function_name)
         except GateError:
+            self._independent.pop(request_id, None)
             return {}
         fixes: dict[str, TestCase] = {}
         for failure in suspects:
@@ -422,6 +423,10 @@ class SynthesisEngine:
                 fixes[case.name] = case.model_copy(update={"expected": value, "raises": None})
             elif value in ALLOWED_EXCEPTIONS:
                 fixes[case.name] = case.model_copy(update={"expected": None, "raises": value})
+        if not fixes:
+            # this second opinion agreed with no failing test: the next failure draws a new one
+            # (a sampled implementation can be wrong too; one drawn once decides nothing more)
+            self._independent.pop(request_id, None)
         return fixes
 
     # --- the whole flow ---------------------------------------------------------------

@@ -358,6 +358,8 @@ class EventBus:
         self._subs: list[Subscription] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
+        self._pending: list[Event] = []  # published from other threads, not yet delivered
+        self._wake_pending = False
 
     def _bind_loop(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
@@ -407,8 +409,23 @@ class EventBus:
         except RuntimeError:
             running = None
         if loop is not None and running is not loop and not loop.is_closed():
-            loop.call_soon_threadsafe(self._deliver, event)
+            # from another thread: queue it, and wake the loop once per burst rather than once
+            # per event (a thread publishing 100 events would otherwise cost 100 wake-ups)
+            with self._lock:
+                self._pending.append(event)
+                if self._wake_pending:
+                    return
+                self._wake_pending = True
+            loop.call_soon_threadsafe(self._deliver_pending)
         else:
+            self._deliver(event)
+
+    def _deliver_pending(self) -> None:
+        with self._lock:
+            events = list(self._pending)
+            self._pending.clear()
+            self._wake_pending = False
+        for event in events:
             self._deliver(event)
 
     def _deliver(self, event: Event) -> None:

@@ -4,16 +4,19 @@ the event loop little."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.content import Content
+from textual.content import Content, Span
 from textual.geometry import Size
-from textual.highlight import highlight
+from textual.highlight import HighlightTheme
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -112,12 +115,13 @@ class CodePane(ScrollView, can_focus=True):
             self._strips[index] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, rich_style).apply_offsets(scroll_x, index)
 
-    @work(thread=True, exclusive=True, group="highlight", exit_on_error=False)
-    def _highlight(self, text: str, language: str) -> None:
-        """Highlighting 300 lines takes tens of milliseconds of Python: off the event loop, with
-        the plain text on screen meanwhile."""
-        body = highlight(text, language=language)
-        self.app.call_from_thread(self._highlighted, text, body)
+    @work(exclusive=True, group="highlight", exit_on_error=False)
+    async def _highlight(self, text: str, language: str) -> None:
+        """Highlighting 300 lines is tens of milliseconds of Python. In a thread it would hold
+        the GIL against the event loop (every frame then waits for it); here it runs on the
+        loop in slices of a few hundred tokens, with the plain text on screen meanwhile."""
+        body = await highlight_sliced(text, language)
+        self._highlighted(text, body)
 
     def _highlighted(self, text: str, body: Content) -> None:
         if text == self.text and not self._streaming:  # nothing newer arrived meanwhile
@@ -189,6 +193,30 @@ class CodeViewer(Vertical):
 
     def add_output(self, line: str) -> None:
         self.pane("verification").append(line if line.endswith("\n") else line + "\n")
+
+
+async def highlight_sliced(code: str, language: str, slice_tokens: int = 300) -> Content:
+    """``textual.highlight.highlight``, yielding to the event loop every ``slice_tokens`` tokens."""
+    try:
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=True, tabsize=8)
+    except ClassNotFound:
+        return Content(code)
+    code = "\n".join(code.splitlines())
+    styles = HighlightTheme.STYLES
+    spans: list[Span] = []
+    start = 0
+    for count, (token_type, token) in enumerate(lexer.get_tokens(code), 1):
+        end = start + len(token)
+        kind: Any = token_type
+        while kind is not None:
+            if style := styles.get(kind):
+                spans.append(Span(start, end, style))
+                break
+            kind = kind.parent
+        start = end
+        if count % slice_tokens == 0:
+            await asyncio.sleep(0)
+    return Content(code, spans=spans).stylize_before("$text")
 
 
 def verification_text(verdict: dict[str, Any] | None) -> str:

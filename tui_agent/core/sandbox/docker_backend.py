@@ -107,6 +107,9 @@ class DockerSandbox(Sandbox):
                     memswap_limit=memory,
                     mem_swappiness=0,
                     nano_cpus=int(limits.cpus * 1e9),
+                    # a quarter of the default weight: when the CPU is short, the dashboard the
+                    # user is looking at runs first and the tests under verification wait
+                    cpu_shares=256,
                     read_only=True,
                     tmpfs={"/tmp": f"rw,noexec,nosuid,nodev,size={limits.tmp_mb}m"},
                     binds={str(workspace.path): {"bind": "/work", "mode": "ro"}},

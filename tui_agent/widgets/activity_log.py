@@ -1,17 +1,19 @@
-"""The live activity log: one line per engine event, bounded, written in slices so a flood of
-events never stalls the event loop, and scrolled only when the reader is already at the end."""
+"""The live activity log: one line per engine event, bounded, rendered only when on screen, and
+scrolled only when the reader is already at the end."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Iterable
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import Reactive
-from textual.widgets import RichLog
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui_agent.core.events import Event
 from tui_agent.widgets.log_lines import LogLine, describe
@@ -29,13 +31,14 @@ KIND_COLOURS = {
     "answer": "success",
 }
 
-SLICE = 12  # lines written before yielding to the event loop (~0.3 ms each)
+SLICE = 32  # events described before yielding to the event loop
 
 
-class ActivityLog(RichLog):
-    """The log's own size never depends on its lines: the vertical scrollbar is always there
-    and long lines are clipped. So a new line needs no relayout of the screen (a full repaint,
-    20-40 ms on two cores); only the log repaints and its scrollbar is updated in place."""
+class ActivityLog(ScrollView, can_focus=True):
+    """A scroll view over the last ``max_lines`` entries, each rendered only when it is on
+    screen. A flood of a thousand events costs a thousand list appends, not a thousand renders,
+    and the log's own size never depends on its lines, so a new line never relayouts the screen
+    (a relayout repaints everything, ~20 ms on two cores)."""
 
     DEFAULT_CSS = """
     ActivityLog { background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden; overflow-y: scroll; }
@@ -43,16 +46,24 @@ class ActivityLog(RichLog):
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
-    def watch_virtual_size(self, size: Size) -> None:
-        self._scroll_update(size)
-
     def __init__(self, *, max_lines: int = 2000, id: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False, id=id)
+        super().__init__(id=id)
+        self._entries: deque[tuple[LogLine, float]] = deque(maxlen=max_lines)
+        self._strips: dict[int, Strip] = {}  # by entry number since the start
+        self._first = 0  # entry number of _entries[0]
         self._styles: dict[str, Style] = {}
         self.written = 0
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._styles.clear())
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    def _restyle(self) -> None:
+        self._styles.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self._scroll_update(size)
 
     def _style(self, kind: str) -> Style:
         if not self._styles:
@@ -60,23 +71,54 @@ class ActivityLog(RichLog):
                 self._styles[name] = theme_style(self.app, variable, bold=name in ("answer", "query"))
         return self._styles.get(kind, Style())
 
-    def format_line(self, line: LogLine, ts: float) -> Text:
-        stamp = time.strftime("%H:%M:%S", time.localtime(ts))
-        text = Text(f"{stamp} ", style=self._style("muted"))
-        text.append(f"{line.icon} {line.text}", style=self._style(line.kind))
-        return text
+    def _strip(self, number: int) -> Strip:
+        strip = self._strips.get(number)
+        if strip is None:
+            line, ts = self._entries[number - self._first]
+            stamp = time.strftime("%H:%M:%S", time.localtime(ts))
+            strip = Strip(
+                [
+                    Segment(f"{stamp} ", self._style("muted")),
+                    Segment(f"{line.icon} {line.text}", self._style(line.kind)),
+                ]
+            )
+            self._strips[number] = strip
+        return strip
+
+    @property
+    def lines(self) -> list[Strip]:
+        """Every kept line, rendered (for tests and copies; the screen renders what it shows)."""
+        return [self._strip(self._first + i) for i in range(len(self._entries))]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self._entries):
+            return Strip.blank(width, base)
+        return (
+            self._strip(self._first + index).crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
+        )
 
     def add_lines(self, lines: list[tuple[LogLine, float]]) -> None:
-        """One write for several lines: one render call, one scrollbar update, one repaint."""
         if not lines:
             return
         at_end = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        text = Text("\n").join(self.format_line(line, ts) for line, ts in lines)
-        self.write(text, scroll_end=at_end)
+        overflow = len(self._entries) + len(lines) - (self._entries.maxlen or 0)
+        self._entries.extend(lines)
+        if overflow > 0:
+            for number in range(self._first, self._first + overflow):
+                self._strips.pop(number, None)
+            self._first += overflow
         self.written += len(lines)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._entries))
+        self.refresh()
+        if at_end:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
 
     async def add_events(self, events: Iterable[Event]) -> None:
-        """Write ``events`` in slices, yielding between them."""
+        """Describe ``events`` in slices, yielding between them."""
         pending: list[tuple[LogLine, float]] = []
         for event in events:
             line = describe(event)

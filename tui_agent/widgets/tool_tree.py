@@ -122,29 +122,46 @@ class ToolLibrary(Vertical):
         self.loaded = True
         self._rebuild()
 
+    def _label(self, entry: ToolEntry) -> Text:
+        mark, colour = VERDICT_MARKS[entry.verdict]
+        return Text.assemble(
+            (f"{mark} ", theme_style(self.app, colour)),
+            (entry.name, "bold"),
+            (f" v{entry.version} {entry.uses}×", "dim"),
+            ("" if entry.approved else " not approved", theme_style(self.app, "warning")),
+        )
+
+    @staticmethod
+    def _leaves(entry: ToolEntry) -> list[str]:
+        leaves = [entry.signature]
+        if entry.tests:
+            leaves.append(f"{entry.verdict}: {entry.tests}")
+        if entry.description:
+            leaves.append(entry.description[:120])
+        return leaves
+
     def _rebuild(self) -> None:
         tree = self.tool_tree
         keep = self.selected
         text = self.query_one("#tool-filter", Input).value
         shown = [e for e in self.entries if e.matches(text)]
-        tree.clear()
-        for entry in shown:
-            mark, colour = VERDICT_MARKS[entry.verdict]
-            label = Text.assemble(
-                (f"{mark} ", theme_style(self.app, colour)),
-                (entry.name, "bold"),
-                (f" v{entry.version} {entry.uses}×", "dim"),
-                ("" if entry.approved else " not approved", theme_style(self.app, "warning")),
-            )
-            node = tree.root.add(label, data=entry.name)
-            node.add_leaf(Text(entry.signature), data=entry.name)
-            if entry.tests:
-                node.add_leaf(Text(f"{entry.verdict}: {entry.tests}"), data=entry.name)
-            if entry.description:
-                node.add_leaf(Text(entry.description[:120]), data=entry.name)
-        names = [e.name for e in shown]
-        if names:
-            tree.move_cursor(tree.root.children[names.index(keep) if keep in names else 0])
+        nodes = tree.root.children
+        same_shape = [n.data for n in nodes] == [e.name for e in shown] and all(
+            [str(leaf.label) for leaf in node.children] == self._leaves(entry)
+            for node, entry in zip(nodes, shown, strict=True)
+        )
+        if same_shape:  # a use counted, a verdict or approval changed: relabel, no rebuild
+            for node, entry in zip(nodes, shown, strict=True):
+                node.set_label(self._label(entry))
+        else:
+            tree.clear()
+            for entry in shown:
+                node = tree.root.add(self._label(entry), data=entry.name)
+                for leaf in self._leaves(entry):
+                    node.add_leaf(Text(leaf), data=entry.name)
+            names = [e.name for e in shown]
+            if names:
+                tree.move_cursor(tree.root.children[names.index(keep) if keep in names else 0])
         self.border_title = (
             f"Tools {len(shown)}/{len(self.entries)}" if text else f"Tools {len(self.entries)}"
         )

@@ -78,7 +78,7 @@ class Executor:
             for p in spec.parameters
             if getattr(extracted, p.name) is not None
         }
-        invented = [name for name, value in args.items() if not grounded(value, request)]
+        invented = [key for key, value in args.items() if not grounded(value, request)]
         optional = {p.name for p in spec.parameters if not p.required}
         for key in [k for k in invented if k in optional]:  # not given: its default applies
             del args[key]

@@ -5,7 +5,6 @@ call returned as an MCP error, and a tool added by another process announced as 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
 from tui_agent.core.config import Settings, load_settings
-from tui_agent.core.registry import STARTER_DIR, verdict_record
+from tui_agent.core.registry import STARTER_DIR, read_tool_dir, verdict_record
 from tui_agent.core.sandbox import make_sandbox
 from tui_agent.core.tool_store import ToolStore
 
@@ -48,16 +47,8 @@ def add(
 
 
 def add_starter(store: ToolStore, settings: Settings, name: str, **kw: Any) -> None:
-    directory = STARTER_DIR / name
-    spec = json.loads((directory / "tool.json").read_text())["spec"]
-    add(
-        store,
-        settings,
-        (directory / "tool.py").read_text(),
-        (directory / "test_tool.py").read_text(),
-        spec,
-        **kw,
-    )
+    tool_source, test_source, spec, _meta = read_tool_dir(STARTER_DIR / name)
+    add(store, settings, tool_source, test_source, spec.model_dump(), **kw)
 
 
 @pytest.fixture

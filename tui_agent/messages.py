@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
 from tui_agent.widgets.code_viewer import CodeViewer
 
 
+@dataclass
 class ToolAction(Message):
     """A screen asks the app to ``open``, ``test`` or ``remove`` a tool. ``viewer`` is where
     test output streams (the dashboard's or the tool screen's)."""
 
-    def __init__(self, action: str, name: str | None, viewer: CodeViewer | None = None) -> None:
-        super().__init__()
-        self.action = action
-        self.name = name
-        self.viewer = viewer
+    action: str
+    name: str | None
+    viewer: CodeViewer | None = None
 
 
+@dataclass
 class QuerySubmitted(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    text: str
 
 
 class CancelRequested(Message):

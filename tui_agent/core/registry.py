@@ -339,19 +339,7 @@ class Registry:
     def import_dir(self, directory: Path, *, verify: Any = None, source: str = "imported") -> ToolRecord:
         """Register the tool in ``directory`` (tool.py, test_tool.py, tool.json with its spec).
         ``verify(tool, tests, function) -> Verdict``: when given, a red verdict refuses it."""
-        try:
-            tool_source = (directory / TOOL_FILE).read_text(encoding="utf-8")
-            test_source = (directory / TEST_FILE).read_text(encoding="utf-8")
-            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise RegistryError(f"{directory} is not a tool directory ({exc})") from None
-        spec_data = meta.get("spec", meta)
-        try:
-            spec = ToolSpec.model_validate(spec_data)
-        except ValueError as exc:
-            raise RegistryError(
-                f"{directory}/{META_FILE} has no valid spec: {str(exc).splitlines()[0]}"
-            ) from None
+        tool_source, test_source, spec, meta = read_tool_dir(directory)
         name = meta.get("name") or spec.function_name
         verdict = None
         if verify is not None:
@@ -380,6 +368,24 @@ class Registry:
             imported.append(directory.name)
         marker.write_text("\n".join(imported) + "\n")
         return imported
+
+
+def read_tool_dir(directory: Path) -> tuple[str, str, ToolSpec, dict[str, Any]]:
+    """tool.py, test_tool.py and the spec (with the rest of tool.json) of an exported or
+    starter tool; RegistryError says in one line what is wrong."""
+    try:
+        tool_source = (directory / TOOL_FILE).read_text(encoding="utf-8")
+        test_source = (directory / TEST_FILE).read_text(encoding="utf-8")
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{directory} is not a tool directory ({exc})") from None
+    try:
+        spec = ToolSpec.model_validate(meta.get("spec", meta))
+    except ValueError as exc:
+        raise RegistryError(
+            f"{directory}/{META_FILE} has no valid spec: {str(exc).splitlines()[0]}"
+        ) from None
+    return tool_source, test_source, spec, meta
 
 
 def verdict_record(verdict: Any) -> dict[str, Any]:

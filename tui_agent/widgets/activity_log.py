@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
-from textual.reactive import Reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_agent.core.events import Event
 from tui_agent.widgets.log_lines import LogLine, describe
+from tui_agent.widgets.steady_scroll import SteadyScrollView
 from tui_agent.widgets.theme_colours import theme_style
 
 # kind -> theme variable; resolved against the running theme, so colours follow it.
@@ -34,17 +33,14 @@ KIND_COLOURS = {
 SLICE = 32  # events described before yielding to the event loop
 
 
-class ActivityLog(ScrollView, can_focus=True):
-    """A scroll view over the last ``max_lines`` entries, each rendered only when it is on
-    screen. A flood of a thousand events costs a thousand list appends, not a thousand renders,
-    and the log's own size never depends on its lines, so a new line never relayouts the screen
-    (a relayout repaints everything, ~20 ms on two cores)."""
+class ActivityLog(SteadyScrollView, can_focus=True):
+    """The last ``max_lines`` entries, each rendered only when it is on screen: a flood of a
+    thousand events costs a thousand list appends, not a thousand renders, and never a
+    relayout of the screen (see SteadyScrollView)."""
 
     DEFAULT_CSS = """
     ActivityLog { background: $surface; scrollbar-size-vertical: 1; overflow-x: hidden; overflow-y: scroll; }
     """
-
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, *, max_lines: int = 2000, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -61,9 +57,6 @@ class ActivityLog(ScrollView, can_focus=True):
         self._styles.clear()
         self._strips.clear()
         self.refresh()
-
-    def watch_virtual_size(self, size: Size) -> None:
-        self._scroll_update(size)
 
     def _style(self, kind: str) -> Style:
         if not self._styles:

@@ -17,13 +17,12 @@ from textual.containers import Vertical
 from textual.content import Content, Span
 from textual.geometry import Size
 from textual.highlight import HighlightTheme
-from textual.reactive import Reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widgets import TabbedContent, TabPane
 
 from tui_agent.core.tool_store import Tool
+from tui_agent.widgets.steady_scroll import SteadyScrollView
 
 PANES = (
     ("tool.py", "tab-tool", "python"),
@@ -31,22 +30,19 @@ PANES = (
     ("spec", "tab-spec", "json"),
     ("verification", "tab-verify", None),
 )
-REFRESH_S = 0.4  # each refresh of a growing text relayouts the screen (~20 ms on 2 cores)
+REFRESH_S = 0.4  # a streamed text is re-split into lines at most this often
 MAX_OUTPUT = 60_000
 
 
-class CodePane(ScrollView, can_focus=True):
+class CodePane(SteadyScrollView, can_focus=True):
     """One scrollable, highlighted text that follows its end while the reader is there.
 
-    A scroll view over the text's lines, rendered one visible line at a time: its own size never
-    depends on the text, so a growing stream repaints this pane only and never relayouts the
-    screen (a relayout repaints everything, ~20 ms on two cores)."""
+    Its lines are rendered one visible line at a time, and a growing stream repaints this pane
+    only (see SteadyScrollView)."""
 
     DEFAULT_CSS = """
     CodePane { height: 1fr; overflow-y: auto; overflow-x: auto; scrollbar-size: 1 1; }
     """
-
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, language: str | None, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -92,12 +88,6 @@ class CodePane(ScrollView, can_focus=True):
         self.refresh()
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
-
-    def watch_virtual_size(self, old: Size, new: Size) -> None:
-        self._scroll_update(new)
-        width, height = self.scrollable_content_region.size
-        if (old.width > width) != (new.width > width) or (old.height > height) != (new.height > height):
-            self.refresh(layout=True)  # a scrollbar appears or goes: the one time layout matters
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

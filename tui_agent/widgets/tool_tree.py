@@ -81,20 +81,17 @@ class ToolLibrary(Vertical):
     ToolLibrary > ToolTree { height: 1fr; overflow-x: hidden; }
     """
 
+    @dataclass
     class Highlighted(Message):
-        def __init__(self, name: str) -> None:
-            super().__init__()
-            self.name = name
+        name: str
 
+    @dataclass
     class Opened(Message):
-        def __init__(self, name: str) -> None:
-            super().__init__()
-            self.name = name
+        name: str
 
+    @dataclass
     class FilterTyped(Message):
-        def __init__(self, character: str) -> None:
-            super().__init__()
-            self.character = character
+        character: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -38,7 +38,7 @@ from tui_agent.screens.confirm import ConfirmScreen
 from tui_agent.screens.dashboard import DashboardScreen
 from tui_agent.screens.help import HelpScreen
 from tui_agent.screens.tool_detail import ToolScreen
-from tui_agent.widgets.code_viewer import CodeViewer, verification_text
+from tui_agent.widgets.code_viewer import CodeViewer, verification_text, warm_highlighting
 from tui_agent.widgets.tool_tree import ToolEntry
 
 RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer", "approval_decided"}
@@ -115,6 +115,10 @@ class SelfengApp(App[None]):
             self.ready.set()
             return
         self.services.orchestrator.approver = self._approve
+        # first uses that cost tens of milliseconds each (lexer rules compiled, the openai
+        # client's streaming modules imported) happen here, in a thread, not in a frame
+        await asyncio.to_thread(warm_highlighting)
+        await asyncio.to_thread(services_module.preload)
         self.ready.set()
         # The engine brings millions of long-lived objects (torch, chromadb); a full collection
         # that walks them all stalls the event loop for 100-300 ms. Freezing them keeps the

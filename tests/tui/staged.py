@@ -14,6 +14,7 @@ from tui_agent.core import events as ev
 from tui_agent.core.config import load_settings
 from tui_agent.core.tool_store import Tool, ToolRecord
 from tui_agent.widgets.query_bar import QueryBar
+from tui_agent.widgets.status_bar import TOKENS_EVERY_S
 from tui_agent.widgets.tool_tree import ToolEntry
 
 STARTERS = Path(__file__).resolve().parents[2] / "tui_agent" / "starter_tools"
@@ -77,7 +78,7 @@ def synthesis_events() -> list[ev.Event]:
 
 async def highlighted(app: SelfengApp) -> None:
     """Highlighting runs in threads: wait for it, so the picture is the settled one."""
-    await app.workers.wait_for_complete([w for w in app.workers if w.group == "highlight"])
+    await app.workers.wait_for_complete([w for w in app.workers if w.group.startswith("highlight")])
 
 
 async def stage_dashboard(pilot: Pilot[Any]) -> None:
@@ -89,7 +90,7 @@ async def stage_dashboard(pilot: Pilot[Any]) -> None:
     dash.status.set(sandbox="docker", tools=len(names), tokens=1234, llm_state="ready")
     await app.show_events(synthesis_events())
     await highlighted(app)
-    await pilot.pause()
+    await pilot.pause(TOKENS_EVERY_S + 0.1)  # the token counter repaints at most this often
 
 
 async def stage_tool_view(pilot: Pilot[Any]) -> None:

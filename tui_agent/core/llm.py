@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import json
 import re
 import time
@@ -31,6 +32,14 @@ from tui_agent.core.local_model import MODEL_ALIAS, LocalModelError, LocalModelS
 T = TypeVar("T", bound=BaseModel)
 Message = dict[str, Any]
 MODES = ("json_schema", "llama_cpp", "json_object", "prompt")
+
+
+def preload() -> None:
+    """The openai client imports its chat and streaming modules (and builds their pydantic
+    models) on the first call. A caller with an event loop to keep smooth runs this in a thread
+    beforehand."""
+    for module in ("openai.resources.chat.completions", "openai.lib.streaming.chat"):
+        importlib.import_module(module)
 
 
 class LLMError(Exception):

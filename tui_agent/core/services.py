@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from tui_agent.core.config import Settings
 from tui_agent.core.events import EventBus
 from tui_agent.core.journal import Journal
-from tui_agent.core.llm import LLMClient
+from tui_agent.core.llm import LLMClient, preload
 from tui_agent.core.orchestrator import Orchestrator
 from tui_agent.core.registry import Registry, verdict_record
 from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
 from tui_agent.core.sandbox.base import verdict_event
 from tui_agent.core.synthesis import SynthesisEngine
+
+__all__ = ["Services", "preload", "start_services"]
 
 
 @dataclass

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content, Span
@@ -19,7 +20,7 @@ from textual.geometry import Size
 from textual.highlight import HighlightTheme
 from textual.strip import Strip
 from textual.visual import Visual
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import Tab, Tabs
 
 from tui_agent.core.tool_store import Tool
 from tui_agent.widgets.steady_scroll import SteadyScrollView
@@ -30,64 +31,95 @@ PANES = (
     ("spec", "tab-spec", "json"),
     ("verification", "tab-verify", None),
 )
+TITLES = {tab_id: title for title, tab_id, _language in PANES}
 REFRESH_S = 0.4  # a streamed text is re-split into lines at most this often
 MAX_OUTPUT = 60_000
 
 
-class CodePane(SteadyScrollView, can_focus=True):
-    """One scrollable, highlighted text that follows its end while the reader is there.
+@dataclass
+class Document:
+    """One tab's text, kept whether or not its tab is shown."""
 
-    Its lines are rendered one visible line at a time, and a growing stream repaints this pane
-    only (see SteadyScrollView)."""
+    language: str | None
+    text: str = ""
+    lines: list[Content] = field(default_factory=list)
+    stale: bool = False  # text is newer than lines
+    streaming: bool = False
+    scroll_y: int | None = None  # None: at the end, follow it
+
+
+class CodePane(SteadyScrollView, can_focus=True):
+    """Shows one document at a time, highlighted, following its end while the reader is there.
+
+    Switching tabs swaps the document in this one pane: showing and hiding panes would relayout
+    the screen at every switch, and a synthesis switches four times in a few seconds. Lines are
+    rendered one visible line at a time, and a growing stream repaints this pane only."""
 
     DEFAULT_CSS = """
-    CodePane { height: 1fr; overflow-y: auto; overflow-x: auto; scrollbar-size: 1 1; }
+    CodePane { height: 1fr; overflow-y: scroll; overflow-x: auto; scrollbar-size: 1 1; }
     """
 
-    def __init__(self, language: str | None, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.language = language
-        self.text = ""
-        self._lines: list[Content] = []
+        self.documents = {title: Document(language) for title, _tab, language in PANES}
+        self.shown = PANES[0][0]
         self._strips: dict[int, Strip] = {}
-        self._streaming = False
-        self._dirty = False
-        self._shown_at = 0.0
+        self._due: set[str] = set()  # documents with a redraw timer running
+        self._shown_at: dict[str, float] = {}
 
-    def set_text(self, text: str) -> None:
-        self.text = text
-        self._streaming = False
-        self._render_now()
+    def show(self, title: str) -> None:
+        if title == self.shown:
+            return
+        old = self.documents[self.shown]
+        old.scroll_y = None if self._at_end() else round(self.scroll_y)
+        self.shown = title
+        self._display(self.documents[title], restore=True)
 
-    def append(self, text: str) -> None:
+    def set_text(self, title: str, text: str) -> None:
+        doc = self.documents[title]
+        doc.text, doc.streaming, doc.stale = text, False, True
+        self._redraw(title)
+
+    def append(self, title: str, text: str) -> None:
         """Streamed text shows plain, a few times a second; it is highlighted once, when the
         whole file arrives (``set_text``)."""
-        self._streaming = True
-        self.text += text
-        if len(self.text) > MAX_OUTPUT:
-            self.text = self.text[-MAX_OUTPUT:]
-        if time.monotonic() - self._shown_at >= REFRESH_S:
-            self._render_now()
-        elif not self._dirty:
-            self._dirty = True
-            self.set_timer(REFRESH_S, self._render_now)
+        doc = self.documents[title]
+        doc.streaming, doc.stale = True, True
+        doc.text += text
+        if len(doc.text) > MAX_OUTPUT:
+            doc.text = doc.text[-MAX_OUTPUT:]
+        if time.monotonic() - self._shown_at.get(title, 0.0) >= REFRESH_S:
+            self._redraw(title)
+        elif title not in self._due:
+            self._due.add(title)
+            self.set_timer(REFRESH_S, lambda: self._redraw(title))
 
-    def _render_now(self) -> None:
-        self._dirty = False
-        self._shown_at = time.monotonic()
-        self._show(Content(self.text.expandtabs(8)))
-        if self.language and self.text and not self._streaming:
-            self._highlight(self.text, self.language)
+    def _redraw(self, title: str) -> None:
+        self._due.discard(title)
+        self._shown_at[title] = time.monotonic()
+        doc = self.documents[title]
+        doc.lines = split_lines(Content(doc.text.expandtabs(8)))
+        doc.stale = False
+        if title == self.shown:
+            self._display(doc)
+        if doc.language and doc.text and not doc.streaming:
+            self._highlight(title, doc.text, doc.language)
 
-    def _show(self, body: Content) -> None:
-        follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        self._lines = body.split("\n") if body else []
+    def _at_end(self) -> bool:
+        return self.is_vertical_scroll_end or self.max_scroll_y == 0
+
+    def _display(self, doc: Document, restore: bool = False) -> None:
+        if doc.stale:
+            doc.lines, doc.stale = split_lines(Content(doc.text.expandtabs(8))), False
+        follow = doc.scroll_y is None if restore else self._at_end()
         self._strips.clear()
-        width = max((line.cell_length for line in self._lines), default=0) + 2  # 1 cell of margin each side
-        self.virtual_size = Size(width, len(self._lines))
+        width = max((line.cell_length for line in doc.lines), default=0) + 2  # 1 cell of margin each side
+        self.virtual_size = Size(width, len(doc.lines))
         self.refresh()
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif restore:
+            self.scroll_to(0, doc.scroll_y, animate=False, immediate=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -95,34 +127,57 @@ class CodePane(SteadyScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         style = self.visual_style
         rich_style = style.rich_style
-        if index >= len(self._lines):
+        lines = self.documents[self.shown].lines
+        if index >= len(lines):
             return Strip.blank(width, rich_style)
         strip = self._strips.get(index)
         if strip is None:
-            line = self._lines[index]
+            line = lines[index]
             rendered = Visual.to_strips(self, line, line.cell_length + 1, 1, style)
             strip = Strip.join([Strip.blank(1, rich_style), *rendered[:1]])
             self._strips[index] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, rich_style).apply_offsets(scroll_x, index)
 
-    @work(exclusive=True, group="highlight", exit_on_error=False)
-    async def _highlight(self, text: str, language: str) -> None:
+    def _highlight(self, title: str, text: str, language: str) -> None:
+        self.run_worker(
+            self._highlight_work(title, text, language),
+            group=f"highlight-{title}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _highlight_work(self, title: str, text: str, language: str) -> None:
         """Highlighting 300 lines is tens of milliseconds of Python. In a thread it would hold
         the GIL against the event loop (every frame then waits for it); here it runs on the
         loop in slices of a few hundred tokens, with the plain text on screen meanwhile."""
         body = await highlight_sliced(text, language)
-        self._highlighted(text, body)
+        doc = self.documents[title]
+        if text == doc.text and not doc.streaming:  # nothing newer arrived meanwhile
+            doc.lines, doc.stale = split_lines(body), False
+            if title == self.shown:
+                self._display(doc)
 
-    def _highlighted(self, text: str, body: Content) -> None:
-        if text == self.text and not self._streaming:  # nothing newer arrived meanwhile
-            self._show(body)
+
+class DocumentView:
+    """One tab of a CodeViewer, addressed by file name: what callers write to and read."""
+
+    def __init__(self, body: CodePane, title: str) -> None:
+        self._body, self._title = body, title
+
+    @property
+    def text(self) -> str:
+        return self._body.documents[self._title].text
+
+    def set_text(self, text: str) -> None:
+        self._body.set_text(self._title, text)
+
+    def append(self, text: str) -> None:
+        self._body.append(self._title, text)
 
 
 class CodeViewer(Vertical):
     DEFAULT_CSS = """
-    CodeViewer > TabbedContent { height: 1fr; }
-    CodeViewer ContentSwitcher { height: 1fr; }
-    CodeViewer TabPane { height: 1fr; padding: 0; }
+    CodeViewer > Tabs { height: 2; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -131,24 +186,32 @@ class CodeViewer(Vertical):
         self.streaming_request: str | None = None
 
     def compose(self) -> ComposeResult:
-        with TabbedContent():
-            for title, pane_id, language in PANES:
-                with TabPane(title, id=pane_id):
-                    yield CodePane(language, id=f"{pane_id}-body")
+        yield Tabs(*(Tab(title, id=tab_id) for title, tab_id, _language in PANES))
+        yield CodePane()
+
+    @property
+    def body(self) -> CodePane:
+        return self.query_one(CodePane)
 
     @property
     def active(self) -> str:
-        return self.query_one(TabbedContent).active
+        return self.query_one(Tabs).active
 
     @active.setter
-    def active(self, pane_id: str) -> None:
-        self.query_one(TabbedContent).active = pane_id
+    def active(self, tab_id: str) -> None:
+        self.query_one(Tabs).active = tab_id
+        self.body.show(TITLES[tab_id])  # at once: the Tabs' message comes a moment later
 
-    def pane(self, file: str) -> CodePane:
-        for title, pane_id, _language in PANES:
-            if title == file:
-                return self.query_one(f"#{pane_id}-body", CodePane)
-        raise KeyError(file)
+    @on(Tabs.TabActivated)
+    def _switch(self, message: Tabs.TabActivated) -> None:
+        message.stop()
+        if message.tab.id in TITLES:
+            self.body.show(TITLES[message.tab.id])
+
+    def pane(self, file: str) -> DocumentView:
+        if file not in TITLES.values():
+            raise KeyError(file)
+        return DocumentView(self.body, file)
 
     def show_tool(self, tool: Tool) -> None:
         self.tool_name = tool.name
@@ -183,6 +246,18 @@ class CodeViewer(Vertical):
 
     def add_output(self, line: str) -> None:
         self.pane("verification").append(line if line.endswith("\n") else line + "\n")
+
+
+def split_lines(body: Content) -> list[Content]:
+    return body.split("\n") if body else []
+
+
+def warm_highlighting() -> None:
+    """Pygments compiles a lexer's rules the first time the lexer is made: tens of milliseconds
+    that would otherwise land on the first frame that highlights. Run once, off the loop."""
+    for _title, _pane_id, language in PANES:
+        if language:
+            list(get_lexer_by_name(language).get_tokens("x = 1\n"))
 
 
 async def highlight_sliced(code: str, language: str, slice_tokens: int = 300) -> Content:

@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input
 
 HISTORY_LIMIT = 500
 
 
 class QueryBar(Input):
+    # Input sets its virtual size as its value changes, and Widget's relayouts the whole screen
+    # for that; the query bar's box never changes, so a repaint is enough.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous query", show=False),
         Binding("down", "history(1)", "Next query", show=False),

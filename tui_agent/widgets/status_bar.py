@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -13,6 +15,7 @@ STATE_STYLES = {
     "unreachable": "$error",
     "stopped": "$text-muted",
 }
+TOKENS_EVERY_S = 0.5
 
 
 class StatusBar(Static):
@@ -29,6 +32,8 @@ class StatusBar(Static):
         self.tools: int | None = None
         self.tokens = 0
         self.busy = 0
+        self._shown_at = 0.0
+        self._due = False
 
     def on_mount(self) -> None:
         self.show()
@@ -36,9 +41,18 @@ class StatusBar(Static):
     def set(self, **values: object) -> None:
         for key, value in values.items():
             setattr(self, key, value)
-        self.show()
+        if values.keys() != {"tokens"}:
+            self.show()
+        elif not self._due:
+            # every LLM call moves the counter; twice a second is all a reader can follow,
+            # and a repaint of this bottom line in the same frame as the log widens the region
+            # the compositor redraws to most of the screen
+            self._due = True
+            self.set_timer(max(0.05, self._shown_at + TOKENS_EVERY_S - time.monotonic()), self.show)
 
     def show(self) -> None:
+        self._due = False
+        self._shown_at = time.monotonic()
         style = STATE_STYLES.get(self.llm_state, "$text-muted")
         tools = "…" if self.tools is None else str(self.tools)
         busy = f" │ [$accent]{self.busy} running[/]" if self.busy else ""

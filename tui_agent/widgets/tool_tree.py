@@ -4,17 +4,20 @@ children, narrowed by typing into the filter above it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.events import Key
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, Tree
 
 from tui_agent.core.spec import ToolSpec
 from tui_agent.core.tool_store import ToolRecord
+from tui_agent.widgets.steady_scroll import SteadyScroll
 from tui_agent.widgets.theme_colours import theme_style
 
 
@@ -61,9 +64,17 @@ class ToolEntry:
 VERDICT_MARKS = {"passed": ("✓", "success"), "failed": ("✗", "error"), "untested": ("?", "warning")}
 
 
-class ToolTree(Tree[str]):
+class ToolTree(SteadyScroll, Tree[str]):
     """Printable keys typed here go to the filter, so 'filter by typing' just works; keys bound
-    to an action (t, d, c, q, ...) keep their action."""
+    to an action (t, d, c, q, ...) keep their action.
+
+    Tree asks for a relayout of the screen whenever its nodes change; in its fixed box a repaint
+    is enough (SteadyScroll relayouts when a scrollbar comes or goes)."""
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        return super().refresh(*regions, repaint=repaint, layout=False, recompose=recompose)
 
     def on_key(self, event: Key) -> None:
         if event.key in self.screen.active_bindings:

@@ -115,10 +115,8 @@ class SelfengApp(App[None]):
             self.ready.set()
             return
         self.services.orchestrator.approver = self._approve
-        # first uses that cost tens of milliseconds each (lexer rules compiled, the openai
-        # client's streaming modules imported) happen here, in a thread, not in a frame
+        # the lexers' rules compile here, in a thread, not in the first frame that highlights
         await asyncio.to_thread(warm_highlighting)
-        await asyncio.to_thread(services_module.preload)
         self.ready.set()
         # The engine brings millions of long-lived objects (torch, chromadb); a full collection
         # that walks them all stalls the event loop for 100-300 ms. Freezing them keeps the

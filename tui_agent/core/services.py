@@ -16,8 +16,6 @@ from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
 from tui_agent.core.sandbox.base import verdict_event
 from tui_agent.core.synthesis import SynthesisEngine
 
-__all__ = ["Services", "preload", "start_services"]
-
 
 @dataclass
 class Services:
@@ -58,6 +56,7 @@ async def start_services(settings: Settings, bus: EventBus | None = None) -> Ser
     registry = Registry(settings, bus)
     await asyncio.to_thread(registry.open, settings.import_starters, sandbox.verify_sync)
     llm = LLMClient(settings, bus)
+    await asyncio.to_thread(preload)  # so the first request does not import on the event loop
     engine = SynthesisEngine(llm, sandbox, registry, settings, bus)
     return Services(
         settings,

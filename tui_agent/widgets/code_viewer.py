@@ -95,15 +95,19 @@ class CodePane(SteadyScrollView, can_focus=True):
             self.set_timer(REFRESH_S, lambda: self._redraw(title))
 
     def _redraw(self, title: str) -> None:
+        """A hidden document is split into lines only when its tab opens (``_display``)."""
         self._due.discard(title)
         self._shown_at[title] = time.monotonic()
         doc = self.documents[title]
-        doc.lines = split_lines(Content(doc.text.expandtabs(8)))
-        doc.stale = False
         if title == self.shown:
             self._display(doc)
         if doc.language and doc.text and not doc.streaming:
-            self._highlight(title, doc.text, doc.language)
+            self.run_worker(
+                self._highlight(title, doc.text, doc.language),
+                group=f"highlight-{title}",
+                exclusive=True,
+                exit_on_error=False,
+            )
 
     def _at_end(self) -> bool:
         return self.is_vertical_scroll_end or self.max_scroll_y == 0
@@ -138,15 +142,7 @@ class CodePane(SteadyScrollView, can_focus=True):
             self._strips[index] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, rich_style).apply_offsets(scroll_x, index)
 
-    def _highlight(self, title: str, text: str, language: str) -> None:
-        self.run_worker(
-            self._highlight_work(title, text, language),
-            group=f"highlight-{title}",
-            exclusive=True,
-            exit_on_error=False,
-        )
-
-    async def _highlight_work(self, title: str, text: str, language: str) -> None:
+    async def _highlight(self, title: str, text: str, language: str) -> None:
         """Highlighting 300 lines is tens of milliseconds of Python. In a thread it would hold
         the GIL against the event loop (every frame then waits for it); here it runs on the
         loop in slices of a few hundred tokens, with the plain text on screen meanwhile."""

@@ -12,7 +12,7 @@ import statistics
 import time
 
 from tui_agent.core.config import load_settings
-from tui_agent.core.llm import LLMClient
+from tui_agent.core.llm.client import LLMClient
 
 FILLER = " ".join(f"item{i} costs {i * 7 % 97} euros;" for i in range(160))  # ~ 1k tokens
 CONFIGS = [(1, 4096), (2, 2048), (2, 4096), (2, 8192)]

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui_agent.core.config import load_settings
-from tui_agent.core.embeddings import Embedder
-from tui_agent.core.registry import Registry
-from tui_agent.core.spec import ToolSpec
+from tui_agent.core.library.embeddings import Embedder
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.tool.spec import ToolSpec
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "reuse_calibration.json"
 THRESHOLDS = [round(0.30 + 0.025 * i, 3) for i in range(25)]

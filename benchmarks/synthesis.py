@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent.core.config import default_home, load_settings
-from tui_agent.core.model_paths import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
 from tui_agent.core.services import start_services
 
 DATA = Path(__file__).resolve().parent / "data" / "requests.json"

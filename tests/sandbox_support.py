@@ -7,11 +7,12 @@ from pathlib import Path
 
 import docker
 
-from tui_agent.core.events import EventBus
-from tui_agent.core.sandbox.base import Limits, Sandbox
+from tui_agent.core.bus import EventBus
+from tui_agent.core.sandbox.base import Sandbox
 from tui_agent.core.sandbox.bwrap_backend import BubblewrapSandbox
 from tui_agent.core.sandbox.docker_backend import LABEL, DockerSandbox
 from tui_agent.core.sandbox.image import build_image
+from tui_agent.core.sandbox.results import Limits
 
 IMAGE = "selfeng-sandbox:latest"
 TEST_LIMITS = Limits(timeout_s=4.0, memory_mb=128, cpus=1.0, pids=32, tmp_mb=4, output_bytes=64 * 1024)

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from tests.fake_llm import FakeLLM, Reply
-from tui_agent.core import prompts
+from tui_agent.core.llm import prompts
 
 STEPS = {
     "spec": prompts.SPEC_SYSTEM,

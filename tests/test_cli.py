@@ -72,3 +72,67 @@ def test_the_dashboard_without_a_terminal_says_what_to_use_instead() -> None:
     assert result.stderr.strip().splitlines() == [
         'selfeng-tui: the dashboard needs a terminal; use `selfeng-tui ask "..."` for headless use'
     ]
+
+
+def readme_commands() -> list[list[str]]:
+    """The sub-command words of every `.venv/bin/selfeng-tui ...` line in the README's usage."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    found = []
+    for line in readme.splitlines():
+        line = line.strip()
+        if not line.startswith(".venv/bin/selfeng-tui"):
+            continue
+        words = []
+        for word in line.split("#")[0].split()[1:]:
+            if word.startswith(("'", '"', "-")) or word.isupper():
+                break
+            words.append(word)
+        if words not in found:
+            found.append(words)
+    return found
+
+
+def test_every_command_the_readme_shows_exists() -> None:
+    commands = readme_commands()
+    assert ["tools", "new"] in commands and ["ask"] in commands and len(commands) >= 12
+    for words in commands:
+        result = run(*words, "--help")
+        assert result.returncode == 0, f"selfeng-tui {' '.join(words)}: {result.stderr.strip()}"
+        assert f"usage: selfeng-tui {' '.join(words)}".rstrip() in " ".join(result.stdout.split())
+
+
+def test_tools_new_makes_a_tool_without_running_it(tmp_path: Path) -> None:
+    """The documented `tools new "DESCRIPTION"` registers a verified tool and prints its signature."""
+    from tests.scripted_model import ScriptedModel
+
+    spec = {
+        "function_name": "double_it",
+        "description": "Double a number.",
+        "parameters": [{"name": "x", "type": "float", "description": "the number"}],
+        "return_type": "float",
+        "examples": [{"args": {"x": 2}, "result": 4.0}],
+    }
+    cases = {
+        "cases": [
+            {"name": "three", "args": {"x": 3}, "expected": 6.0},
+            {"name": "zero", "args": {"x": 0}, "expected": 0.0},
+            {"name": "negative", "args": {"x": -1.5}, "expected": -3.0},
+        ]
+    }
+    with ScriptedModel() as model:
+        model.on("spec", spec).on("tests", cases).code(
+            "implementation", "def double_it(x: float) -> float:\n    return 2 * x\n"
+        )
+        result = run(
+            "tools",
+            "new",
+            "a function that doubles a number",
+            "--set",
+            "import_starters=false",
+            env={"SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake"},
+        )
+        assert "implementation" in model.asked and "args" not in model.asked  # made, not run
+    assert result.returncode == 0, result.stderr
+    assert "registered double_it v1 (def double_it(x: float) -> float)" in result.stdout
+    listed = run("tools", "list", "--json")
+    assert [t["name"] for t in json.loads(listed.stdout)] == ["double_it"]

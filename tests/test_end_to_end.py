@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tui_agent.core.config import default_home
-from tui_agent.core.model_paths import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
 
 pytestmark = pytest.mark.local_model
 EXE = Path(sys.executable).parent / "selfeng-tui"

@@ -4,7 +4,8 @@ import asyncio
 import threading
 import time
 
-from tui_agent.core.events import Event, EventBus, Notice, QueryReceived
+from tui_agent.core.bus import EventBus
+from tui_agent.core.events import Event, Notice, QueryReceived
 
 
 def _queries(n: int) -> list[Event]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_agent.core.grounding import grounded
+from tui_agent.core.request.values import grounded
 
 
 @pytest.mark.parametrize(

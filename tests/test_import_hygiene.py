@@ -5,8 +5,11 @@ from __future__ import annotations
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import tui_agent.core
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_core_never_imports_textual() -> None:
@@ -20,3 +23,30 @@ def test_core_never_imports_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_import_contracts_hold() -> None:
+    """pyproject's import-linter contracts: core/ never imports Textual, widgets and screens never
+    reach the model, sandbox or library, and core's rooms import only downwards."""
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "0 broken" in result.stdout
+
+
+def test_modules_and_classes_stay_small() -> None:
+    """A room a newcomer can read: no module over 400 lines, no class over 250."""
+    import ast
+
+    too_big = []
+    for path in sorted((ROOT / "tui_agent").rglob("*.py")):
+        text = path.read_text()
+        lines = text.count("\n") + 1
+        if lines > 400:
+            too_big.append(f"{path.relative_to(ROOT)}: {lines} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 250:
+                too_big.append(
+                    f"{path.relative_to(ROOT)}: class {node.name} {node.end_lineno - node.lineno + 1} lines"
+                )
+    assert too_big == []

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tui_agent.core.events import EVENT_TYPES, Event, EventBus, from_dict, to_dict, to_json
+from tui_agent.core.bus import EventBus
+from tui_agent.core.events import EVENT_TYPES, Event, from_dict, to_dict, to_json
 from tui_agent.core.journal import Journal, read_journal
 
 

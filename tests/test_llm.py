@@ -11,9 +11,16 @@ import pytest
 from pydantic import BaseModel
 
 from tests.fake_llm import FakeLLM, Reply
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import EventBus, LLMCall
-from tui_agent.core.llm import LLMClient, LLMTimeout, LLMUnavailable, StructuredOutputError, extract_json
+from tui_agent.core.events import LLMCall
+from tui_agent.core.llm.client import (
+    LLMClient,
+    LLMTimeout,
+    LLMUnavailable,
+    StructuredOutputError,
+    extract_json,
+)
 
 
 class Spec(BaseModel):

@@ -14,9 +14,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tui_agent.core.config import default_home, load_settings
-from tui_agent.core.llm import LLMClient
-from tui_agent.core.model_paths import LOCAL_MODEL_FILENAME
-from tui_agent.core.model_pull import is_verified
+from tui_agent.core.llm.client import LLMClient
+from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_pull import is_verified
 
 pytestmark = pytest.mark.local_model
 REPO = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ async def test_real_structured_request_to_the_local_model(model_file: Path) -> N
 HARNESS = """
 import asyncio, sys
 from tui_agent.core.config import load_settings
-from tui_agent.core.local_model import LocalModelServer
+from tui_agent.core.llm.local_model import LocalModelServer
 server = LocalModelServer(load_settings())
 asyncio.run(server.ensure_started())
 print(server.pid, flush=True)

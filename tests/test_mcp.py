@@ -17,9 +17,9 @@ import pytest
 from mcp import Client, MCPError, StdioServerParameters
 
 from tui_agent.core.config import Settings, load_settings
-from tui_agent.core.registry import STARTER_DIR, read_tool_dir, verdict_record
+from tui_agent.core.library.sharing import STARTER_DIR, read_tool_dir
+from tui_agent.core.library.store import ToolStore
 from tui_agent.core.sandbox import make_sandbox
-from tui_agent.core.tool_store import ToolStore
 
 pytestmark = pytest.mark.docker
 EXE = str(Path(sys.executable).parent / "selfeng-tui")
@@ -43,7 +43,7 @@ def add(
         verdict = sandbox.verify_sync(source, tests, spec["function_name"])
     finally:
         sandbox.close()
-    store.save(spec["function_name"], source, tests, spec, verdict=verdict_record(verdict), **kw)
+    store.save(spec["function_name"], source, tests, spec, verdict=verdict.to_record(), **kw)
 
 
 def add_starter(store: ToolStore, settings: Settings, name: str, **kw: Any) -> None:

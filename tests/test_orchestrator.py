@@ -16,9 +16,10 @@ import pytest
 from tests.fake_llm import Reply
 from tests.scripted_model import ScriptedModel, step_of
 from tests.test_synthesis import CASES, GOOD, SPEC
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import Answer, Event, EventBus, QuestionAsked, SynthesisStep, ToolCalled
-from tui_agent.core.orchestrator import Outcome
+from tui_agent.core.events import Answer, Event, QuestionAsked, SynthesisStep, ToolCalled
+from tui_agent.core.flow.orchestrator import Outcome
 from tui_agent.core.services import Services, start_services
 
 REVERSE_ARGS = {"fits": True, "missing": [], "text": "hello"}

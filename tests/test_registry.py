@@ -15,14 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tui_agent.core import tool_store
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.embeddings import Embedder
-from tui_agent.core.events import EventBus, Progress
-from tui_agent.core.model_paths import ModelFileError, resolve_embedding_model
-from tui_agent.core.registry import Registry
+from tui_agent.core.events import Progress
+from tui_agent.core.library import store as tool_store
+from tui_agent.core.library.embeddings import Embedder, EmbeddingModelError, resolve_embedding_model
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.library.store import ToolStore
 from tui_agent.core.sandbox import make_sandbox
-from tui_agent.core.tool_store import ToolStore, ToolStoreError
+from tui_agent.core.tool.record import ToolStoreError
 
 TOOL_V1 = 'def shout(text: str) -> str:\n    """Upper-case text."""\n    return text.upper()\n'
 TOOL_V2 = (
@@ -160,7 +161,7 @@ def _registry_with_two(embedder: Embedder, bus: EventBus | None = None) -> Regis
 
 
 def _indexed(registry: Registry) -> set[str]:
-    return set(registry._collection.get()["ids"])
+    return set(registry.index.collection.get()["ids"])
 
 
 def test_repair_when_the_index_directory_is_missing(embedder: Embedder, isolated_env: Path) -> None:
@@ -225,13 +226,13 @@ def test_repair_reindexes_a_tool_whose_record_changed(embedder: Embedder, isolat
     registry = Registry(load_settings(), None, embedder)
     report = registry.open(import_starters=False)
     assert report.updated == ["shout"]
-    assert registry._collection.get(ids=["shout"])["metadatas"][0]["version"] == 2
+    assert registry.index.collection.get(ids=["shout"])["metadatas"][0]["version"] == 2
 
 
 def test_repair_adds_a_tool_missing_from_the_index(embedder: Embedder, isolated_env: Path) -> None:
     registry = _registry_with_two(embedder)
-    registry._connect()
-    registry._collection.delete(ids=["whisper"])
+    registry.index.connect()
+    registry.index.collection.delete(ids=["whisper"])
     registry.close()
     bus = EventBus()
     events: list[Progress] = []
@@ -249,7 +250,7 @@ def test_rebuild_from_files_reports_progress(embedder: Embedder) -> None:
     bus = EventBus()
     bus.publish = lambda e: events.append(e)  # type: ignore[method-assign]
     registry.bus = bus
-    registry._connect()
+    registry.index.connect()
     report = registry.rebuild()
     assert report.rebuilt and sorted(report.added) == ["shout", "whisper"]
     assert events[-1].done == 2
@@ -315,13 +316,13 @@ def test_tampered_embedding_weights_are_refused(tmp_path: Path, monkeypatch: pyt
         handle.seek(4096)
         handle.write(b"\x00\x01\x02\x03")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    with pytest.raises(ModelFileError) as info:
+    with pytest.raises(EmbeddingModelError) as info:
         resolve_embedding_model("all-MiniLM-L6-v2")
     assert "refusing to load" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_an_unknown_model_name_is_never_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ModelFileError, match="neither a local path nor in the local cache"):
+    with pytest.raises(EmbeddingModelError, match="neither a local path nor in the local cache"):
         resolve_embedding_model("sentence-transformers/some-model-that-is-not-here")
 
 

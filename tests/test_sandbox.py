@@ -24,7 +24,8 @@ from tests.sandbox_support import (
     make,
     processes_matching,
 )
-from tui_agent.core.events import EventBus, SandboxOutput
+from tui_agent.core.bus import EventBus
+from tui_agent.core.events import SandboxOutput
 from tui_agent.core.sandbox import Reason, Sandbox
 
 BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap)]

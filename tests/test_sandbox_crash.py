@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox_support import bwrap_runners, labelled_containers, make
-from tui_agent.core.sandbox.base import Limits
+from tui_agent.core.sandbox.results import Limits
 
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = """
 import sys
 from pathlib import Path
 from tests.sandbox_support import make
-from tui_agent.core.sandbox.base import Limits
+from tui_agent.core.sandbox.results import Limits
 box = make(sys.argv[1], Path(sys.argv[2]), Limits(timeout_s=120))
 print("running", flush=True)
 box.call_sync("def spin():\\n    while True:\\n        pass\\n", "spin", {}, gate=False)

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.scripted_model import ScriptedModel
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.embeddings import Embedder
-from tui_agent.core.events import EventBus, SynthesisStep
-from tui_agent.core.llm import LLMClient
-from tui_agent.core.registry import Registry
+from tui_agent.core.events import SynthesisStep
+from tui_agent.core.library.embeddings import Embedder
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.sandbox import Sandbox, make_sandbox
-from tui_agent.core.synthesis import SynthesisEngine, declared_signature
+from tui_agent.core.synthesis.engine import SynthesisEngine
+from tui_agent.core.synthesis.spec_checks import declared_signature
 
 SPEC = {
     "function_name": "percentage_of",
@@ -197,9 +199,9 @@ async def test_a_malformed_spec_ends_in_a_clear_failure(sandbox: Sandbox, embedd
 
 
 def test_error_cases_the_spec_does_not_support_are_dropped() -> None:
-    from tui_agent.core.spec import ToolSpec
-    from tui_agent.core.synthesis import overspecified
-    from tui_agent.core.testgen import TestCase
+    from tui_agent.core.synthesis.spec_checks import overspecified
+    from tui_agent.core.tool.cases import TestCase
+    from tui_agent.core.tool.spec import ToolSpec
 
     spec = ToolSpec.model_validate(
         {
@@ -229,8 +231,8 @@ def test_a_declared_signature_is_kept_exactly() -> None:
 async def test_the_stub_gate_catches_vacuous_tests(sandbox: Sandbox, embedder: Embedder) -> None:
     """Rendered tests cannot pass on a stub by construction; the gate still checks, and catches a
     file whose tests pass against a function that does nothing."""
-    from tui_agent.core.spec import ToolSpec
-    from tui_agent.core.testgen import TestCase
+    from tui_agent.core.tool.cases import TestCase
+    from tui_agent.core.tool.spec import ToolSpec
 
     spec = ToolSpec.model_validate(SPEC)
     vacuous = "import pytest\nfrom tool import percentage_of\n\n" + "".join(
@@ -299,8 +301,8 @@ async def test_a_spec_that_needs_a_value_the_request_lacks_is_designed_again(
 
 
 def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
-    from tui_agent.core.spec import ToolSpec
-    from tui_agent.core.synthesis import spec_problem
+    from tui_agent.core.synthesis.spec_checks import spec_problem
+    from tui_agent.core.tool.spec import ToolSpec
 
     def spec(params: list[str], example: dict[str, float]) -> ToolSpec:
         return ToolSpec.model_validate(
@@ -323,7 +325,7 @@ def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
 
 
 def test_implementations_agree_as_the_tests_compare() -> None:
-    from tui_agent.core.synthesis import same_behaviour
+    from tui_agent.core.synthesis.agreement import same_behaviour
 
     assert same_behaviour(("value", 3.106855), ("value", 3.10685596))  # 0.621371 vs 0.62137119 per km
     assert not same_behaviour(("value", 3.1), ("value", 3.10685596))

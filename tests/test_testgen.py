@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_agent.core.testgen import TestPlan, render_tests
+from tui_agent.core.tool.cases import TestPlan, render_tests
 
 
 def test_a_malformed_case_costs_only_itself() -> None:

@@ -22,30 +22,25 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.events import (
-    ComponentState,
-    Event,
-    EventBus,
-    LLMCall,
-    Notice,
-    RequestFailed,
-)
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.events import ComponentState, Event, LLMCall, Notice, RequestFailed
+from tui_agent.core.tool.record import Tool
 from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
+from tui_agent.palette import key_help, tool_commands
 from tui_agent.screens.approval import ApprovalScreen
-from tui_agent.screens.confirm import ConfirmScreen
 from tui_agent.screens.dashboard import DashboardScreen
 from tui_agent.screens.help import HelpScreen
 from tui_agent.screens.tool_detail import ToolScreen
-from tui_agent.widgets.code_viewer import CodeViewer, verification_text, warm_highlighting
+from tui_agent.tool_workers import ToolWorkers
+from tui_agent.widgets.code_viewer import CodeViewer, warm_highlighting
 from tui_agent.widgets.tool_tree import ToolEntry
 
 RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer", "approval_decided"}
 UI_STATE = "ui-state.json"
 
 
-class SelfengApp(App[None]):
+class SelfengApp(ToolWorkers, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "selfeng-tui"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -242,44 +237,6 @@ class SelfengApp(App[None]):
         elif message.action == "remove":
             self.remove_tool(message.name)
 
-    @work(group="tool-load", exclusive=True, exit_on_error=False)
-    async def load_tool(self, name: str, target: ToolScreen | CodeViewer) -> None:
-        tool = await asyncio.to_thread(self.services.registry.get, name)
-        if isinstance(target, ToolScreen):
-            target.show(tool)
-        else:
-            target.show_tool(tool)
-
-    @work(group="tool-tests", exit_on_error=False)
-    async def run_tool_tests(self, name: str, viewer: CodeViewer) -> None:
-        services = self.services
-        if viewer.tool_name != name:
-            viewer.show_tool(await asyncio.to_thread(services.registry.get, name))
-        rid = f"test-{secrets.token_hex(3)}"
-        self._output_targets[rid] = viewer
-        viewer.begin_output(f"running {name}'s tests in the {services.sandbox.name} sandbox…")
-        try:
-            verdict = await services.retest(name, request_id=rid)
-        finally:
-            self._output_targets.pop(rid, None)
-        viewer.pane("verification").set_text(verification_text(verdict.to_dict()))
-        if verdict.passed:
-            self.notify(f"{name}: {verdict.counts.passed}/{verdict.counts.collected} tests passed.")
-        else:
-            self.notify(f"{name}: tests failed ({verdict.detail or verdict.reason}).", severity="error")
-
-    @work(group="tool-remove", exit_on_error=False)
-    async def remove_tool(self, name: str) -> None:
-        sure = await self.push_screen_wait(
-            ConfirmScreen(f"Remove the tool {name!r} from the library?", yes="Remove", no="Keep")
-        )
-        if not sure:
-            return
-        await asyncio.to_thread(self.services.registry.remove, name)
-        if isinstance(self.screen, ToolScreen) and self.screen.tool_name == name:
-            self.pop_screen()
-        self.notify(f"Removed {name}.")
-
     # --- errors, help, palette, quit --------------------------------------------------
 
     @on(Worker.StateChanged)
@@ -294,44 +251,11 @@ class SelfengApp(App[None]):
             self.push_screen(HelpScreen(self.key_help()))
 
     def key_help(self) -> list[tuple[str, str]]:
-        rows: list[tuple[str, str]] = []
-        for bindings in (DashboardScreen.BINDINGS, ToolScreen.BINDINGS, self.BINDINGS):
-            for binding in bindings:
-                if isinstance(binding, Binding):
-                    key = binding.key_display or self.get_key_display(binding)
-                    row = (key, binding.description)
-                    if row not in rows:
-                        rows.append(row)
-        rows += [
-            ("up / down", "walk the query history (in the query box)"),
-            ("enter", "send the query / open the tool under the cursor"),
-            ("typing", "filters the library while it has focus (bound keys keep their action)"),
-            ("tab", "move between the query, the library and the viewer"),
-            ("ctrl+p", "command palette: every action and every tool by name"),
-        ]
-        return rows
+        return key_help(self)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        dash = self.dashboard
-        yield SystemCommand("Query: focus the query box", "Type a request", dash.action_focus_query)
-        yield SystemCommand("Request: cancel", "Cancel running requests", self.action_cancel)
-        yield SystemCommand(
-            "Library: test the selected tool", "Rerun its tests in the sandbox", dash.action_test
-        )
-        yield SystemCommand("Library: remove the selected tool", "After confirmation", dash.action_remove)
-        yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
-        for name in (e.name for e in dash.library.entries):  # already sorted by name
-            yield SystemCommand(
-                f"Tool: open {name}",
-                "Code, tests, spec and verification",
-                lambda n=name: self.post_message(ToolAction("open", n)),
-            )
-            yield SystemCommand(
-                f"Tool: test {name}",
-                "Rerun its tests in the sandbox",
-                lambda n=name: self.post_message(ToolAction("test", n, self.dashboard.viewer)),
-            )
+        yield from tool_commands(self)
 
     async def action_quit(self) -> None:
         self.notify("Stopping: local model and sandbox…", timeout=3)

@@ -26,9 +26,10 @@ from pydantic import ValidationError
 
 from tui_agent import __version__
 from tui_agent.core.config import Settings
+from tui_agent.core.library.store import ToolStore
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.spec import ToolSpec, call_model, input_schema
-from tui_agent.core.tool_store import Tool, ToolRecord, ToolStore, ToolStoreError
+from tui_agent.core.tool.record import Tool, ToolRecord, ToolStoreError
+from tui_agent.core.tool.spec import ToolSpec, call_model, input_schema
 
 POLL_SECONDS = 1.0
 

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from tui_agent.app import SelfengApp
 from tui_agent.core import events as ev
 from tui_agent.core.config import load_settings
-from tui_agent.core.tool_store import Tool, ToolRecord
+from tui_agent.core.tool.record import Tool, ToolRecord
 from tui_agent.widgets.query_bar import QueryBar
 from tui_agent.widgets.status_bar import TOKENS_EVERY_S
 from tui_agent.widgets.tool_tree import ToolEntry

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from tui_agent.core.config import Settings
-from tui_agent.core.model_paths import ModelFileError, local_model_file
+from tui_agent.core.llm.model_files import ModelFileError, local_model_file
 
 SETUP = "./scripts/setup.sh (as root)"
 
@@ -83,7 +83,7 @@ def check_bwrap() -> Check:
 
 
 def check_embedding_model(settings: Settings) -> Check:
-    from tui_agent.core.model_paths import resolve_embedding_model
+    from tui_agent.core.library.embeddings import resolve_embedding_model
 
     try:
         where = resolve_embedding_model(settings.embedding_model, verify_hash=False)
@@ -101,7 +101,7 @@ def smoke_test(settings: Settings) -> tuple[bool, str]:
     """One real request through the app's own client; the latency includes a cold start."""
     import asyncio
 
-    from tui_agent.core.llm import LLMClient, LLMError
+    from tui_agent.core.llm.client import LLMClient, LLMError
 
     async def ask() -> str:
         llm = LLMClient(settings)
@@ -143,7 +143,7 @@ def check_llm(settings: Settings, timeout: float = 3.0, smoke: bool = True) -> C
                 "check SELFENG_LLM_API_KEY and the URL",
             )
     else:
-        from tui_agent.core.model_pull import is_verified
+        from tui_agent.core.llm.model_pull import is_verified
 
         path = local_model_file(settings)
         where = f"local model {path}"

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from tui_agent.core.events import Event, EventBus, Subscription, from_dict, to_json
+from tui_agent.core.bus import EventBus, Subscription
+from tui_agent.core.events import Event, from_dict, to_json
 
 
 def new_session_id() -> str:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.events import EventBus
+from tui_agent.core.flow.orchestrator import Orchestrator
 from tui_agent.core.journal import Journal
-from tui_agent.core.llm import LLMClient, preload
-from tui_agent.core.orchestrator import Orchestrator
-from tui_agent.core.registry import Registry, verdict_record
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.llm.client import LLMClient, preload
 from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
-from tui_agent.core.sandbox.base import verdict_event
-from tui_agent.core.synthesis import SynthesisEngine
+from tui_agent.core.sandbox.results import verdict_event
+from tui_agent.core.synthesis.engine import SynthesisEngine
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Services:
         verdict = await self.sandbox.verify(
             tool.tool_source, tool.test_source, tool.record.spec["function_name"], request_id=request_id
         )
-        await asyncio.to_thread(self.registry.set_verdict, name, verdict_record(verdict))
+        await asyncio.to_thread(self.registry.set_verdict, name, verdict.to_record())
         self.bus.publish(verdict_event(name, verdict, request_id))
         return verdict
 

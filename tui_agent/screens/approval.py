@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.tool.record import Tool
 from tui_agent.screens.confirm import YesNoScreen
 from tui_agent.widgets.code_viewer import CodeViewer
 from tui_agent.widgets.tool_tree import ToolEntry

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.tool.record import Tool
 from tui_agent.messages import ToolAction
 from tui_agent.widgets.code_viewer import CodeViewer
 from tui_agent.widgets.tool_tree import VERDICT_MARKS, ToolEntry

@@ -14,9 +14,9 @@ from textual.geometry import Size
 from textual.strip import Strip
 
 from tui_agent.core.events import Event
-from tui_agent.widgets.log_lines import LogLine, describe
 from tui_agent.widgets.steady_scroll import SteadyScrollView
 from tui_agent.widgets.theme_colours import theme_style
+from tui_agent.wording import LogLine, describe
 
 # kind -> theme variable; resolved against the running theme, so colours follow it.
 KIND_COLOURS = {

@@ -22,7 +22,7 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widgets import Tab, Tabs
 
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.tool.record import Tool
 from tui_agent.widgets.steady_scroll import SteadyScrollView
 
 PANES = (

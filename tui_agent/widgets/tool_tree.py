@@ -15,8 +15,8 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Input, Tree
 
-from tui_agent.core.spec import ToolSpec
-from tui_agent.core.tool_store import ToolRecord
+from tui_agent.core.tool.record import ToolRecord
+from tui_agent.core.tool.spec import ToolSpec
 from tui_agent.widgets.steady_scroll import SteadyScroll
 from tui_agent.widgets.theme_colours import theme_style
 

@@ -5,14 +5,14 @@ then bubblewrap); with neither, it raises SandboxUnavailable and nothing untrust
 
 from __future__ import annotations
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.events import EventBus
-from tui_agent.core.sandbox.base import (
+from tui_agent.core.sandbox.base import Sandbox
+from tui_agent.core.sandbox.results import (
     CallResult,
     Counts,
     Limits,
     Reason,
-    Sandbox,
     SandboxError,
     SandboxUnavailable,
     TestOutcome,

@@ -18,20 +18,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from tui_agent.core.events import EventBus
+from tui_agent.core.bus import EventBus
 from tui_agent.core.lifeline import Lifeline
-from tui_agent.core.sandbox.base import (
-    RUNNER_PATH,
-    Limits,
-    LineSink,
-    OutputCollector,
-    RawRun,
-    Sandbox,
-    SandboxUnavailable,
-    Workspace,
-    pump,
-)
+from tui_agent.core.sandbox.base import RUNNER_PATH, Sandbox
 from tui_agent.core.sandbox.cgroups import RunCgroup, create_run_cgroup, sweep_cgroups
+from tui_agent.core.sandbox.results import Limits, RawRun, SandboxUnavailable
+from tui_agent.core.sandbox.streams import LineSink, OutputCollector, pump
+from tui_agent.core.sandbox.workspace import Workspace
 
 SCRUBBED_ENV = {"PATH": "/usr/bin:/bin"}
 INNER_ENV = {

@@ -21,18 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_agent.core.events import EventBus
-from tui_agent.core.sandbox.base import (
-    Limits,
-    LineSink,
-    OutputCollector,
-    RawRun,
-    Sandbox,
-    SandboxUnavailable,
-    Workspace,
-    pump,
-)
+from tui_agent.core.bus import EventBus
+from tui_agent.core.sandbox.base import Sandbox
 from tui_agent.core.sandbox.image import image_state
+from tui_agent.core.sandbox.results import Limits, RawRun, SandboxUnavailable
+from tui_agent.core.sandbox.streams import LineSink, OutputCollector, pump
+from tui_agent.core.sandbox.workspace import Workspace
 
 LABEL = "selfeng.sandbox"
 OWNER_LABEL = "selfeng.owner"

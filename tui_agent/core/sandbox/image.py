@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui_agent.core.sandbox.base import RUNNER_PATH, SandboxError
+from tui_agent.core.sandbox.base import RUNNER_PATH
+from tui_agent.core.sandbox.results import SandboxError
 
 DOCKERFILE = Path(__file__).with_name("Dockerfile")
 DEFAULT_BASE = "python:3.12-slim"

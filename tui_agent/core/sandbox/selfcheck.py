@@ -9,7 +9,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tui_agent.core.sandbox.base import CallResult, Reason, Sandbox
+from tui_agent.core.sandbox.base import Sandbox
+from tui_agent.core.sandbox.results import CallResult, Reason
 
 PRELUDE = "import os, time, socket\n"
 

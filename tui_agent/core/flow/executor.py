@@ -10,14 +10,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 
-from tui_agent.core import prompts
-from tui_agent.core.events import EventBus, ToolCalled
-from tui_agent.core.grounding import grounded
-from tui_agent.core.llm import LLMClient
-from tui_agent.core.registry import Registry
+from tui_agent.core.bus import EventBus
+from tui_agent.core.events import ToolCalled
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.llm import prompts
+from tui_agent.core.llm.client import LLMClient
+from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.spec import PYTHON_TYPES, ToolSpec
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.tool.record import Tool
+from tui_agent.core.tool.spec import PYTHON_TYPES, ToolSpec
 
 
 @dataclass

@@ -9,9 +9,10 @@ import math
 import re
 from typing import Any
 
-from tui_agent.core import prompts
-from tui_agent.core.events import AnswerChunk, EventBus
-from tui_agent.core.llm import LLMClient, LLMError
+from tui_agent.core.bus import EventBus
+from tui_agent.core.events import AnswerChunk
+from tui_agent.core.llm import prompts
+from tui_agent.core.llm.client import LLMClient, LLMError
 
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
 

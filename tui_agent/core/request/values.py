@@ -30,3 +30,13 @@ def grounded(value: Any, request: str) -> bool:
     if isinstance(value, list):
         return all(grounded(v, request) for v in value)
     return True
+
+
+def request_values(request: str) -> list[str]:
+    """The values a request writes out: quoted strings and numbers, in order."""
+    quoted = re.findall(r"'([^']+)'|\"([^\"]+)\"", request)
+    strings = [a or b for a, b in quoted]
+    rest = re.sub(r"'[^']+'|\"[^\"]+\"", " ", request)
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", rest)
+    rest = re.sub(r"\d{4}-\d{2}-\d{2}", " ", rest)
+    return [repr(v) for v in strings] + [repr(d) for d in dates] + NUMBER.findall(rest)

@@ -1,4 +1,5 @@
-"""The tool library: files are the truth (:mod:`tool_store`), ChromaDB is a derived index.
+"""The tool library's front door: files are the truth (:mod:`store`), the search index is derived
+(:mod:`index`).
 
 On open the index is checked against ``tools/`` and repaired: a missing or corrupt index is
 rebuilt, entries whose tool is gone are dropped, changed or missing tools are (re)embedded,
@@ -9,86 +10,20 @@ writing a new one). All methods block: call them off the event loop.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.embeddings import Embedder
-from tui_agent.core.events import EventBus, Progress, ToolRegistered, ToolRemoved
-from tui_agent.core.spec import ToolSpec
-from tui_agent.core.tool_store import (
-    META_FILE,
-    TEST_FILE,
-    TOOL_FILE,
-    Tool,
-    ToolRecord,
-    ToolStore,
-    ToolStoreError,
-)
+from tui_agent.core.events import Progress, ToolRegistered, ToolRemoved
+from tui_agent.core.library.embeddings import Embedder
+from tui_agent.core.library.index import Candidate, SearchIndex, SearchResult
+from tui_agent.core.library.sharing import STARTERS_MARKER, RegistryError, read_tool_dir, starter_dirs
+from tui_agent.core.library.store import ToolStore
+from tui_agent.core.tool.record import Tool, ToolRecord, ToolStoreError
 
-COLLECTION = "selfeng_tools"
-STARTER_DIR = Path(__file__).resolve().parent.parent / "starter_tools"
-STARTERS_MARKER = ".starters-imported"
-
-
-class RegistryError(ToolStoreError):
-    pass
-
-
-@dataclass(frozen=True)
-class Candidate:
-    name: str
-    score: float
-    verified: bool
-    version: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "score": round(self.score, 4),
-            "verified": self.verified,
-            "version": self.version,
-        }
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    candidates: tuple[Candidate, ...]
-    threshold: float
-    candidate_threshold: float = 0.0
-
-    def _top_verified(self) -> Candidate | None:
-        return next((c for c in self.candidates if c.verified), None)
-
-    @property
-    def best(self) -> Candidate | None:
-        """The tool to reuse outright: the top verified candidate at or above the threshold."""
-        top = self._top_verified()
-        return top if top is not None and top.score >= self.threshold else None
-
-    @property
-    def plausible(self) -> Candidate | None:
-        """A tool worth asking the model about: top verified, at or above candidate_threshold."""
-        top = self._top_verified()
-        return top if top is not None and top.score >= self.candidate_threshold else None
-
-    def to_dict(self) -> dict[str, Any]:
-        best, plausible = self.best, self.plausible
-        return {
-            "query": self.query,
-            "threshold": self.threshold,
-            "candidate_threshold": self.candidate_threshold,
-            "candidates": [c.to_dict() for c in self.candidates],
-            "reuse": best.name if best else None,
-            "confirm": plausible.name if plausible and not best else None,
-        }
+__all__ = ["Candidate", "Registry", "RegistryError", "RepairReport", "SearchResult"]
 
 
 @dataclass
@@ -106,13 +41,6 @@ class RepairReport:
         return bool(self.rebuilt or self.added or self.updated or self.dropped)
 
 
-def index_text(record: ToolRecord) -> str:
-    try:
-        return ToolSpec.model_validate(record.spec).search_text()
-    except ValueError:
-        return f"{record.name.replace('_', ' ')}: {record.spec.get('description', '')}"
-
-
 class Registry:
     def __init__(
         self, settings: Settings, bus: EventBus | None = None, embedder: Embedder | None = None
@@ -122,41 +50,9 @@ class Registry:
         self.store = ToolStore(settings.tools_dir)
         self.embedder = embedder or Embedder(settings.embedding_model)
         self.threshold = settings.similarity_threshold
-        self._client: Any = None
-        self._collection: Any = None
+        self.index = SearchIndex(settings)
 
     # --- index ------------------------------------------------------------------------
-
-    def _connect(self) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        if self.settings.chroma_url:
-            url = urlparse(self.settings.chroma_url)
-            self._client = chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        else:
-            self.settings.index_dir.mkdir(parents=True, exist_ok=True)
-            self._client = chromadb.PersistentClient(
-                path=str(self.settings.index_dir), settings=chroma_settings
-            )
-        self._collection = self._client.get_or_create_collection(
-            COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
-        )
-        self._collection.count()  # touches the storage: a corrupt file fails here
-
-    def _drop_local_index(self) -> None:
-        from chromadb.api.client import SharedSystemClient
-
-        self._client = self._collection = None
-        SharedSystemClient.clear_system_cache()
-        shutil.rmtree(self.settings.index_dir, ignore_errors=True)
 
     def _progress(self, done: int, total: int, message: str) -> None:
         if self.bus is not None:
@@ -170,12 +66,12 @@ class Registry:
         library (verified with ``verify`` when given). Idempotent; call at start, off the loop."""
         report = RepairReport(store_notes=[*self.store.recovered, *self.store.recover()])
         self.embedder.load()
-        if not self.settings.chroma_url and not self.settings.index_dir.exists():
+        if not self.index.remote and not self.settings.index_dir.exists():
             report.rebuilt, report.reason = True, "index directory missing"
         try:
-            self._connect()
+            self.index.connect()
         except Exception as exc:
-            if self.settings.chroma_url:
+            if self.index.remote:
                 raise RegistryError(
                     f"cannot reach the Chroma server at {self.settings.chroma_url}: {str(exc)[:120]}"
                 ) from None
@@ -183,26 +79,19 @@ class Registry:
                 True,
                 f"index unreadable ({type(exc).__name__}): rebuilt from tools/",
             )
-            self._drop_local_index()
-            self._connect()
+            self.index.drop()
+            self.index.connect()
         self._sync(report)
         if import_starters:
             report.starters = self.import_starters(verify)
         return report
 
-    def _index_state(self) -> dict[str, str]:
-        got = self._collection.get(include=["metadatas"])
-        return {
-            i: (m or {}).get("hash", "") for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
-        }
-
     def _sync(self, report: RepairReport) -> None:
-        indexed = self._index_state()
+        indexed = self.index.state()
         # a tool changed on disk behind our back (sha256 differs) is neither served nor indexed
         records = {r.name: r for r in self.store.records() if self._files_match(r)}
         report.dropped = [name for name in indexed if name not in records]
-        if report.dropped:
-            self._collection.delete(ids=report.dropped)
+        self.index.delete(report.dropped)
         todo = []
         for name, record in records.items():
             if name not in indexed:
@@ -224,35 +113,25 @@ class Registry:
             return False
 
     def _upsert(self, records: list[ToolRecord]) -> None:
-        texts = [index_text(r) for r in records]
-        self._collection.upsert(
-            ids=[r.name for r in records],
-            embeddings=self.embedder.encode(texts),
-            documents=texts,
-            metadatas=[
-                {"hash": r.content_hash, "version": r.version, "verified": r.verified} for r in records
-            ],
-        )
+        from tui_agent.core.library.index import index_text
+
+        self.index.upsert(records, self.embedder.encode([index_text(r) for r in records]))
 
     def rebuild(self) -> RepairReport:
         """Throw the index away and make it again from tools/ (what `open` does when it must)."""
-        if self.settings.chroma_url:
-            with contextlib.suppress(Exception):
-                self._client.delete_collection(COLLECTION)
-        else:
-            self._drop_local_index()
+        self.index.drop()
         report = RepairReport(rebuilt=True, reason="rebuild requested")
-        self._connect()
+        self.index.connect()
         self._sync(report)
         return report
 
     def close(self) -> None:
-        self._client = self._collection = None
+        self.index.close()
 
     # --- library ----------------------------------------------------------------------
 
     def _need_open(self) -> None:
-        if self._collection is None:
+        if not self.index.is_open:
             raise RegistryError("the library is not open yet")
 
     def add(
@@ -296,7 +175,7 @@ class Registry:
     def remove(self, name: str) -> None:
         self._need_open()
         self.store.remove(name)
-        self._collection.delete(ids=[name])
+        self.index.delete([name])
         if self.bus is not None:
             self.bus.publish(ToolRemoved(name=name))
 
@@ -315,24 +194,11 @@ class Registry:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         self._need_open()
-        count = self._collection.count()
+        count = self.index.count()
         if count == 0 or not query.strip():
             return SearchResult(query, (), self.threshold, self.settings.candidate_threshold)
-        got = self._collection.query(
-            query_embeddings=[self.embedder.encode_one(query)],
-            n_results=min(k, count),
-            include=["distances", "metadatas"],
-        )
-        candidates = tuple(
-            Candidate(
-                name=i,
-                score=1.0 - float(d),
-                verified=bool((m or {}).get("verified")),
-                version=int((m or {}).get("version", 0)),
-            )
-            for i, d, m in zip(got["ids"][0], got["distances"][0], got["metadatas"][0], strict=False)
-        )
-        return SearchResult(query, candidates, self.threshold, self.settings.candidate_threshold)
+        candidates = self.index.query(self.embedder.encode_one(query), min(k, count))
+        return SearchResult(query, tuple(candidates), self.threshold, self.settings.candidate_threshold)
 
     # --- sharing ----------------------------------------------------------------------
 
@@ -346,7 +212,7 @@ class Registry:
             result = verify(tool_source, test_source, spec.function_name)
             if not result.passed:
                 raise RegistryError(f"{name} failed verification ({result.reason}): {result.detail}")
-            verdict = verdict_record(result)
+            verdict = result.to_record()
         return self.add(
             name,
             tool_source,
@@ -363,33 +229,8 @@ class Registry:
         if marker.exists() or self.store.names():
             return []
         imported = []
-        for directory in sorted(p for p in STARTER_DIR.iterdir() if (p / META_FILE).exists()):
+        for directory in starter_dirs():
             self.import_dir(directory, verify=verify, source="starter")
             imported.append(directory.name)
         marker.write_text("\n".join(imported) + "\n")
         return imported
-
-
-def read_tool_dir(directory: Path) -> tuple[str, str, ToolSpec, dict[str, Any]]:
-    """tool.py, test_tool.py and the spec (with the rest of tool.json) of an exported or
-    starter tool; RegistryError says in one line what is wrong."""
-    try:
-        tool_source = (directory / TOOL_FILE).read_text(encoding="utf-8")
-        test_source = (directory / TEST_FILE).read_text(encoding="utf-8")
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RegistryError(f"{directory} is not a tool directory ({exc})") from None
-    try:
-        spec = ToolSpec.model_validate(meta.get("spec", meta))
-    except ValueError as exc:
-        raise RegistryError(
-            f"{directory}/{META_FILE} has no valid spec: {str(exc).splitlines()[0]}"
-        ) from None
-    return tool_source, test_source, spec, meta
-
-
-def verdict_record(verdict: Any) -> dict[str, Any]:
-    """What tool.json keeps of a Verdict: everything but an over-long output."""
-    data = verdict.to_dict()
-    data["output"] = data.get("output", "")[-8000:]
-    return data

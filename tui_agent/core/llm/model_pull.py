@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tui_agent.core.model_paths import LOCAL_MODEL_FILENAME, ModelFileError, sha256_file
+from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME, ModelFileError, sha256_file
 
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_SIZE = 1117320768

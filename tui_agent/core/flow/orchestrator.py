@@ -16,24 +16,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.events import (
     Answer,
     ApprovalDecided,
     ApprovalRequested,
-    EventBus,
     QueryReceived,
     QuestionAsked,
     RequestFailed,
     SearchResults,
     ToolChosen,
 )
-from tui_agent.core.executor import Execution, Executor
-from tui_agent.core.llm import LLMClient, LLMError
-from tui_agent.core.registry import Registry
-from tui_agent.core.responder import Responder
+from tui_agent.core.flow.executor import Execution, Executor
+from tui_agent.core.flow.responder import Responder
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.synthesis import SynthesisEngine
-from tui_agent.core.tool_store import Tool
+from tui_agent.core.synthesis.engine import SynthesisEngine
+from tui_agent.core.tool.record import Tool
 
 Approver = Callable[[Tool], Awaitable[bool]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tui_agent.core.spec import ToolSpec
+from tui_agent.core.tool.spec import ToolSpec
 
 SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
 Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes

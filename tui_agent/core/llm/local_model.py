@@ -17,10 +17,11 @@ import time
 
 import httpx
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.events import ComponentState, EventBus
+from tui_agent.core.events import ComponentState
 from tui_agent.core.lifeline import Lifeline
-from tui_agent.core.model_paths import ModelFileError, local_model_file
+from tui_agent.core.llm.model_files import ModelFileError, local_model_file
 
 MODEL_ALIAS = "qwen2.5-coder-1.5b-instruct"
 

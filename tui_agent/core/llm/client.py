@@ -13,25 +13,31 @@ embedded local model by default.
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib
 import json
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import openai
-from pydantic import BaseModel, ValidationError
 
+from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
-from tui_agent.core.events import ComponentState, EventBus, LLMCall
-from tui_agent.core.local_model import MODEL_ALIAS, LocalModelError, LocalModelServer
+from tui_agent.core.events import ComponentState, LLMCall
+from tui_agent.core.llm.errors import LLMError, LLMTimeout, LLMUnavailable, StructuredOutputError
+from tui_agent.core.llm.local_model import MODEL_ALIAS, LocalModelError, LocalModelServer
+from tui_agent.core.llm.structured import Message, StructuredOutput, estimate_tokens, extract_json
 
-T = TypeVar("T", bound=BaseModel)
-Message = dict[str, Any]
-MODES = ("json_schema", "llama_cpp", "json_object", "prompt")
+__all__ = [
+    "LLMClient",
+    "LLMError",
+    "LLMTimeout",
+    "LLMUnavailable",
+    "StructuredOutputError",
+    "extract_json",
+    "preload",
+]
 
 
 def preload() -> None:
@@ -40,26 +46,6 @@ def preload() -> None:
     beforehand."""
     for module in ("openai.resources.chat.completions", "openai.lib.streaming.chat"):
         importlib.import_module(module)
-
-
-class LLMError(Exception):
-    """An LLM call failed; ``str()`` is one line a user can act on."""
-
-
-class LLMUnavailable(LLMError):
-    pass
-
-
-class LLMTimeout(LLMError):
-    pass
-
-
-class StructuredOutputError(LLMError):
-    """The model did not produce valid output for the schema after the allowed re-asks."""
-
-    def __init__(self, message: str, raw: str = "") -> None:
-        super().__init__(message)
-        self.raw = raw
 
 
 @dataclass
@@ -73,38 +59,7 @@ class RequestUsage:
         return self.prompt_tokens + self.completion_tokens
 
 
-@functools.lru_cache(maxsize=64)
-def json_schema_of(schema: type[BaseModel]) -> dict[str, Any]:
-    """Building a schema costs pydantic 10-30 ms; each structured call would pay it on the loop."""
-    return schema.model_json_schema()
-
-
-def estimate_tokens(text: str) -> int:
-    return max(1, len(text) // 4)
-
-
-def extract_json(text: str) -> str:
-    """The JSON object in a reply: the whole text, or a fenced block, or the outermost braces."""
-    stripped = text.strip()
-    fence = re.search(r"```(?:json)?\s*(.*?)```", stripped, re.DOTALL)
-    if fence:
-        stripped = fence.group(1).strip()
-    if not stripped.startswith("{"):
-        start, end = stripped.find("{"), stripped.rfind("}")
-        if start != -1 and end > start:
-            stripped = stripped[start : end + 1]
-    return stripped
-
-
-def _first_error(exc: ValidationError | json.JSONDecodeError) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
-    errors = exc.errors()
-    shown = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in errors[:3])
-    return f"does not match the schema ({shown})"
-
-
-class LLMClient:
+class LLMClient(StructuredOutput):
     """Talks to the configured endpoint, or starts the local model on first need."""
 
     def __init__(
@@ -309,99 +264,3 @@ class LLMClient:
             prompt = usage.prompt_tokens if usage else estimate_tokens(json.dumps(messages))
             completion = usage.completion_tokens if usage else estimate_tokens(text) if text else 0
             self._account(purpose, request_id, prompt, completion, started, ok=ok)
-
-    # --- structured ------------------------------------------------------------------
-
-    def _response_format(self, mode: str, schema: type[BaseModel]) -> dict[str, Any] | None:
-        json_schema = json_schema_of(schema)
-        if mode == "json_schema":
-            return {
-                "type": "json_schema",
-                "json_schema": {"name": schema.__name__, "schema": json_schema, "strict": False},
-            }
-        if mode == "llama_cpp":
-            return {"type": "json_object", "schema": json_schema}
-        if mode == "json_object":
-            return {"type": "json_object"}
-        return None
-
-    @staticmethod
-    def _instructions(schema: type[BaseModel]) -> str:
-        return (
-            "Reply with one JSON object only, no prose and no code fences, matching this JSON schema:\n"
-            + json.dumps(json_schema_of(schema), separators=(",", ":"))
-        )
-
-    async def _ask_json(
-        self,
-        messages: list[Message],
-        schema: type[BaseModel],
-        *,
-        purpose: str,
-        request_id: str,
-        max_tokens: int | None,
-        temperature: float = 0.0,
-    ) -> str:
-        """One call in the strongest mode this endpoint accepts (found once, then remembered)."""
-        modes = [self.mode] if self.mode else list(MODES)
-        for index, mode in enumerate(modes):
-            response_format = self._response_format(mode, schema)
-            extra = {"response_format": response_format} if response_format else {}
-            try:
-                text = await self._create(
-                    messages,
-                    purpose=purpose,
-                    request_id=request_id,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    **extra,
-                )
-            except openai.APIStatusError as exc:
-                if exc.status_code in (400, 422, 500) and index + 1 < len(modes):
-                    continue  # the endpoint refuses this format: try the next, weaker one
-                raise self._translate(exc) from None
-            except openai.OpenAIError as exc:
-                raise self._translate(exc) from None
-            self.mode = mode
-            return text
-        raise LLMError("no structured-output mode is accepted by the endpoint")
-
-    async def structured(
-        self,
-        messages: list[Message],
-        schema: type[T],
-        *,
-        purpose: str,
-        request_id: str = "",
-        max_tokens: int | None = 1024,
-        temperature: float = 0.0,
-    ) -> T:
-        """A validated ``schema`` instance, re-asking with the validation error on bad output.
-        Greedy unless ``temperature`` asks for a different draw."""
-        conversation = [{"role": "system", "content": self._instructions(schema)}, *messages]
-        raw = ""
-        problem = ""
-        for _attempt in range(self.settings.structured_retries + 1):
-            raw = await self._ask_json(
-                conversation,
-                schema,
-                purpose=purpose,
-                request_id=request_id,
-                max_tokens=max_tokens,
-                temperature=temperature,
-            )
-            try:
-                return schema.model_validate(json.loads(extract_json(raw)))
-            except (json.JSONDecodeError, ValidationError) as exc:
-                problem = _first_error(exc)
-            conversation = [
-                *conversation,
-                {"role": "assistant", "content": raw[:4000]},
-                {
-                    "role": "user",
-                    "content": f"That reply {problem}. Reply again with only the corrected JSON object.",
-                },
-            ]
-        raise StructuredOutputError(
-            f"the model's {purpose} reply {problem} after {self.settings.structured_retries + 1} tries", raw
-        )

@@ -1,0 +1,62 @@
+"""The files of one run on the host: a fresh directory, copied by content, read-only while the
+sandbox runs; and the sweep that removes what a dead process left."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+WORKSPACE_PREFIX = "ws-"
+
+
+class Workspace:
+    """A fresh host directory holding only the files of one run, copied by content, then made
+    read-only. Lives under ``root/ws-<pid>-<random>/`` so a sweep can tell live runs from
+    leftovers. Created empty (a pooled container binds it early) and filled just before a run."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-", dir=root))
+        self.path.chmod(0o755)
+
+    def fill(self, files: dict[str, str]) -> None:
+        for name, content in files.items():
+            target = self.path / name
+            with open(target, "x", encoding="utf-8") as handle:  # never follows a symlink
+                handle.write(content)
+            target.chmod(0o444)
+        self.path.chmod(0o555)
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.chmod(0o755)
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def sweep_workspaces(root: Path) -> int:
+    """Remove workspaces whose owning process is gone (a crash or a kill)."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for entry in root.glob(f"{WORKSPACE_PREFIX}*"):
+        pid_text = entry.name.removeprefix(WORKSPACE_PREFIX).split("-")[0]
+        if pid_text.isdigit() and _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            entry.chmod(0o755)
+        shutil.rmtree(entry, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

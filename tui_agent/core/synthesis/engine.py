@@ -1,0 +1,218 @@
+"""Test-driven synthesis of a tool, in steps that each publish events:
+spec -> tests -> gates (the tests must fail on a stub) -> implementation (streamed) -> verify in
+the sandbox -> repair (at most N) -> register.
+
+The engine holds only what lasts between requests (the model, the sandbox, the library); the
+state of one synthesis lives in its :class:`~tui_agent.core.synthesis.run.SynthesisRun`."""
+
+from __future__ import annotations
+
+from tui_agent.core.bus import EventBus
+from tui_agent.core.config import Settings
+from tui_agent.core.events import CodeChunk, SynthesisStep
+from tui_agent.core.library.registry import Registry
+from tui_agent.core.llm import prompts
+from tui_agent.core.llm.client import LLMClient
+from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.sandbox.static_gate import GateError, gate_tests
+from tui_agent.core.synthesis.code import extract_code, stub_source
+from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisResult, SynthesisRun
+from tui_agent.core.synthesis.spec_checks import declared_signature, overspecified, spec_problem
+from tui_agent.core.tool.cases import TestCase, TestPlan, render_tests, unique_cases
+from tui_agent.core.tool.record import ToolStoreError, validate_name
+from tui_agent.core.tool.spec import ToolSpec
+
+__all__ = ["SynthesisEngine", "SynthesisFailed", "SynthesisResult"]
+
+MIN_TESTS = 4
+SPEC_TRIES = 3
+TEST_REWRITES = 2
+
+
+class SynthesisEngine:
+    def __init__(
+        self,
+        llm: LLMClient,
+        sandbox: Sandbox,
+        registry: Registry | None,
+        settings: Settings,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+        self.registry = registry
+        self.settings = settings
+        self.bus = bus
+
+    def step(self, request_id: str, step: str, status: str, attempt: int = 1, detail: str = "") -> None:
+        if self.bus is not None:
+            self.bus.publish(
+                SynthesisStep(
+                    step=step, status=status, attempt=attempt, detail=detail[:300], request_id=request_id
+                )
+            )
+
+    def publish_code(self, request_id: str, file: str, text: str, *, replace: bool = True) -> None:
+        if self.bus is not None:
+            self.bus.publish(CodeChunk(file=file, text=text, replace=replace, request_id=request_id))
+
+    async def synthesize(
+        self, request: str, *, request_id: str = "", register: bool = True
+    ) -> SynthesisResult:
+        return await SynthesisRun(self, request, request_id, register=register).run()
+
+    # --- spec -------------------------------------------------------------------------
+
+    async def make_spec(self, request: str, request_id: str) -> ToolSpec:
+        """A spec whose parameters the request can fill: retried (sampling) with the reason
+        when its worked examples do not call it with the request's own values."""
+        problem = ""
+        for attempt in range(SPEC_TRIES):
+            spec = await self._draft_spec(request, request_id, problem, temperature=0.5 if attempt else 0.0)
+            problem = spec_problem(spec, request)
+            if not problem:
+                return spec
+            self.step(request_id, "spec", "failed", attempt + 1, problem)
+            if attempt + 1 < SPEC_TRIES:
+                self.step(request_id, "spec", "started", attempt + 2)
+        raise SynthesisFailed("spec", f"no usable spec after {SPEC_TRIES} tries: {problem}")
+
+    async def _draft_spec(self, request: str, request_id: str, problem: str, temperature: float) -> ToolSpec:
+        spec = await self.llm.structured(
+            prompts.spec_messages(request, problem),
+            ToolSpec,
+            purpose="spec",
+            request_id=request_id,
+            temperature=temperature,
+        )
+        declared = declared_signature(request)
+        if declared:
+            name, params, returns = declared
+            spec = spec.model_copy(
+                update={
+                    "function_name": name,
+                    "parameters": params,
+                    "return_type": returns or spec.return_type,
+                }
+            )
+        names = {p.name for p in spec.parameters}
+        examples = [
+            e
+            for e in spec.examples
+            if set(e.args) <= names and all(p.name in e.args for p in spec.parameters if p.required)
+        ]
+        spec = spec.model_copy(update={"examples": examples})
+        if spec.return_type == "int" and any(
+            isinstance(e.result, float) and not e.result.is_integer() for e in examples
+        ):
+            # "-> int" with an example of 28.274...: the signature would make every
+            # implementation round, and the tests (built from the examples) fail them all
+            spec = spec.model_copy(update={"return_type": "float"})
+        try:
+            validate_name(spec.function_name)
+        except ToolStoreError as exc:
+            raise SynthesisFailed("spec", f"the spec's function name is not usable: {exc}") from None
+        if not spec.parameters:
+            raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
+        return spec
+
+    # --- tests ------------------------------------------------------------------------
+
+    async def make_tests(
+        self, spec: ToolSpec, request_id: str, problem: str = "", kept: list[TestCase] | None = None
+    ) -> list[TestCase]:
+        """The spec's worked examples first (anchors), then usable cases kept from earlier
+        tries, then this try's. A retry samples (temperature) so it is not the same draw again."""
+        anchors = [
+            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result)
+            for i, e in enumerate(spec.examples)
+        ]
+        plan = await self.llm.structured(
+            prompts.tests_messages(spec, problem),
+            TestPlan,
+            purpose="tests",
+            request_id=request_id,
+            max_tokens=1200,
+            temperature=0.7 if problem else 0.0,
+        )
+        names = {p.name for p in spec.parameters}
+        required = {p.name for p in spec.parameters if p.required}
+        usable = [
+            c
+            for c in plan.cases
+            if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
+        ]
+        return unique_cases([*anchors, *(kept or []), *usable])
+
+    async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
+        problem = ""
+        kept: list[TestCase] = []
+        for attempt in range(1, TEST_REWRITES + 2):
+            self.step(request_id, "tests", "started", attempt)
+            cases = await self.make_tests(spec, request_id, problem, kept)
+            if len(cases) < MIN_TESTS:
+                kept = cases  # too few, but each one usable: keep them and ask for more
+            self.step(request_id, "tests", "done", attempt, f"{len(cases)} cases")
+            self.step(request_id, "gates", "started", attempt)
+            try:
+                source = render_tests(spec.function_name, cases)
+            except ValueError as exc:
+                problem = str(exc)
+                self.step(request_id, "gates", "failed", attempt, problem)
+                continue
+            problem = await self._gate_problem(spec, cases, source)
+            if not problem:
+                self.step(
+                    request_id, "gates", "done", attempt, f"{len(cases)} tests fail on a stub, as they must"
+                )
+                self.publish_code(request_id, "test_tool.py", source)
+                return cases, source
+            self.step(request_id, "gates", "failed", attempt, problem)
+        raise SynthesisFailed("gates", f"no usable tests after {TEST_REWRITES + 1} tries: {problem}")
+
+    async def _gate_problem(self, spec: ToolSpec, cases: list[TestCase], source: str) -> str:
+        if len(cases) < MIN_TESTS:
+            return f"only {len(cases)} usable cases, at least {MIN_TESTS} are needed"
+        try:
+            gate_tests(source)
+        except GateError as exc:
+            return str(exc)
+        verdict = await self.sandbox.verify(stub_source(spec), source, spec.function_name)
+        passing = [t.name for t in verdict.tests if t.outcome == "passed"]
+        if passing:
+            return f"vacuous: {', '.join(passing[:3])} passed against a stub that does nothing"
+        if verdict.counts.collected != len(cases):
+            return f"the sandbox ran {verdict.counts.collected} of {len(cases)} tests ({verdict.reason})"
+        return ""
+
+    # --- implementation ---------------------------------------------------------------
+
+    async def implement(
+        self,
+        spec: ToolSpec,
+        tests: str,
+        request_id: str,
+        failure: str = "",
+        previous: str = "",
+        temperature: float = 0.0,
+        show: bool = True,
+    ) -> str:
+        """Greedy by default (reproducible); the spec-only second opinion samples a little and is
+        not shown (``show``), so the viewer only ever streams the candidate under test."""
+        pieces: list[str] = []
+        if show:
+            self.publish_code(request_id, "tool.py", "")
+        async for piece in self.llm.stream(
+            prompts.implement_messages(spec, tests, failure, previous),
+            purpose="implementation",
+            request_id=request_id,
+            max_tokens=1200,
+            temperature=temperature,
+        ):
+            pieces.append(piece)
+            if show:
+                self.publish_code(request_id, "tool.py", piece, replace=False)
+        code = extract_code("".join(pieces))
+        if show:
+            self.publish_code(request_id, "tool.py", code)
+        return code

@@ -1,0 +1,1 @@
+"""What a tool is, as plain data shared by every room: its spec, its test cases, its record."""

@@ -1,0 +1,94 @@
+"""A tool as the library keeps it: ``tool.json``'s record and the two files beside it. Plain data,
+shared by the library, the engine, MCP and the screens (which never touch the store itself)."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import hashlib
+import keyword
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+TOOL_FILE = "tool.py"
+TEST_FILE = "test_tool.py"
+META_FILE = "tool.json"
+RESERVED = frozenset({"tool", "test_tool", "versions", "conftest", "pytest", "runner", "main", "test"})
+MAX_NAME = 64
+
+
+class ToolStoreError(Exception):
+    """A one-line, user-facing problem with the library (bad name, unknown tool, corrupt files)."""
+
+
+def validate_name(name: str) -> str:
+    """A tool name must be a plain, lowercase Python identifier that shadows nothing."""
+    if not isinstance(name, str) or not name:
+        raise ToolStoreError("a tool name cannot be empty")
+    if not name.isidentifier() or not name.isascii():
+        raise ToolStoreError(
+            f"{name!r} is not a valid tool name: use letters, digits and _ (a Python identifier)"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ToolStoreError(f"{name!r} is a Python keyword and cannot name a tool")
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names or name in dir(builtins):
+        raise ToolStoreError(f"{name!r} would shadow Python's own {name!r}; choose another name")
+    if name.startswith("_") or name != name.lower() or name in RESERVED or len(name) > MAX_NAME:
+        raise ToolStoreError(
+            f"{name!r} is not allowed: lowercase, no leading _, at most {MAX_NAME} characters, not reserved"
+        )
+    return name
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class ToolRecord:
+    """``tool.json``: what the library knows about one version of a tool."""
+
+    name: str
+    version: int
+    spec: dict[str, Any]
+    sha256: dict[str, str]
+    created: str = field(default_factory=_now)
+    model: str = ""
+    source: str = "synthesized"  # synthesized | starter | imported
+    verdict: dict[str, Any] | None = None
+    usage_count: int = 0
+    # False for a synthesised tool that nobody has allowed to run yet (approve_new_tools = ask);
+    # records written before approvals existed have no field and count as approved.
+    approved: bool = True
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.verdict and self.verdict.get("passed"))
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256((self.sha256["tool"] + self.sha256["tests"]).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ToolRecord:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Tool:
+    record: ToolRecord
+    tool_source: str
+    test_source: str
+
+    @property
+    def name(self) -> str:
+        return self.record.name

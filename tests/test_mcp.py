@@ -20,6 +20,7 @@ from tui_agent.core.config import Settings, load_settings
 from tui_agent.core.library.sharing import STARTER_DIR, read_tool_dir
 from tui_agent.core.library.store import ToolStore
 from tui_agent.core.sandbox import make_sandbox
+from tui_agent.core.tool.read_tests import read_tests
 
 pytestmark = pytest.mark.docker
 EXE = str(Path(sys.executable).parent / "selfeng-tui")
@@ -38,17 +39,21 @@ def add(
     store: ToolStore, settings: Settings, source: str, tests: str, spec: dict[str, Any], **kw: Any
 ) -> None:
     """Register a tool with the verdict the real sandbox gives it."""
+    name = spec["function_name"]
+    cases = read_tests(tests, name, [p["name"] for p in spec["parameters"]]).cases
     sandbox = make_sandbox(settings)
     try:
-        verdict = sandbox.verify_sync(source, tests, spec["function_name"])
+        verdict = sandbox.verify_sync(source, name, cases)
     finally:
         sandbox.close()
-    store.save(spec["function_name"], source, tests, spec, verdict=verdict.to_record(), **kw)
+    store.create(
+        name, source, tests, spec, cases=[c.model_dump() for c in cases], verdict=verdict.to_record(), **kw
+    )
 
 
 def add_starter(store: ToolStore, settings: Settings, name: str, **kw: Any) -> None:
-    tool_source, test_source, spec, _meta = read_tool_dir(STARTER_DIR / name)
-    add(store, settings, tool_source, test_source, spec.model_dump(), **kw)
+    folder = read_tool_dir(STARTER_DIR / name)
+    add(store, settings, folder.tool_source, folder.test_source, folder.spec.model_dump(), **kw)
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from tui_agent.core.events import Progress
 from tui_agent.core.library import store as tool_store
 from tui_agent.core.library.embeddings import Embedder, EmbeddingModelError, resolve_embedding_model
 from tui_agent.core.library.registry import Registry
-from tui_agent.core.library.store import ToolStore
+from tui_agent.core.library.store import ToolExistsError, ToolStore
 from tui_agent.core.sandbox import make_sandbox
+from tui_agent.core.tool.cases import TestCase
 from tui_agent.core.tool.record import ToolStoreError
 
 TOOL_V1 = 'def shout(text: str) -> str:\n    """Upper-case text."""\n    return text.upper()\n'
@@ -37,6 +38,7 @@ SPEC = {
     "return_type": "str",
 }
 PASSED = {"passed": True, "reason": None}
+CASES = [TestCase(name="a", args={"text": "a"}, expected="A")]
 
 
 @pytest.fixture(scope="module")
@@ -59,23 +61,32 @@ def open_registry(
 
 def test_registering_again_makes_a_new_version_and_keeps_the_old(isolated_env: Path) -> None:
     store = ToolStore(isolated_env / "tools")
-    first = store.save("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED, model="m1")
-    second = store.save("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED, model="m2")
+    first = store.create("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED, model="m1")
+    second = store.add_version("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED, model="m2")
     assert (first.version, second.version) == (1, 2)
     assert store.load("shout").tool_source == TOOL_V2
     kept = isolated_env / "tools" / "shout" / "versions" / "v1"
     assert (kept / "tool.py").read_text() == TOOL_V1
     assert [r.version for r in store.history("shout")] == [1, 2]
     assert [r.model for r in store.history("shout")] == ["m1", "m2"]
-    store.save("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+    store.add_version("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
     assert [r.version for r in store.history("shout")] == [1, 2, 3]
+
+
+def test_a_name_in_use_is_never_taken_over(isolated_env: Path) -> None:
+    store = ToolStore(isolated_env / "tools")
+    store.create("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+    with pytest.raises(ToolExistsError, match="already exists"):
+        store.create("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED)
+    assert store.load("shout").tool_source == TOOL_V1 and store.record("shout").version == 1
+    assert store.free_name("shout") == "shout_2"
 
 
 def test_a_save_interrupted_between_files_leaves_the_previous_version(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = ToolStore(isolated_env / "tools")
-    store.save("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+    store.create("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
     real_write = tool_store._write
     calls = {"n": 0}
 
@@ -87,7 +98,7 @@ def test_a_save_interrupted_between_files_leaves_the_previous_version(
 
     monkeypatch.setattr(tool_store, "_write", dies_after_first_file)
     with pytest.raises(OSError, match="disk full"):
-        store.save("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED)
+        store.add_version("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED)
     monkeypatch.setattr(tool_store, "_write", real_write)
     tool = ToolStore(isolated_env / "tools").load("shout")
     assert tool.tool_source == TOOL_V1 and tool.record.version == 1
@@ -96,7 +107,7 @@ def test_a_save_interrupted_between_files_leaves_the_previous_version(
 
 def test_a_crash_between_the_swap_renames_is_undone_on_start(isolated_env: Path) -> None:
     store = ToolStore(isolated_env / "tools")
-    store.save("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+    store.create("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
     os.replace(isolated_env / "tools" / "shout", isolated_env / "tools" / ".old-shout-1234abcd")
     (isolated_env / "tools" / ".staging-shout-99").mkdir()
     restarted = ToolStore(isolated_env / "tools")
@@ -111,9 +122,9 @@ def test_a_crash_between_the_swap_renames_is_undone_on_start(isolated_env: Path)
 )
 def test_hostile_names_are_refused(isolated_env: Path, name: str) -> None:
     with pytest.raises(ToolStoreError) as info:
-        ToolStore(isolated_env / "tools").save(name, TOOL_V1, TESTS, SPEC, verdict=PASSED)
+        ToolStore(isolated_env / "tools").create(name, TOOL_V1, TESTS, SPEC, verdict=PASSED)
     assert "\n" not in str(info.value)
-    assert not any(p.name != ".staging" for p in (isolated_env / "tools").iterdir())
+    assert not any(not p.name.startswith(".") for p in (isolated_env / "tools").iterdir())
 
 
 # --- the index and its repair ------------------------------------------------------------
@@ -148,12 +159,13 @@ def test_starters_are_imported_once(embedder: Embedder, isolated_env: Path) -> N
 
 def _registry_with_two(embedder: Embedder, bus: EventBus | None = None) -> Registry:
     registry = open_registry(embedder, bus)
-    registry.add("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+    registry.add("shout", TOOL_V1, TESTS, SPEC, cases=CASES, verdict=PASSED)
     registry.add(
         "whisper",
         TOOL_V1.replace("shout", "whisper").replace("upper", "lower"),
         TESTS.replace("shout", "whisper"),
         {**SPEC, "function_name": "whisper", "description": "Convert a text to lower case letters."},
+        cases=[TestCase(name="a", args={"text": "A"}, expected="a")],
         verdict=PASSED,
     )
     registry.close()
@@ -220,7 +232,7 @@ def test_repair_handles_a_tool_changed_on_disk(embedder: Embedder, isolated_env:
 
 def test_repair_reindexes_a_tool_whose_record_changed(embedder: Embedder, isolated_env: Path) -> None:
     _registry_with_two(embedder)
-    ToolStore(isolated_env / "tools").save(
+    ToolStore(isolated_env / "tools").add_version(
         "shout", TOOL_V2, TESTS, SPEC, verdict=PASSED
     )  # behind the index's back
     registry = Registry(load_settings(), None, embedder)
@@ -292,7 +304,7 @@ def test_chroma_server_mode(embedder: Embedder, tmp_path: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.3)
         registry = open_registry(embedder, chroma_url=f"http://127.0.0.1:{port}")
-        registry.add("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
+        registry.add("shout", TOOL_V1, TESTS, SPEC, cases=CASES, verdict=PASSED)
         top = registry.search("convert a text to upper case letters").candidates[0]
         assert top.name == "shout" and top.score > 0.5
         # the same server seen from a second client (a teammate) has the tool's vector
@@ -357,10 +369,16 @@ def test_cli_search_export_and_import_between_libraries(tmp_path: Path) -> None:
     assert imported.returncode == 0, imported.stderr
     record = json.loads(imported.stdout)
     assert record["name"] == "days_between" and record["source"] == "imported" and record["verdict"]["passed"]
+    assert record["approved"] is False  # an imported tool waits for a person
+    assert len(record["cases"]) >= 4
 
     broken = tmp_path / "broken"
     shutil.copytree(tmp_path / "shared", broken)
     (broken / "tool.py").write_text((broken / "tool.py").read_text().replace(".days", ".days + 1"))
-    refused = run("tools", "import", str(broken), home=other)
+    taken = run("tools", "import", str(broken), home=other)
+    assert taken.returncode == 1 and "already in the library: add --replace" in taken.stderr
+    refused = run("tools", "import", str(broken), "--replace", home=other)
     assert refused.returncode == 1
     assert "failed verification (TESTS_FAILED)" in refused.stderr
+    history = json.loads(run("tools", "history", "days_between", "--json", home=other).stdout)
+    assert [r["version"] for r in history] == [1]  # nothing replaced by a red import

@@ -27,6 +27,7 @@ from tests.sandbox_support import (
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import SandboxOutput
 from tui_agent.core.sandbox import Reason, Sandbox
+from tui_agent.core.tool.cases import TestCase
 
 BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap)]
 
@@ -38,28 +39,14 @@ def percentage_of(value: float, percent: float) -> float:
     return value * percent / 100
 '''
 
-HONEST_TESTS = """
-import pytest
-from tool import percentage_of
-
-
-def test_fifteen_percent_of_300():
-    assert percentage_of(300, 15) == 45
-
-
-@pytest.mark.parametrize(("value", "percent", "expected"), [(200, 50, 100), (80, 0, 0), (10, 200, 20)])
-def test_table(value, percent, expected):
-    assert percentage_of(value, percent) == pytest.approx(expected)
-
-
-def test_negative():
-    assert percentage_of(-50, 10) == -5
-
-
-def test_rejects_text():
-    with pytest.raises(TypeError):
-        percentage_of("300", 15)
-"""
+HONEST_CASES = [
+    TestCase(name="fifteen_percent_of_300", args={"value": 300, "percent": 15}, expected=45),
+    TestCase(name="half", args={"value": 200, "percent": 50}, expected=100.0),
+    TestCase(name="none", args={"value": 80, "percent": 0}, expected=0),
+    TestCase(name="double", args={"value": 10, "percent": 200}, expected=20.0),
+    TestCase(name="negative", args={"value": -50, "percent": 10}, expected=-5),
+    TestCase(name="rejects_text", args={"value": "300", "percent": 15}, raises="TypeError"),
+]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,22 +75,27 @@ def call(box: Sandbox, body: str, args: dict[str, object] | None = None, *, gate
 
 
 def test_honest_tool_verifies_green_and_streams_output(sandbox: Sandbox) -> None:
-    verdict = sandbox.verify_sync(HONEST_TOOL, HONEST_TESTS, "percentage_of")
+    verdict = sandbox.verify_sync(HONEST_TOOL, "percentage_of", HONEST_CASES)
     assert verdict.passed, verdict.detail + verdict.output
     assert verdict.reason is None
     assert (verdict.counts.collected, verdict.counts.passed) == (6, 6)
     assert {t.outcome for t in verdict.tests} == {"passed"}
 
 
-async def test_output_lines_arrive_as_events_while_running(sandbox: Sandbox) -> None:
+async def test_judged_cases_arrive_as_output_lines(sandbox: Sandbox) -> None:
     bus = EventBus()
     sandbox.bus = bus
     lines: list[str] = []
     bus.subscribe(lambda e: lines.append(e.line) if isinstance(e, SandboxOutput) else None)
-    verdict = await sandbox.verify(HONEST_TOOL, HONEST_TESTS, "percentage_of", request_id="r1")
+    chatty = HONEST_TOOL.replace(
+        '    """percent % of value."""', '    """percent % of value."""\n    print("computing", value)'
+    )
+    verdict = await sandbox.verify(chatty, "percentage_of", HONEST_CASES, request_id="r1")
     await bus.drain()
     assert verdict.passed
-    assert any("6 passed" in line for line in lines)
+    assert "computing 300" in lines  # the tool's own output streams while it runs
+    assert "✓ test_fifteen_percent_of_300" in lines
+    assert lines[-1] == "6 of 6 cases passed (judged on the host)"
     assert not any("@@SELFENG" in line for line in lines)
 
 
@@ -117,12 +109,12 @@ def test_call_returns_json_value_and_typed_errors(sandbox: Sandbox) -> None:
 
 def test_failing_tests_are_red_with_each_outcome(sandbox: Sandbox) -> None:
     wrong = HONEST_TOOL.replace("value * percent / 100", "value * percent / 10")
-    verdict = sandbox.verify_sync(wrong, HONEST_TESTS, "percentage_of")
+    verdict = sandbox.verify_sync(wrong, "percentage_of", HONEST_CASES)
     assert not verdict.passed and verdict.reason is Reason.TESTS_FAILED
     assert verdict.counts.failed >= 3
     failing = {t.name for t in verdict.failing}
     assert "test_fifteen_percent_of_300" in failing
-    assert "assert 450.0 == 45" in next(
+    assert "expected 45, got 450.0" in next(
         t.message for t in verdict.tests if t.name == "test_fifteen_percent_of_300"
     )
 
@@ -357,80 +349,121 @@ def test_no_host_file_changes(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 # --- forged verdicts ----------------------------------------------------------------------
+# The host judges: only arguments enter the sandbox, the expected values never do, so nothing the
+# code under test computes (a report, an exit code, an object's __eq__) can turn a case green.
 
 FORGERIES = {
-    "os._exit(0) before the report": (
-        "import os\nfrom tool import percentage_of\n\ndef test_a():\n    os._exit(0)\n\ndef test_b():\n    assert False\n",
-        Reason.NO_REPORT,
+    "an object equal to everything": """
+class Anything:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+
+def percentage_of(value, percent):
+    return Anything()
+""",
+    "an int subclass equal to everything": """
+class Sly(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+
+def percentage_of(value, percent):
+    return Sly(7)
+""",
+    "os._exit at import": "import os\nos._exit(0)\ndef percentage_of(value, percent):\n    return 0\n",
+    "a report printed at import": (
+        "print('\\n@@SELFENG-REPORT 00 {\"outcomes\": []}')\n"
+        "def percentage_of(value, percent):\n    return 0\n"
     ),
-    "pytest.exit with returncode 0": (
-        "import pytest\nfrom tool import percentage_of\n\ndef test_a():\n    pytest.exit('bye', returncode=0)\n\ndef test_b():\n    assert False\n",
-        Reason.COUNT_MISMATCH,
-    ),
-    "atexit hook printing a report": (
-        "import atexit\nfrom tool import percentage_of\natexit.register(lambda: print('@@SELFENG-REPORT x {}'))\n\ndef test_a():\n    assert False\n",
-        Reason.TESTS_FAILED,
-    ),
-    "pytest_plugins pulling in hooks": (
-        "pytest_plugins = ['tool']\nfrom tool import percentage_of\n\ndef test_a():\n    assert percentage_of(1, 1) == 999\n",
-        Reason.REJECTED,
-    ),
-    "patching pytest's report objects": (
-        "import _pytest.reports\nfrom tool import percentage_of\n"
-        "_pytest.reports.TestReport.outcome = 'passed'\n"
-        "_pytest.reports.BaseReport.failed = property(lambda self: False)\n\n"
-        "def test_a():\n    assert percentage_of(1, 1) == 999\n",
-        Reason.REJECTED,
-    ),
-    "skip everything": (
-        "import pytest\nfrom tool import percentage_of\npytestmark = pytest.mark.skip('later')\n\ndef test_a():\n    assert False\n",
-        Reason.TESTS_FAILED,
-    ),
-    "xfail everything": (
-        "import pytest\nfrom tool import percentage_of\n\n@pytest.mark.xfail\ndef test_a():\n    assert False\n",
-        Reason.TESTS_FAILED,
-    ),
-    "a test defined under a name pytest does not collect": (
-        "from tool import percentage_of\n\ndef test_a():\n    assert True\n\ntest_b = None\n\ndef test_b():\n    assert False\ndel test_b\n",
-        Reason.COUNT_MISMATCH,
-    ),
-    "printing a forged report line": (
-        "from tool import percentage_of\n\ndef test_a():\n    print('\\n@@SELFENG-REPORT 00 {\"collected\": []}')\n    assert False\n",
-        Reason.TESTS_FAILED,
-    ),
+    "the runner's report function replaced": """
+import sys
+runner = sys.modules['__main__']
+real = runner._report
+def forged(nonce, payload):
+    payload['outcomes'] = [{'value': 45}] * len(payload.get('outcomes', []))
+    real(nonce, payload)
+runner._report = forged
+def percentage_of(value, percent):
+    return 0
+""",
+    "every frame's strings, the environment and argv, forged to every descriptor": """
+import os, sys, operator, pkgutil
+getframe = pkgutil.resolve_name('sys:' + '_get' + 'frame')
+found = set(sys.argv) | set(os.environ.values())
+frame = getframe(0)
+while frame is not None:
+    for value in list(operator.attrgetter('f_' + 'locals')(frame).values()):
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, dict):
+            found.update(v for v in value.values() if isinstance(v, str))
+    frame = frame.f_back
+claims = [{"value": 45}] * 6
+for secret in found:
+    for report in (
+        '@@SELFENG-REPORT %s {"outcomes": %s}' % (secret, __import__('json').dumps(claims)),
+        '@@SELFENG-REPORT %s {"mode": "verify", "exit": 0, "collected": ["t"], "tests": [{"nodeid": "t", "outcome": "passed", "complete": true}], "finished": true}' % secret,
+    ):
+        for fd in range(0, 64):
+            try:
+                os.write(fd, ('\\n' + report + '\\n').encode())
+            except OSError:
+                pass
+os._exit(0)
+def percentage_of(value, percent):
+    return 0
+""",
 }
-
-HOOK_TOOL = (
-    HONEST_TOOL
-    + """
-
-import pytest
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    report.outcome = "passed"
-"""
-)
 
 
 @pytest.mark.parametrize("forgery", list(FORGERIES))
 def test_forged_verdicts_stay_red(sandbox: Sandbox, forgery: str) -> None:
-    tests, reason = FORGERIES[forgery]
-    verdict = sandbox.verify_sync(HOOK_TOOL, tests, "percentage_of", gate=False)
-    assert not verdict.passed
-    assert verdict.reason is reason, f"{verdict.reason}: {verdict.detail}"
-    # with the static gate on as well (as in production), still red
-    gated = sandbox.verify_sync(HONEST_TOOL, tests, "percentage_of")
+    verdict = sandbox.verify_sync(FORGERIES[forgery], "percentage_of", HONEST_CASES, gate=False)
+    assert not verdict.passed, verdict.detail
+    assert verdict.counts.passed < len(HONEST_CASES)
+    gated = sandbox.verify_sync(FORGERIES[forgery], "percentage_of", HONEST_CASES)
     assert not gated.passed
 
 
-def test_gate_refuses_a_hook_in_the_tool(sandbox: Sandbox) -> None:
-    verdict = sandbox.verify_sync(HOOK_TOOL, HONEST_TESTS, "percentage_of")
-    assert verdict.reason is Reason.REJECTED
-    assert "tool.py line" in verdict.detail and "pytest_runtest_makereport" in verdict.detail
+def test_a_value_that_is_not_json_data_fails_its_case(sandbox: Sandbox) -> None:
+    tool = "def percentage_of(value, percent):\n    return {value * percent / 100}\n"
+    verdict = sandbox.verify_sync(tool, "percentage_of", HONEST_CASES[:1])
+    assert not verdict.passed
+    assert "not JSON data" in verdict.tests[0].message and "set" in verdict.tests[0].message
+
+
+def test_a_case_that_loops_is_stopped_and_the_others_still_run(sandbox: Sandbox) -> None:
+    tool = "def percentage_of(value, percent):\n    while value == 80:\n        pass\n    return value * percent / 100\n"
+    verdict = sandbox.verify_sync(tool, "percentage_of", HONEST_CASES[:5])
+    assert not verdict.passed and verdict.counts.passed == 4
+    stuck = next(t for t in verdict.tests if t.name == "test_none")
+    assert stuck.outcome == "error" and "ran past its time" in stuck.message
+
+
+EVERYDAY = """
+import os.path
+import tempfile
+import threading
+
+
+def percentage_of(value: float, percent: float) -> float:
+    results = []
+    worker = threading.Thread(target=lambda: results.append(value * percent / 100))
+    worker.start()
+    worker.join()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "result.txt")
+        with open(path, "w") as handle:
+            handle.write(repr(results[0]))
+        with open(path) as handle:
+            return float(handle.read())
+"""
+
+
+def test_a_correct_tool_using_os_path_threading_and_tempfile_is_green(sandbox: Sandbox) -> None:
+    verdict = sandbox.verify_sync(EVERYDAY, "percentage_of", HONEST_CASES[:5])
+    assert verdict.passed, verdict.detail + verdict.output
 
 
 def test_concurrent_runs_stay_isolated(sandbox: Sandbox) -> None:

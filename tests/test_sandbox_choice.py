@@ -70,6 +70,6 @@ def test_sandbox_check_reports_every_probe_stopped_on_both_backends() -> None:
         "process limit",
         "network namespace",
         "static gate",
-        "verdict integrity check",
+        "the host judges",
     } <= layers
     assert all(r["stopped"] for r in rows), [r for r in rows if not r["stopped"]]

@@ -228,22 +228,23 @@ def test_a_declared_signature_is_kept_exactly() -> None:
     assert declared_signature("reverse the string (the one I typed)") is None
 
 
-async def test_the_stub_gate_catches_vacuous_tests(sandbox: Sandbox, embedder: Embedder) -> None:
-    """Rendered tests cannot pass on a stub by construction; the gate still checks, and catches a
-    file whose tests pass against a function that does nothing."""
+async def test_no_case_passes_a_stub(sandbox: Sandbox, embedder: Embedder) -> None:
+    """The gate judges a stub on the host as verification would; the real sandbox agrees that a
+    function which does nothing passes none of the cases."""
+    from tui_agent.core.synthesis.code import stub_source
     from tui_agent.core.tool.cases import TestCase
     from tui_agent.core.tool.spec import ToolSpec
 
     spec = ToolSpec.model_validate(SPEC)
-    vacuous = "import pytest\nfrom tool import percentage_of\n\n" + "".join(
-        f"def test_{n}():\n    with pytest.raises(Exception):\n        percentage_of(1, 2)\n\n"
-        for n in "abcd"
-    )
-    cases = [TestCase(name=n, args={"value": 1, "percent": 2}, raises="ValueError") for n in "abcd"]
+    cases = [TestCase.model_validate(c) for c in CASES["cases"]]
+    cases.append(TestCase(name="text", args={"value": "x", "percent": 2}, raises="TypeError"))
     with ScriptedModel() as model:
         eng, _ = engine(model, sandbox, embedder)
-        problem = await eng._gate_problem(spec, cases, vacuous)
-    assert problem.startswith("vacuous: test_a, test_b, test_c passed against a stub")
+        assert await eng._gate_problem(spec, cases, "") == ""
+        assert "at least 4 are needed" in await eng._gate_problem(spec, cases[:2], "")
+    verdict = await sandbox.verify(stub_source(spec), spec.function_name, cases)
+    assert not verdict.passed and verdict.counts.passed == 0 and verdict.counts.collected == 5
+    assert {t.observed.error_type for t in verdict.tests if t.observed} == {"NotImplementedError"}
 
 
 async def test_usable_cases_are_kept_when_more_are_asked_for(sandbox: Sandbox, embedder: Embedder) -> None:
@@ -326,13 +327,20 @@ def test_a_spec_must_be_callable_with_the_requests_own_values() -> None:
 
 def test_implementations_agree_as_the_tests_compare() -> None:
     from tui_agent.core.synthesis.agreement import same_behaviour
+    from tui_agent.core.tool.cases import Outcome
 
-    assert same_behaviour(("value", 3.106855), ("value", 3.10685596))  # 0.621371 vs 0.62137119 per km
-    assert not same_behaviour(("value", 3.1), ("value", 3.10685596))
-    assert not same_behaviour(("value", 1), ("value", True))
-    assert same_behaviour(("raises", "ValueError"), ("raises", "ValueError"))
-    assert not same_behaviour(("raises", "ValueError"), ("value", None))
-    assert same_behaviour(("value", [1.0, 2.0000001]), ("value", [1, 2]))
+    def value(v: object) -> Outcome:
+        return Outcome("value", v)
+
+    def raises(name: str) -> Outcome:
+        return Outcome("raises", raises=(name, "Exception"))
+
+    assert same_behaviour(value(3.106855), value(3.10685596))  # 0.621371 vs 0.62137119 per km
+    assert not same_behaviour(value(3.1), value(3.10685596))
+    assert not same_behaviour(value(1), value(True))
+    assert same_behaviour(raises("ValueError"), raises("ValueError"))
+    assert not same_behaviour(raises("ValueError"), value(None))
+    assert same_behaviour(value([1.0, 2.0000001]), value([1, 2]))
 
 
 async def test_a_spec_that_returns_int_with_fractional_examples_returns_float(

@@ -191,6 +191,9 @@ class SelfengApp(ToolWorkers, App[None]):
 
     @work(group="requests", exit_on_error=False)
     async def run_request(self, text: str, rid: str) -> None:
+        """The orchestrator ends every request it handles with one final event; this worker
+        publishes one only for a request that never reached it."""
+        handled = False
         try:
             if not self.ready.is_set():
                 self.notify("Still starting; your request runs as soon as the engine is ready.")
@@ -200,9 +203,11 @@ class SelfengApp(ToolWorkers, App[None]):
                     RequestFailed(reason=self.engine_error or "the engine is not running", request_id=rid)
                 )
                 return
+            handled = True
             await self.services.orchestrator.handle(text, request_id=rid)
         except asyncio.CancelledError:
-            self.bus.publish(RequestFailed(reason="cancelled", request_id=rid))
+            if not handled:
+                self.bus.publish(RequestFailed(reason="cancelled", request_id=rid))
             raise
         finally:
             self._requests.pop(rid, None)

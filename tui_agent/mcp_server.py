@@ -98,7 +98,7 @@ class LibraryServer:
         tool = await asyncio.to_thread(self._load, params.name)
         spec = ToolSpec.model_validate(tool.record.spec)
         try:
-            args = call_model(spec).model_validate(params.arguments or {}).model_dump()
+            args = call_model(spec).model_validate(params.arguments or {}).model_dump(by_alias=True)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(p) for p in error["loc"]) or "arguments"

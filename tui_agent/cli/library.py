@@ -1,5 +1,6 @@
 """The tool library from the command line: list, show, search, history, remove, export, import,
-test. Commands that only read the library open the store alone (no index, no model)."""
+test. Only `search` opens the index (embeddings, ChromaDB); the rest read and write the files,
+which are the truth: the index catches up from them the next time it opens."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from typing import Any
 
 from tui_agent.cli.options import EXIT_FAIL, EXIT_OK, CLIError, emit, settings_from
 from tui_agent.core.config import Settings
+from tui_agent.core.library.sharing import (
+    export_tool,
+    import_folder,
+    import_starters,
+    needs_starters,
+    tool_cases,
+)
+from tui_agent.core.library.store import ToolStore
+from tui_agent.core.tool.record import ToolRecord
 
 
 def _sandbox_or_none(settings: Settings):  # type: ignore[no-untyped-def]
@@ -22,81 +32,80 @@ def _sandbox_or_none(settings: Settings):  # type: ignore[no-untyped-def]
         return None
 
 
-def _open_registry(settings: Settings, *, quiet: bool):  # type: ignore[no-untyped-def]
+def open_store(settings: Settings, *, quiet: bool = False) -> ToolStore:
+    """The library's files, with the starter tools brought in (and verified) on first use."""
+    store = ToolStore(settings.tools_dir)
+    if not quiet:
+        for note in store.recovered:
+            print(f"library: {note}", file=sys.stderr)
+    if settings.import_starters and needs_starters(store):
+        box = _sandbox_or_none(settings)
+        try:
+            imported = import_starters(store, box.verify_sync if box is not None else None)
+        finally:
+            if box is not None:
+                box.close()
+        if imported and not quiet:
+            print(f"library: imported {len(imported)} starter tools", file=sys.stderr)
+    return store
+
+
+def open_registry(settings: Settings, *, quiet: bool):  # type: ignore[no-untyped-def]
+    """The library with its search index (loads the embedding model and ChromaDB)."""
     from tui_agent.core.library.registry import Registry
 
+    open_store(settings, quiet=quiet)
     registry = Registry(settings)
-    verify = None
-    box = None
-    if registry.needs_starters():
-        box = _sandbox_or_none(settings)
-        verify = box.verify_sync if box is not None else None
-    try:
-        report = registry.open(import_starters=settings.import_starters, verify=verify)
-    finally:
-        if box is not None:
-            box.close()
+    report = registry.open(import_starters=False)
     if not quiet:
-        for note in report.store_notes:
-            print(f"library: {note}", file=sys.stderr)
         if report.rebuilt:
             print(f"library: index rebuilt ({report.reason})", file=sys.stderr)
         elif report.changed:
-            print(
-                f"library: index repaired (+{len(report.added)} ~{len(report.updated)} -{len(report.dropped)})",
-                file=sys.stderr,
-            )
-        if report.starters:
-            print(f"library: imported {len(report.starters)} starter tools", file=sys.stderr)
+            changes = f"+{len(report.added)} ~{len(report.updated)} -{len(report.dropped)}"
+            print(f"library: index brought up to date ({changes})", file=sys.stderr)
     return registry
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
-    from tui_agent.core.library.store import ToolStore
-
-    return ToolStore(settings.tools_dir)
-
-
-def _verdict_word(record) -> str:  # type: ignore[no-untyped-def]
+def verdict_word(record: ToolRecord) -> str:
     if record.verdict is None:
         return "unverified"
     return "passed" if record.verdict.get("passed") else f"failed ({record.verdict.get('reason')})"
 
 
 def cmd_tools_list(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    records = _open_registry(settings, quiet=args.json).list()
+    records, broken = open_store(settings_from(args), quiet=args.json).scan()
     if args.json:
-        emit(
-            [
-                {
-                    "name": r.name,
-                    "version": r.version,
-                    "verdict": _verdict_word(r),
-                    "usage_count": r.usage_count,
-                    "source": r.source,
-                    "approved": r.approved,
-                    "description": r.spec.get("description", ""),
-                }
-                for r in records
-            ],
-            True,
-            "",
-        )
+        rows: list[dict[str, Any]] = [
+            {
+                "name": r.name,
+                "version": r.version,
+                "verdict": verdict_word(r),
+                "usage_count": r.usage_count,
+                "source": r.source,
+                "approved": r.approved,
+                "description": r.spec.get("description", ""),
+            }
+            for r in records
+        ]
+        rows += [{"name": name, "broken": reason} for name, reason in broken.items()]
+        emit(sorted(rows, key=lambda row: row["name"]), True, "")
         return EXIT_OK
-    if not records:
+    if not records and not broken:
         print("the library is empty")
-    width = max((len(r.name) for r in records), default=4)
-    for r in records:
-        print(
-            f"{r.name:<{width}}  v{r.version:<3} {_verdict_word(r):<12} used {r.usage_count:>3}x  "
-            f"{'' if r.approved else '[not approved to run] '}{r.spec.get('description', '')}"
-        )
+    width = max((len(n) for n in [*(r.name for r in records), *broken]), default=4)
+    lines = {
+        r.name: f"{r.name:<{width}}  v{r.version:<3} {verdict_word(r):<12} used {r.usage_count:>3}x  "
+        f"{'' if r.approved else '[not approved to run] '}{r.spec.get('description', '')}"
+        for r in records
+    }
+    lines.update({name: f"{name:<{width}}  BROKEN: {reason}" for name, reason in broken.items()})
+    for name in sorted(lines):
+        print(lines[name])
     return EXIT_OK
 
 
 def cmd_tools_show(args: argparse.Namespace) -> int:
-    tool = _store(settings_from(args)).load(args.name)
+    tool = open_store(settings_from(args), quiet=True).load(args.name)
     if args.json:
         emit(
             {"record": tool.record.to_dict(), "tool_py": tool.tool_source, "test_tool_py": tool.test_source},
@@ -106,11 +115,13 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     r = tool.record
     print(
-        f"# {r.name} v{r.version}  ({_verdict_word(r)}, {r.source}, created {r.created}, used {r.usage_count}x"
+        f"# {r.name} v{r.version}  ({verdict_word(r)}, {r.source}, created {r.created}, used {r.usage_count}x"
         f"{'' if r.approved else ', NOT approved to run: ask --yes or the dashboard approves it'})"
     )
-    print(f"# {r.spec.get('description', '')}\n")
-    print("# --- tool.py ---")
+    print(f"# {r.spec.get('description', '')}")
+    for unread in r.unread_tests:
+        print(f"# not read as a case (so not part of the verdict): {unread}")
+    print("\n# --- tool.py ---")
     print(tool.tool_source)
     print("# --- test_tool.py ---")
     print(tool.test_source)
@@ -119,7 +130,7 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
 
 def cmd_tools_search(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    result = _open_registry(settings, quiet=args.json).search(args.query, k=args.k)
+    result = open_registry(settings, quiet=args.json).search(args.query, k=args.k)
     if args.json:
         emit(result.to_dict(), True, "")
         return EXIT_OK
@@ -137,40 +148,53 @@ def cmd_tools_search(args: argparse.Namespace) -> int:
 
 
 def cmd_tools_history(args: argparse.Namespace) -> int:
-    records = _store(settings_from(args)).history(args.name)
+    records = open_store(settings_from(args), quiet=True).history(args.name)
     if args.json:
         emit([r.to_dict() for r in records], True, "")
         return EXIT_OK
     for r in records:
         print(
-            f"v{r.version:<3} {r.created}  {_verdict_word(r):<12} tool {r.sha256['tool'][:12]}  tests {r.sha256['tests'][:12]}  {r.model}"
+            f"v{r.version:<3} {r.created}  {verdict_word(r):<12} {r.why or r.source:<24} tool {r.sha256['tool'][:12]}  {r.model}"
         )
     return EXIT_OK
 
 
 def cmd_tools_remove(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
-    _open_registry(settings, quiet=True).remove(args.name)
+    open_store(settings_from(args), quiet=True).remove(args.name)
     emit({"removed": args.name}, args.json, f"removed {args.name}")
     return EXIT_OK
 
 
 def cmd_tools_export(args: argparse.Namespace) -> int:
-    path = _store(settings_from(args)).export(args.name, Path(args.directory))
+    path = export_tool(open_store(settings_from(args), quiet=True), args.name, Path(args.directory))
     emit({"exported": args.name, "directory": str(path)}, args.json, f"exported {args.name} to {path}")
     return EXIT_OK
 
 
 def cmd_tools_import(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    registry = _open_registry(settings, quiet=args.json)
+    store = open_store(settings, quiet=args.json)
     box = _sandbox_or_none(settings)
     try:
-        record = registry.import_dir(Path(args.directory), verify=box.verify_sync if box else None)
+        record = import_folder(
+            store,
+            Path(args.directory),
+            verify=box.verify_sync if box else None,
+            replace=args.replace,
+            approved=args.yes,
+        )
     finally:
         if box is not None:
             box.close()
-    emit(record.to_dict(), args.json, f"imported {record.name} v{record.version} ({_verdict_word(record)})")
+    approval = (
+        "" if record.approved else "; not approved to run until you say so (ask --yes, or the dashboard)"
+    )
+    unread = f"; {len(record.unread_tests)} tests not read as cases" if record.unread_tests else ""
+    emit(
+        record.to_dict(),
+        args.json,
+        f"imported {record.name} v{record.version} ({verdict_word(record)}, {len(record.cases)} cases{unread}){approval}",
+    )
     return EXIT_OK
 
 
@@ -178,25 +202,30 @@ def cmd_tools_test(args: argparse.Namespace) -> int:
     from tui_agent.core.sandbox import SandboxUnavailable, make_sandbox
 
     settings = settings_from(args)
-    registry = _open_registry(settings, quiet=True)
-    tool = registry.get(args.name)
+    store = open_store(settings, quiet=True)
+    tool = store.load(args.name)
     try:
         box = make_sandbox(settings)
     except SandboxUnavailable as exc:
         raise CLIError(str(exc)) from None
     try:
-        verdict = box.verify_sync(tool.tool_source, tool.test_source, tool.record.spec["function_name"])
+        verdict = box.verify_sync(tool.tool_source, tool.record.function_name, tool_cases(tool))
     finally:
         box.close()
-    registry.set_verdict(args.name, verdict.to_record())
+    store.update(args.name, verdict=verdict.to_record())
     if args.json:
         emit(verdict.to_dict(), True, "")
-    else:
-        print(verdict.output)
-        state = "PASSED" if verdict.passed else f"FAILED ({verdict.reason}): {verdict.detail}"
+        return EXIT_OK if verdict.passed else EXIT_FAIL
+    for test in verdict.tests:
         print(
-            f"{args.name}: {state} — {verdict.counts.passed}/{verdict.counts.collected} tests in {verdict.duration_s:.2f}s on {verdict.backend}"
+            f"{'✓' if test.outcome == 'passed' else '✗'} {test.name}"
+            + (f": {test.message}" if test.message else "")
         )
+    state = "PASSED" if verdict.passed else f"FAILED ({verdict.reason}): {verdict.detail}"
+    print(
+        f"{args.name}: {state} — {verdict.counts.passed}/{verdict.counts.collected} cases in "
+        f"{verdict.duration_s:.2f}s on {verdict.backend}, judged on the host"
+    )
     return EXIT_OK if verdict.passed else EXIT_FAIL
 
 
@@ -215,9 +244,16 @@ def register(tools: Any, command: Any) -> None:
     )
     export.add_argument("name")
     export.add_argument("directory")
-    command(
+    imported = command(
         tools, "import", cmd_tools_import, "verify (in the sandbox) and register a tool from a directory"
-    ).add_argument("directory")
+    )
+    imported.add_argument("directory")
+    imported.add_argument(
+        "--replace", action="store_true", help="a tool of that name exists: make this its next version"
+    )
+    imported.add_argument(
+        "--yes", action="store_true", help="approve it to run now (otherwise it waits for a person)"
+    )
     command(
-        tools, "test", cmd_tools_test, "rerun a tool's tests in the sandbox and record the verdict"
+        tools, "test", cmd_tools_test, "rerun a tool's cases in the sandbox and record the verdict"
     ).add_argument("name")

@@ -11,6 +11,7 @@ from tui_agent.core.config import Settings
 from tui_agent.core.flow.orchestrator import Orchestrator
 from tui_agent.core.journal import Journal
 from tui_agent.core.library.registry import Registry
+from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.llm.client import LLMClient, preload
 from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
 from tui_agent.core.sandbox.results import verdict_event
@@ -29,11 +30,11 @@ class Services:
     orchestrator: Orchestrator
 
     async def retest(self, name: str, *, request_id: str = "") -> Verdict:
-        """Rerun a tool's tests in the sandbox (output streams as SandboxOutput events), record
-        the verdict and publish it."""
+        """Rerun a tool's cases in the sandbox, judged here (each case streams as a SandboxOutput
+        line), record the verdict and publish it."""
         tool = await asyncio.to_thread(self.registry.get, name)
         verdict = await self.sandbox.verify(
-            tool.tool_source, tool.test_source, tool.record.spec["function_name"], request_id=request_id
+            tool.tool_source, tool.record.function_name, tool_cases(tool), request_id=request_id
         )
         await asyncio.to_thread(self.registry.set_verdict, name, verdict.to_record())
         self.bus.publish(verdict_event(name, verdict, request_id))

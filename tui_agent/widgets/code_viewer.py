@@ -290,7 +290,13 @@ def verification_text(verdict: dict[str, Any] | None) -> str:
         else f"FAILED ({verdict.get('reason')}): {verdict.get('detail', '')}"
     )
     head = (
-        f"{state}: {counts.get('passed', 0)}/{counts.get('collected', 0)} tests in "
-        f"{verdict.get('duration_s', 0):.2f}s on {verdict.get('backend', '?')}\n\n"
+        f"{state}: {counts.get('passed', 0)}/{counts.get('collected', 0)} cases in "
+        f"{verdict.get('duration_s', 0):.2f}s on {verdict.get('backend', '?')}, judged on the host\n\n"
     )
-    return head + (verdict.get("output") or "")
+    cases = [
+        f"{'✓' if t.get('outcome') == 'passed' else '✗'} {t.get('name', '?')}: {t.get('message') or 'passed'}"
+        for t in verdict.get("tests") or []
+        if isinstance(t, dict)
+    ]
+    output = verdict.get("output") or ""
+    return head + "\n".join(cases) + (f"\n\nthe tool printed:\n{output}" if output.strip() else "")

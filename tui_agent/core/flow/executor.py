@@ -1,6 +1,7 @@
-"""Running a tool for a request: arguments extracted as structured output against a pydantic model
-built from the tool's spec (types coerced and checked), a question back when a required value is
-missing, a "does not fit" when the tool cannot serve the request, and the call in the sandbox."""
+"""Running a tool for a request, in two steps: ``prepare`` finds the arguments (structured output
+against a pydantic model built from the tool's spec, types coerced and checked) and says whether
+the tool fits, what is missing, or that a value would be invented; ``execute`` calls the tool in
+the sandbox. Preparing runs nothing, so a decision can be shown before anything runs."""
 
 from __future__ import annotations
 
@@ -18,12 +19,12 @@ from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.record import Tool
-from tui_agent.core.tool.spec import PYTHON_TYPES, ToolSpec
+from tui_agent.core.tool.spec import ToolSpec, call_model, field_name, parameter_fields
 
 
 @dataclass
 class Execution:
-    """kind: value | question | misfit | error."""
+    """kind: ready (arguments found, nothing run yet) | value | question | misfit | error."""
 
     kind: str
     tool: str
@@ -33,21 +34,33 @@ class Execution:
     missing: list[str] = field(default_factory=list)
 
 
+def judgement_names(spec: ToolSpec) -> tuple[str, str]:
+    """The names the model answers "fits" and "missing" under, clear of the tool's parameters."""
+    taken = {p.name for p in spec.parameters}
+    fits = "fits" if "fits" not in taken else "request_fits"
+    missing = "missing" if "missing" not in taken else "missing_values"
+    return fits, missing
+
+
 def arguments_model(spec: ToolSpec) -> type[BaseModel]:
     """Every parameter optional here (the model may not find it), typed as the spec says, plus
     the model's own judgement: does the tool fit, and what is missing."""
+    fits, missing = judgement_names(spec)
     fields: dict[str, Any] = {
-        "fits": (bool, Field(description="true when this function can answer the request")),
-        "missing": (
-            list[str],
-            Field(default_factory=list, description="required parameters the request does not give"),
+        "judged_fits": (
+            bool,
+            Field(alias=fits, description="true when this function can answer the request"),
         ),
+        "judged_missing": (
+            list[str],
+            Field(
+                default_factory=list,
+                alias=missing,
+                description="required parameters the request does not give",
+            ),
+        ),
+        **parameter_fields(spec, optional=True),
     }
-    for p in spec.parameters:
-        fields[p.name] = (
-            PYTHON_TYPES[p.type] | None,
-            Field(default=None, description=p.description or p.type),
-        )
     return create_model(f"Arguments_{spec.function_name}", **fields)
 
 
@@ -60,31 +73,30 @@ class Executor:
         self.registry = registry
         self.bus = bus
 
-    async def run(
+    async def prepare(
         self, tool: Tool, request: str, *, request_id: str = "", made_for_it: bool = False
     ) -> Execution:
-        """``made_for_it``: the tool was designed for this very request, and its spec has a worked
-        example built from the request's own values. A small model asked to extract "Reverse the
-        string 'hello'" sometimes hands over the answer ('olleh'); for such a tool that slip is
-        corrected from the example. A reused tool that seems to need an invented value is the
-        wrong tool."""
+        """The call this request would make, without making it. ``made_for_it``: the tool was
+        designed for this very request, and its spec has a worked example built from the
+        request's own values. A small model asked to extract "Reverse the string 'hello'"
+        sometimes hands over the answer ('olleh'); for such a tool that slip is corrected from
+        the example. A reused tool that seems to need an invented value is the wrong tool."""
         spec = ToolSpec.model_validate(tool.record.spec)
         name = spec.function_name
-        model = arguments_model(spec)
         extracted = await self.llm.structured(
-            prompts.args_messages(spec, request), model, purpose="arguments", request_id=request_id
+            prompts.args_messages(spec, request),
+            arguments_model(spec),
+            purpose="arguments",
+            request_id=request_id,
         )
-        args = {
-            p.name: getattr(extracted, p.name)
-            for p in spec.parameters
-            if getattr(extracted, p.name) is not None
-        }
+        found = {p.name: getattr(extracted, field_name(i)) for i, p in enumerate(spec.parameters)}
+        args = {key: value for key, value in found.items() if value is not None}
         invented = [key for key, value in args.items() if not grounded(value, request)]
         optional = {p.name for p in spec.parameters if not p.required}
         for key in [k for k in invented if k in optional]:  # not given: its default applies
             del args[key]
         invented = [k for k in invented if k not in optional]
-        fits = bool(extracted.fits)  # type: ignore[attr-defined]
+        fits = bool(extracted.judged_fits)  # type: ignore[attr-defined]
         if made_for_it and (invented or not fits):
             example = next(
                 (e.args for e in spec.examples if all(grounded(v, request) for v in e.args.values())), None
@@ -100,21 +112,18 @@ class Executor:
         for p in spec.parameters:
             if p.name not in args and not p.required:
                 args[p.name] = p.default
-        missing = [p.name for p in spec.parameters if p.required and p.name not in args]
+        missing = [p for p in spec.parameters if p.required and p.name not in args]
         if missing:
-            described = ", ".join(
-                f"{m} ({next(p.description or p.type for p in spec.parameters if p.name == m)})"
-                for m in missing
-            )
+            described = ", ".join(f"{p.name} ({p.description or p.type})" for p in missing)
             return Execution(
                 "question",
                 name,
                 args,
-                missing=missing,
+                missing=[p.name for p in missing],
                 message=f"To run {name} I need: {described}. What should I use?",
             )
         try:
-            model.model_validate({**args, "fits": True})
+            args = call_model(spec).model_validate(args).model_dump(by_alias=True)
         except ValidationError as exc:
             return Execution(
                 "misfit",
@@ -122,7 +131,14 @@ class Executor:
                 args,
                 message=f"the request's values do not fit {name}: {exc.errors()[0]['msg']}",
             )
-        result = await self.sandbox.call(tool.tool_source, name, args, request_id=request_id)
+        return Execution("ready", name, args)
+
+    async def execute(self, tool: Tool, prepared: Execution, *, request_id: str = "") -> Execution:
+        """Run a prepared call in the sandbox."""
+        name, args = prepared.tool, prepared.args
+        result = await self.sandbox.call(
+            tool.tool_source, tool.record.function_name, args, request_id=request_id
+        )
         if self.bus is not None:
             self.bus.publish(
                 ToolCalled(
@@ -138,3 +154,11 @@ class Executor:
             return Execution("error", name, args, message=result.error or str(result.reason))
         await asyncio.to_thread(self.registry.record_use, tool.name)
         return Execution("value", name, args, value=result.value)
+
+    async def run(
+        self, tool: Tool, request: str, *, request_id: str = "", made_for_it: bool = False
+    ) -> Execution:
+        prepared = await self.prepare(tool, request, request_id=request_id, made_for_it=made_for_it)
+        if prepared.kind != "ready":
+            return prepared
+        return await self.execute(tool, prepared, request_id=request_id)

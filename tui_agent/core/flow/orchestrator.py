@@ -2,7 +2,9 @@
 
 A found tool that the model says cannot serve the request falls through to synthesis (no retry
 loop on the wrong tool). Every request has its own id, so two at once stay apart in events and
-accounting; a request is an ordinary coroutine, cancelled like one.
+accounting; a request is an ordinary coroutine, cancelled like one. Whatever happens inside,
+a request ends with exactly one final event (answer, question or failure), whose message names
+the stage that failed in one line.
 
 With ``approve_new_tools = ask`` a tool nobody has approved runs only after the ``approver``
 (the dashboard's modal, the CLI's ``--yes``) says yes. Without an approver nothing unapproved
@@ -11,6 +13,7 @@ runs: a declined or unasked tool stays in the library, unapproved, and the reque
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +38,8 @@ from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.engine import SynthesisEngine
 from tui_agent.core.tool.record import Tool
 
+log = logging.getLogger(__name__)
+
 Approver = Callable[[Tool], Awaitable[bool]]
 
 
@@ -53,6 +58,21 @@ class Outcome:
     tokens: int = 0
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Request:
+    """One request in flight: where it is (for a failure message) and whether it has ended."""
+
+    rid: str
+    text: str
+    stage: str = "searching the library"
+    ended: bool = False
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 class Orchestrator:
@@ -93,7 +113,11 @@ class Orchestrator:
             )
         return f"You declined to run {name}; it stays in the library, unapproved, and was not run."
 
-    def _finish(self, outcome: Outcome) -> Outcome:
+    def _finish(self, req: _Request, outcome: Outcome) -> Outcome:
+        """Publish the request's one final event (a second call is ignored)."""
+        if req.ended:
+            return outcome
+        req.ended = True
         usage = self.llm.usage.get(outcome.request_id)
         if usage is not None:
             outcome.llm_calls, outcome.tokens = usage.calls, usage.tokens
@@ -114,58 +138,98 @@ class Orchestrator:
             self.bus.publish(RequestFailed(reason=outcome.text, request_id=rid))
         return outcome
 
+    async def handle(self, request: str, *, request_id: str | None = None) -> Outcome:
+        req = _Request(request_id or secrets.token_hex(4), request)
+        self.bus.publish(QueryReceived(text=request, request_id=req.rid))
+        try:
+            return self._finish(req, await self._handle(req))
+        except asyncio.CancelledError:
+            self._finish(req, Outcome(req.rid, "failed", "cancelled", "failed"))
+            raise
+        except LLMError as exc:
+            text = f"{req.stage}: the model is not available: {exc}"
+            return self._finish(req, Outcome(req.rid, "failed", text, "failed"))
+        except Exception as exc:
+            log.exception("request %s failed while %s", req.rid, req.stage)
+            text = f"{req.stage} failed: {one_line(exc)}"
+            return self._finish(req, Outcome(req.rid, "failed", text, "failed"))
+
+    async def _handle(self, req: _Request) -> Outcome:
+        rid, request = req.rid, req.text
+        if not request.strip():
+            return Outcome(
+                rid, "question", "What would you like me to work out? The request was empty.", "failed"
+            )
+        found = await asyncio.to_thread(self.registry.search, request)
+        self.bus.publish(
+            SearchResults(
+                query=request,
+                candidates=tuple(c.to_dict() for c in found.candidates),
+                threshold=found.threshold,
+                request_id=rid,
+            )
+        )
+        candidate = found.best or found.plausible
+        notes: list[str] = []
+        tried: set[str] = set()
+        if candidate is not None:
+            tried.add(candidate.name)
+            self.bus.publish(
+                ToolChosen(name=candidate.name, score=candidate.score, reused=True, request_id=rid)
+            )
+            reused = await self._execute(req, candidate.name, "reused")
+            if isinstance(reused, Outcome):
+                return reused
+            notes.append(f"{candidate.name} did not fit ({reused.message}); writing a new tool")
+
+        async def serves(name: str) -> bool:
+            """The drafted spec names a tool we have: does that tool answer this request?"""
+            if name in tried:
+                return False
+            tried.add(name)
+            req.stage = f"trying the existing {name}"
+            tool = await asyncio.to_thread(self.registry.get, name)
+            prepared = await self.executor.prepare(tool, request, request_id=rid)
+            return prepared.kind in ("ready", "question")
+
+        req.stage = "making a new tool"
+        made = await self.engine.synthesize(request, request_id=rid, existing_serves=serves)
+        if made.existing is not None:
+            self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
+            result = await self._execute(req, made.existing, "reused")
+            if isinstance(result, Outcome):
+                result.notes = notes
+                return result
+            text = f"{made.existing} could not answer: {result.message}"
+            return Outcome(rid, "failed", text, "failed", made.existing, notes=notes)
+        if not made.ok or made.record is None:
+            text = (
+                "I could not make a verified tool for this request, so I have no answer I can stand "
+                f"behind. ({made.reason})"
+            )
+            return Outcome(rid, "failed", text, "failed", attempts=made.attempts, notes=notes)
+        self.bus.publish(ToolChosen(name=made.record.name, score=1.0, reused=False, request_id=rid))
+        result = await self._execute(req, made.record.name, "synthesised", made.attempts)
+        if isinstance(result, Outcome):
+            result.notes = notes
+            return result
+        text = f"The new tool {made.record.name} could not answer: {result.message}"
+        return Outcome(rid, "failed", text, "failed", made.record.name, attempts=made.attempts, notes=notes)
+
     async def _execute(
-        self, tool_name: str, request: str, rid: str, path: str, attempts: int = 0
+        self, req: _Request, tool_name: str, path: str, attempts: int = 0
     ) -> Outcome | Execution:
+        rid, request = req.rid, req.text
+        req.stage = f"running {tool_name}"
         tool = await asyncio.to_thread(self.registry.get, tool_name)
         refused = await self._approved(tool, rid)
         if refused:
             return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
         run = await self.executor.run(tool, request, request_id=rid, made_for_it=path == "synthesised")
         if run.kind == "value":
+            req.stage = "wording the answer"
             text = await self.responder.answer(request, run.tool, run.args, run.value, request_id=rid)
             return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)
         if run.kind == "question":
             return Outcome(rid, "question", run.message, path, run.tool, attempts=attempts)
         return run
-
-    async def handle(self, request: str, *, request_id: str | None = None) -> Outcome:
-        rid = request_id or secrets.token_hex(4)
-        self.bus.publish(QueryReceived(text=request, request_id=rid))
-        try:
-            found = await asyncio.to_thread(self.registry.search, request)
-            self.bus.publish(
-                SearchResults(
-                    query=request,
-                    candidates=tuple(c.to_dict() for c in found.candidates),
-                    threshold=found.threshold,
-                    request_id=rid,
-                )
-            )
-            candidate = found.best or found.plausible
-            notes: list[str] = []
-            if candidate is not None:
-                self.bus.publish(
-                    ToolChosen(name=candidate.name, score=candidate.score, reused=True, request_id=rid)
-                )
-                reused = await self._execute(candidate.name, request, rid, "reused")
-                if isinstance(reused, Outcome):
-                    return self._finish(reused)
-                notes.append(f"{candidate.name} did not fit ({reused.message}); writing a new tool")
-            made = await self.engine.synthesize(request, request_id=rid)
-            if not made.ok or made.record is None:
-                text = f"I could not make a verified tool for this request, so I have no answer I can stand behind. ({made.reason})"
-                return self._finish(
-                    Outcome(rid, "failed", text, "failed", attempts=made.attempts, notes=notes)
-                )
-            self.bus.publish(ToolChosen(name=made.record.name, score=1.0, reused=False, request_id=rid))
-            result = await self._execute(made.record.name, request, rid, "synthesised", made.attempts)
-            if isinstance(result, Outcome):
-                result.notes = notes
-                return self._finish(result)
-            text = f"The new tool {made.record.name} could not answer: {result.message}"
-            return self._finish(
-                Outcome(rid, "failed", text, "failed", made.record.name, attempts=made.attempts, notes=notes)
-            )
-        except LLMError as exc:
-            return self._finish(Outcome(rid, "failed", f"the model is not available: {exc}", "failed"))

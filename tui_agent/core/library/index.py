@@ -126,6 +126,16 @@ class SearchIndex:
     def close(self) -> None:
         self.client = self.collection = None
 
+    def close_local(self) -> None:
+        """Let go of the embedded index so the next connect reads it from disk again: another
+        process may have written to it, and an open client's view would not show that."""
+        if self.remote:
+            return
+        from chromadb.api.client import SharedSystemClient
+
+        self.client = self.collection = None
+        SharedSystemClient.clear_system_cache()
+
     @property
     def is_open(self) -> bool:
         return self.collection is not None
@@ -143,9 +153,7 @@ class SearchIndex:
             ids=[r.name for r in records],
             embeddings=vectors,
             documents=texts,
-            metadatas=[
-                {"hash": r.content_hash, "version": r.version, "verified": r.verified} for r in records
-            ],
+            metadatas=[{"hash": r.index_key, "version": r.version, "verified": r.verified} for r in records],
         )
 
     def delete(self, names: list[str]) -> None:

@@ -19,8 +19,15 @@ from tui_agent.core.config import Settings
 from tui_agent.core.events import Progress, ToolRegistered, ToolRemoved
 from tui_agent.core.library.embeddings import Embedder
 from tui_agent.core.library.index import Candidate, SearchIndex, SearchResult
-from tui_agent.core.library.sharing import STARTERS_MARKER, RegistryError, read_tool_dir, starter_dirs
+from tui_agent.core.library.sharing import (
+    RegistryError,
+    Verify,
+    import_folder,
+    import_starters,
+    needs_starters,
+)
 from tui_agent.core.library.store import ToolStore
+from tui_agent.core.tool.cases import TestCase
 from tui_agent.core.tool.record import Tool, ToolRecord, ToolStoreError
 
 __all__ = ["Candidate", "Registry", "RegistryError", "RepairReport", "SearchResult"]
@@ -51,6 +58,7 @@ class Registry:
         self.embedder = embedder or Embedder(settings.embedding_model)
         self.threshold = settings.similarity_threshold
         self.index = SearchIndex(settings)
+        self._generation: str | None = None  # the store's generation our index view reflects
 
     # --- index ------------------------------------------------------------------------
 
@@ -59,7 +67,7 @@ class Registry:
             self.bus.publish(Progress(task="index", done=done, total=total, message=message))
 
     def needs_starters(self) -> bool:
-        return not (self.settings.tools_dir / STARTERS_MARKER).exists() and not self.store.names()
+        return needs_starters(self.store)
 
     def open(self, import_starters: bool = True, verify: Any = None) -> RepairReport:
         """Connect to the index, repair it against the files, import the starters into an empty
@@ -81,7 +89,9 @@ class Registry:
             )
             self.index.drop()
             self.index.connect()
-        self._sync(report)
+        with self.store.locked():
+            self._sync(report)
+            self._generation = self.store.generation()
         if import_starters:
             report.starters = self.import_starters(verify)
         return report
@@ -97,7 +107,7 @@ class Registry:
             if name not in indexed:
                 report.added.append(name)
                 todo.append(record)
-            elif indexed[name] != record.content_hash:
+            elif indexed[name] != record.index_key:
                 report.updated.append(name)
                 todo.append(record)
         for start in range(0, len(todo), 256):
@@ -134,6 +144,18 @@ class Registry:
         if not self.index.is_open:
             raise RegistryError("the library is not open yet")
 
+    def _fresh(self) -> None:
+        """Catch up with what other processes changed (the store's generation moved): reopen the
+        index, whose in-memory view would be stale, and sync it with the files."""
+        if self.store.generation() == self._generation:
+            return
+        with self.store.locked():
+            if not self.index.remote:
+                self.index.close_local()
+                self.index.connect()
+            self._sync(RepairReport())
+            self._generation = self.store.generation()
+
     def add(
         self,
         name: str,
@@ -141,24 +163,29 @@ class Registry:
         test_source: str,
         spec: dict[str, Any],
         *,
+        cases: list[TestCase],
         verdict: dict[str, Any] | None,
-        model: str = "",
-        source: str = "synthesized",
+        new_version: bool = False,
         request_id: str = "",
-        approved: bool = True,
+        **fields: Any,
     ) -> ToolRecord:
+        """Register a new tool (ToolExistsError when the name is taken: names are never taken
+        over) or, with ``new_version``, the next version of an existing one."""
         self._need_open()
-        record = self.store.save(
-            name,
-            tool_source,
-            test_source,
-            spec,
-            verdict=verdict,
-            model=model,
-            source=source,
-            approved=approved,
-        )
-        self._upsert([record])
+        with self.store.locked():
+            self._fresh()
+            save = self.store.add_version if new_version else self.store.create
+            record = save(
+                name,
+                tool_source,
+                test_source,
+                spec,
+                cases=[c.model_dump() for c in cases],
+                verdict=verdict,
+                **fields,
+            )
+            self._upsert([record])
+            self._generation = self.store.generation()
         if self.bus is not None:
             self.bus.publish(ToolRegistered(name=name, version=record.version, request_id=request_id))
         return record
@@ -169,31 +196,42 @@ class Registry:
     def list(self) -> list[ToolRecord]:
         return self.store.records()
 
+    def broken(self) -> dict[str, str]:
+        return self.store.scan()[1]
+
     def history(self, name: str) -> list[ToolRecord]:
         return self.store.history(name)
 
     def remove(self, name: str) -> None:
         self._need_open()
-        self.store.remove(name)
-        self.index.delete([name])
+        with self.store.locked():
+            self._fresh()
+            self.store.remove(name)
+            self.index.delete([name])
+            self._generation = self.store.generation()
         if self.bus is not None:
             self.bus.publish(ToolRemoved(name=name))
 
     def record_use(self, name: str) -> None:
-        record = self.store.record(name)
-        self.store.update(name, usage_count=record.usage_count + 1)
+        with self.store.locked():
+            record = self.store.record(name)
+            self.store.update(name, usage_count=record.usage_count + 1)
 
     def approve(self, name: str) -> ToolRecord:
         return self.store.update(name, approved=True)
 
     def set_verdict(self, name: str, verdict: dict[str, Any]) -> ToolRecord:
         self._need_open()
-        record = self.store.update(name, verdict=verdict)
-        self._upsert([record])
+        with self.store.locked():
+            self._fresh()
+            record = self.store.update(name, verdict=verdict)
+            self._upsert([record])
+            self._generation = self.store.generation()
         return record
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         self._need_open()
+        self._fresh()
         count = self.index.count()
         if count == 0 or not query.strip():
             return SearchResult(query, (), self.threshold, self.settings.candidate_threshold)
@@ -202,35 +240,21 @@ class Registry:
 
     # --- sharing ----------------------------------------------------------------------
 
-    def import_dir(self, directory: Path, *, verify: Any = None, source: str = "imported") -> ToolRecord:
-        """Register the tool in ``directory`` (tool.py, test_tool.py, tool.json with its spec).
-        ``verify(tool, tests, function) -> Verdict``: when given, a red verdict refuses it."""
-        tool_source, test_source, spec, meta = read_tool_dir(directory)
-        name = meta.get("name") or spec.function_name
-        verdict = None
-        if verify is not None:
-            result = verify(tool_source, test_source, spec.function_name)
-            if not result.passed:
-                raise RegistryError(f"{name} failed verification ({result.reason}): {result.detail}")
-            verdict = result.to_record()
-        return self.add(
-            name,
-            tool_source,
-            test_source,
-            spec.model_dump(),
-            verdict=verdict,
-            model=meta.get("model", ""),
-            source=source,
-        )
+    def import_dir(self, directory: Path, **options: Any) -> ToolRecord:
+        """:func:`sharing.import_folder`, with the index brought up to date."""
+        self._need_open()
+        with self.store.locked():
+            self._fresh()
+            record = import_folder(self.store, directory, **options)
+            self._upsert([record])
+            self._generation = self.store.generation()
+        if self.bus is not None:
+            self.bus.publish(ToolRegistered(name=record.name, version=record.version))
+        return record
 
-    def import_starters(self, verify: Any = None) -> list[str]:
-        """Bring the shipped starter tools into a library that has never had them."""
-        marker = self.settings.tools_dir / STARTERS_MARKER
-        if marker.exists() or self.store.names():
-            return []
-        imported = []
-        for directory in starter_dirs():
-            self.import_dir(directory, verify=verify, source="starter")
-            imported.append(directory.name)
-        marker.write_text("\n".join(imported) + "\n")
+    def import_starters(self, verify: Verify | None = None) -> list[str]:
+        with self.store.locked():
+            imported = import_starters(self.store, verify)
+            if imported:
+                self._fresh()
         return imported

@@ -3,7 +3,9 @@
 
 A new version is built complete in a staging directory and swapped in with renames, so a write
 interrupted at any point leaves the previous version intact; a crash between the two renames is
-undone on the next start. Nothing is ever silently overwritten."""
+undone on the next start. Several processes share one library: every change takes the library's
+file lock, and recovery touches only what a process that is gone left behind. A name is never
+taken over: ``create`` refuses a name in use, only ``add_version`` adds to a tool."""
 
 from __future__ import annotations
 
@@ -12,8 +14,13 @@ import json
 import os
 import secrets
 import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
+from pydantic import TypeAdapter, ValidationError
 
 from tui_agent.core.tool.record import (
     META_FILE,
@@ -22,14 +29,23 @@ from tui_agent.core.tool.record import (
     Tool,
     ToolRecord,
     ToolStoreError,
+    sha256_cases,
     sha256_text,
     validate_name,
 )
+from tui_agent.core.tool.spec import ToolSpec
 
 VERSIONS = "versions"
 STAGING = ".staging-"
 OLD = ".old-"
 TRASH = ".trash-"
+LOCK = ".lock"
+GENERATION = ".generation"
+RECORD = TypeAdapter(ToolRecord)
+
+
+class ToolExistsError(ToolStoreError):
+    """``create`` found the name in use: a new tool takes a free name, never an existing one."""
 
 
 def _write(path: Path, text: str) -> None:
@@ -53,27 +69,57 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-class ToolStore:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_alive(entry: Path, prefix: str) -> bool:
+    """Leftovers are named ``<prefix><name>-<pid>-<random>``; an entry without a pid predates
+    owners and is treated as left by a dead process."""
+    parts = entry.name[len(prefix) :].rsplit("-", 2)
+    return len(parts) == 3 and parts[1].isdigit() and _alive(int(parts[1]))
+
+
+def parse_record(data: Any, where: str) -> ToolRecord:
+    """A ``tool.json`` of any shape: a valid record, or a ToolStoreError saying what is wrong."""
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k in ToolRecord.__dataclass_fields__}
+    try:
+        record = RECORD.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(map(str, first["loc"])) or "record"
+        raise ToolStoreError(f"{where} is corrupt: {place}: {first['msg']}") from None
+    if not {"tool", "tests"} <= set(record.sha256):
+        raise ToolStoreError(f"{where} is corrupt: sha256 lacks the tool or tests hash")
+    try:
+        ToolSpec.model_validate(record.spec)
+    except ValidationError as exc:
+        raise ToolStoreError(f"{where} has an unusable spec: {str(exc).splitlines()[0]}") from None
+    return record
+
+
+class ToolReader:
+    """Reading the library: current versions, history, the generation. Takes no lock: a save
+    swaps a whole directory in with renames, so a reader sees the old version or the new."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.recovered = self.recover()
 
-    def recover(self) -> list[str]:
-        """Undo what a crash mid-save left: drop staging dirs, put a swapped-out version back."""
-        notes = []
-        for entry in self.root.glob(f"{OLD}*"):
-            name = entry.name[len(OLD) :].rsplit("-", 1)[0]
-            current = self.root / name
-            if current.exists():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                os.replace(entry, current)
-                notes.append(f"restored {name} after an interrupted save")
-        for entry in [*self.root.glob(f"{STAGING}*"), *self.root.glob(f"{TRASH}*")]:
-            shutil.rmtree(entry, ignore_errors=True)
-            notes.append(f"dropped an interrupted save ({entry.name})")
-        return notes
+    def generation(self) -> str:
+        """Changes whenever a tool is created, versioned, verified or removed, by any process: a
+        reader that saw this value before knows its view (its index) is current."""
+        try:
+            return (self.root / GENERATION).read_text().strip()
+        except OSError:
+            return ""
 
     def _dir(self, name: str) -> Path:
         return self.root / validate_name(name)
@@ -90,70 +136,184 @@ class ToolStore:
 
     def record(self, name: str) -> ToolRecord:
         path = self._dir(name) / META_FILE
+        for _ in range(50):
+            try:
+                text = path.read_text(encoding="utf-8")
+                break
+            except FileNotFoundError:
+                # another process may be between the two renames of a save
+                if not any(self.root.glob(f"{OLD}{name}-*")):
+                    raise ToolStoreError(f"no tool named {name!r}") from None
+                time.sleep(0.01)
+        else:
+            raise ToolStoreError(f"no tool named {name!r}")
         try:
-            return ToolRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise ToolStoreError(f"no tool named {name!r}") from None
-        except (ValueError, TypeError) as exc:
-            raise ToolStoreError(f"{path} is corrupt: {exc}") from None
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ToolStoreError(f"{path} is corrupt: not JSON ({exc})") from None
+        return parse_record(data, str(path))
 
     def load(self, name: str) -> Tool:
         """The current version, checked against its recorded sha256."""
         record = self.record(name)
         directory = self._dir(name)
-        tool = (directory / TOOL_FILE).read_text(encoding="utf-8")
-        tests = (directory / TEST_FILE).read_text(encoding="utf-8")
-        if sha256_text(tool) != record.sha256.get("tool") or sha256_text(tests) != record.sha256.get("tests"):
+        try:
+            tool = (directory / TOOL_FILE).read_text(encoding="utf-8")
+            tests = (directory / TEST_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolStoreError(f"tool {name!r} is missing a file ({exc})") from None
+        changed = sha256_text(tool) != record.sha256.get("tool") or sha256_text(tests) != record.sha256.get(
+            "tests"
+        )
+        if "cases" in record.sha256 and sha256_cases(record.cases) != record.sha256["cases"]:
+            changed = True
+        if changed:
             raise ToolStoreError(
                 f"tool {name!r} was changed on disk since it was registered (sha256 differs)"
             )
         return Tool(record, tool, tests)
 
-    def records(self) -> list[ToolRecord]:
-        found = []
+    def scan(self) -> tuple[list[ToolRecord], dict[str, str]]:
+        """Every tool's record, and the broken ones by name with the reason: one corrupt
+        record breaks that tool, never the library."""
+        found, broken = [], {}
         for name in self.names():
-            with contextlib.suppress(ToolStoreError):
+            try:
                 found.append(self.record(name))
-        return found
+            except ToolStoreError as exc:
+                broken[name] = str(exc)
+        return found, broken
+
+    def records(self) -> list[ToolRecord]:
+        return self.scan()[0]
 
     def history(self, name: str) -> list[ToolRecord]:
         """Every version, oldest first, the current one last."""
         current = self.record(name)
         older = []
         for directory in (self._dir(name) / VERSIONS).glob("v*"):
-            with contextlib.suppress(OSError, ValueError, TypeError):
+            with contextlib.suppress(OSError, ValueError, ToolStoreError):
                 older.append(
-                    ToolRecord.from_dict(json.loads((directory / META_FILE).read_text(encoding="utf-8")))
+                    parse_record(
+                        json.loads((directory / META_FILE).read_text(encoding="utf-8")), str(directory)
+                    )
                 )
         return [*sorted(older, key=lambda r: r.version), current]
 
-    def save(
+    def load_version(self, name: str, version: int) -> Tool:
+        """An older version's files, as they were kept."""
+        current = self.load(name)
+        if version == current.record.version:
+            return current
+        directory = self._dir(name) / VERSIONS / f"v{version}"
+        try:
+            record = parse_record(
+                json.loads((directory / META_FILE).read_text(encoding="utf-8")), str(directory)
+            )
+            tool = (directory / TOOL_FILE).read_text(encoding="utf-8")
+            tests = (directory / TEST_FILE).read_text(encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            raise ToolStoreError(f"{name} has no readable version {version} ({exc})") from None
+        return Tool(record, tool, tests)
+
+    def free_name(self, base: str) -> str:
+        """``base`` if no tool has it, else ``base_2``, ``base_3``..."""
+        validate_name(base)
+        name, n = base, 2
+        while (self.root / name).exists():
+            name, n = f"{base}_{n}", n + 1
+        return name
+
+
+class ToolStore(ToolReader):
+    """Reading and writing: every change takes the library's file lock."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.lock = FileLock(root / LOCK, timeout=60)
+        self.recovered = self.recover()
+
+    # --- locking and recovery ---------------------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The library's write lock, shared by every process on this home (re-entrant)."""
+        with self.lock:
+            yield
+
+    def _bump(self) -> None:
+        _write_atomic(self.root / GENERATION, f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(3)}\n")
+
+    def recover(self) -> list[str]:
+        """Undo what a crash mid-save left, for processes that are gone: drop their staging dirs,
+        put a swapped-out version back. Live processes' work in progress is left alone."""
+        notes = []
+        with self.locked():
+            for entry in self.root.glob(f"{OLD}*"):
+                if _owner_alive(entry, OLD):
+                    continue
+                name = entry.name[len(OLD) :].rsplit("-", 2)[0]
+                current = self.root / name
+                if current.exists():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    os.replace(entry, current)
+                    notes.append(f"restored {name} after an interrupted save")
+            for prefix in (STAGING, TRASH):
+                for entry in self.root.glob(f"{prefix}*"):
+                    if not _owner_alive(entry, prefix):
+                        shutil.rmtree(entry, ignore_errors=True)
+                        notes.append(f"dropped an interrupted save ({entry.name})")
+        return notes
+
+    def _scratch(self, prefix: str, name: str) -> Path:
+        return self.root / f"{prefix}{name}-{os.getpid()}-{secrets.token_hex(4)}"
+
+    # --- writing ----------------------------------------------------------------------
+
+    def create(
+        self, name: str, tool_source: str, test_source: str, spec: dict[str, Any], **fields: Any
+    ) -> ToolRecord:
+        """Version 1 of a new tool; ToolExistsError when the name is in use."""
+        with self.locked():
+            if (self._dir(name)).exists():
+                raise ToolExistsError(f"a tool named {name!r} already exists")
+            return self._save(name, tool_source, test_source, spec, None, fields)
+
+    def add_version(
+        self, name: str, tool_source: str, test_source: str, spec: dict[str, Any], **fields: Any
+    ) -> ToolRecord:
+        """The next version of an existing tool; the current one is kept under versions/."""
+        with self.locked():
+            previous = self.record(name)
+            return self._save(name, tool_source, test_source, spec, previous, fields)
+
+    def _save(
         self,
         name: str,
         tool_source: str,
         test_source: str,
         spec: dict[str, Any],
-        *,
-        verdict: dict[str, Any] | None,
-        model: str = "",
-        source: str = "synthesized",
-        approved: bool = True,
+        previous: ToolRecord | None,
+        fields: dict[str, Any],
     ) -> ToolRecord:
-        """Register ``name``: version 1, or the next version with the current one kept."""
-        target = self._dir(name)
-        previous = self.record(name) if (target / META_FILE).exists() else None
+        cases = list(fields.pop("cases", []) or [])
+        sha = {
+            "tool": sha256_text(tool_source),
+            "tests": sha256_text(test_source),
+            "cases": sha256_cases(cases),
+        }
+        carried = {"usage_count": previous.usage_count} if previous else {}
         record = ToolRecord(
             name=name,
             version=(previous.version + 1) if previous else 1,
             spec=spec,
-            sha256={"tool": sha256_text(tool_source), "tests": sha256_text(test_source)},
-            model=model,
-            source=source,
-            verdict=verdict,
-            usage_count=previous.usage_count if previous else 0,
-            approved=approved,
+            sha256=sha,
+            cases=cases,
+            **{**carried, **fields},
         )
-        staging = self.root / f"{STAGING}{name}-{secrets.token_hex(4)}"
+        target = self._dir(name)
+        staging = self._scratch(STAGING, name)
         staging.mkdir()
         try:
             if previous is not None:
@@ -168,6 +328,7 @@ class ToolStore:
             _write(staging / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
             _fsync_dir(staging)
             self._swap_in(staging, target)
+            self._bump()
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -175,7 +336,7 @@ class ToolStore:
 
     def _swap_in(self, staging: Path, target: Path) -> None:
         if target.exists():
-            old = self.root / f"{OLD}{target.name}-{secrets.token_hex(4)}"
+            old = self._scratch(OLD, target.name)
             os.replace(target, old)
             os.replace(staging, target)
             shutil.rmtree(old, ignore_errors=True)
@@ -184,28 +345,24 @@ class ToolStore:
         _fsync_dir(self.root)
 
     def update(self, name: str, **changes: Any) -> ToolRecord:
-        """Change metadata of the current version (verdict, usage count): ``tool.json`` only."""
-        record = self.record(name)
-        for key, value in changes.items():
-            setattr(record, key, value)
-        _write_atomic(self._dir(name) / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
-        return record
+        """Change metadata of the current version (verdict, approval, usage): ``tool.json`` only."""
+        with self.locked():
+            record = self.record(name)
+            for key, value in changes.items():
+                setattr(record, key, value)
+            _write_atomic(
+                self._dir(name) / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
+            )
+            if "verdict" in changes or "phrasings" in changes:
+                self._bump()
+            return record
 
     def remove(self, name: str) -> None:
-        target = self._dir(name)
-        if not (target / META_FILE).exists():
-            raise ToolStoreError(f"no tool named {name!r}")
-        trash = self.root / f"{TRASH}{name}-{secrets.token_hex(4)}"
-        os.replace(target, trash)
+        with self.locked():
+            target = self._dir(name)
+            if not target.exists():
+                raise ToolStoreError(f"no tool named {name!r}")
+            trash = self._scratch(TRASH, name)
+            os.replace(target, trash)
+            self._bump()
         shutil.rmtree(trash, ignore_errors=True)
-
-    def export(self, name: str, destination: Path) -> Path:
-        tool = self.load(name)
-        destination.mkdir(parents=True, exist_ok=True)
-        for filename, text in (
-            (TOOL_FILE, tool.tool_source),
-            (TEST_FILE, tool.test_source),
-            (META_FILE, json.dumps(tool.record.to_dict(), indent=2, ensure_ascii=False)),
-        ):
-            _write_atomic(destination / filename, text)
-        return destination

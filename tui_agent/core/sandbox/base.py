@@ -1,7 +1,9 @@
 """The sandbox protocol: what every backend does, and the verify/call flow they share.
 
-A backend only knows how to run the trusted runner on a read-only workspace with limits and
-return the raw run (:class:`RawRun`); what decides green or red lives in :mod:`judge`.
+A backend only knows how to run the trusted runner on a read-only workspace holding ``tool.py``
+alone, with limits, and return the raw run (:class:`RawRun`). Verification and calls are the
+same run: a list of argument sets in, one outcome per set out. What decides green or red lives
+on the host, in :mod:`judge`.
 """
 
 from __future__ import annotations
@@ -11,22 +13,24 @@ import json
 import secrets
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import SandboxOutput
-from tui_agent.core.sandbox.judge import judge_call, judge_verify
-from tui_agent.core.sandbox.results import CallResult, Counts, Limits, RawRun, Reason, Verdict
-from tui_agent.core.sandbox.static_gate import GateError, gate_tests, gate_tool, inventory
+from tui_agent.core.sandbox.judge import call_result, read_run, verdict_of
+from tui_agent.core.sandbox.results import CallResult, CaseRun, Limits, RawRun, Reason, Verdict
+from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.sandbox.streams import LineSink
 from tui_agent.core.sandbox.workspace import sweep_workspaces
+from tui_agent.core.tool.cases import Outcome, TestCase
 
 RUNNER_PATH = Path(__file__).with_name("runner.py")
 
 
 class Sandbox(ABC):
-    """Run untrusted tool code and its tests, never in our process.
+    """Run untrusted tool code, never in our process.
 
     ``verify`` and ``call`` are coroutines; the blocking work runs in a thread. Output lines are
     published as SandboxOutput events while the run goes on."""
@@ -64,33 +68,67 @@ class Sandbox(ABC):
         raw.duration_s = raw.duration_s or time.monotonic() - started
         return raw
 
+    def case_timeout(self, count: int) -> float:
+        """Each case's share of the wall clock, so one case that loops is reported as that case
+        timing out while the others still run."""
+        return max(1.0, min(self.limits.timeout_s / 2, (self.limits.timeout_s - 2) / max(1, count)))
+
+    def run_cases_sync(
+        self,
+        tool_source: str,
+        function_name: str,
+        calls: Sequence[dict[str, Any]],
+        *,
+        request_id: str = "",
+        gate: bool = True,
+        case_timeout: float | None = None,
+    ) -> CaseRun:
+        """Every call in one sandbox start: what the function did with each argument set.
+        Only the arguments enter the sandbox."""
+        started = time.monotonic()
+
+        def refused(detail: str) -> CaseRun:
+            missing = (Outcome("missing"),) * len(calls)
+            return CaseRun(missing, Reason.REJECTED, detail, "", time.monotonic() - started)
+
+        try:
+            if gate:
+                gate_tool(tool_source, function_name)
+            payload = json.loads(json.dumps(list(calls), allow_nan=False))
+        except GateError as exc:
+            return refused(str(exc))
+        except (TypeError, ValueError) as exc:
+            return refused(f"arguments are not JSON: {exc}")
+        nonce = secrets.token_hex(16)
+        timeout = self.case_timeout(len(calls)) if case_timeout is None else case_timeout
+        request = {"nonce": nonce, "function": function_name, "cases": payload, "case_timeout": timeout}
+        raw = self._execute({"tool.py": tool_source}, request, request_id)
+        return read_run(raw, nonce, len(calls), self.limits.output_bytes)
+
     def verify_sync(
         self,
         tool_source: str,
-        test_source: str,
         function_name: str,
+        cases: Sequence[TestCase],
         *,
         request_id: str = "",
         gate: bool = True,
     ) -> Verdict:
-        started = time.monotonic()
-        try:
-            if gate:
-                gate_tool(tool_source, function_name)
-                expected = gate_tests(test_source)
-            else:
-                expected = inventory(test_source)
-        except GateError as exc:
-            return Verdict(
-                False, Reason.REJECTED, str(exc), Counts(), (), "", time.monotonic() - started, self.name
-            )
-        nonce = secrets.token_hex(16)
-        raw = self._execute(
-            {"tool.py": tool_source, "test_tool.py": test_source},
-            {"mode": "verify", "nonce": nonce},
-            request_id,
+        """Run every case's arguments in one sandbox start and judge the outcomes here, against
+        expected values the sandbox never sees. Each judged case is published as an output line."""
+        run = self.run_cases_sync(
+            tool_source, function_name, [c.args for c in cases], request_id=request_id, gate=gate
         )
-        return judge_verify(raw, nonce, expected, self.name, self.limits.output_bytes)
+        verdict = verdict_of(run, cases, self.name)
+        sink = self._sink(request_id)
+        if sink is not None:
+            for test in verdict.tests:
+                sink(
+                    f"{'✓' if test.outcome == 'passed' else '✗'} {test.name}"
+                    + (f": {test.message}" if test.message else "")
+                )
+            sink(f"{verdict.counts.passed} of {verdict.counts.collected} cases passed (judged on the host)")
+        return verdict
 
     def call_sync(
         self,
@@ -101,27 +139,24 @@ class Sandbox(ABC):
         request_id: str = "",
         gate: bool = True,
     ) -> CallResult:
-        try:
-            if gate:
-                gate_tool(tool_source, function_name)
-            payload = json.dumps(args, allow_nan=False)
-        except GateError as exc:
-            return CallResult(False, reason=Reason.REJECTED, error=str(exc))
-        except (TypeError, ValueError) as exc:
-            return CallResult(False, reason=Reason.REJECTED, error=f"arguments are not JSON: {exc}")
-        nonce = secrets.token_hex(16)
-        raw = self._execute(
-            {"tool.py": tool_source},
-            {"mode": "call", "nonce": nonce, "function": function_name, "args": json.loads(payload)},
-            request_id,
+        """One call; the whole wall clock is its budget."""
+        run = self.run_cases_sync(
+            tool_source, function_name, [args], request_id=request_id, gate=gate, case_timeout=0.0
         )
-        return judge_call(raw, nonce, self.limits.output_bytes)
+        return call_result(run)
 
     async def verify(
-        self, tool_source: str, test_source: str, function_name: str, *, request_id: str = ""
+        self, tool_source: str, function_name: str, cases: Sequence[TestCase], *, request_id: str = ""
     ) -> Verdict:
         return await asyncio.to_thread(
-            self.verify_sync, tool_source, test_source, function_name, request_id=request_id
+            self.verify_sync, tool_source, function_name, cases, request_id=request_id
+        )
+
+    async def run_cases(
+        self, tool_source: str, function_name: str, calls: Sequence[dict[str, Any]], *, request_id: str = ""
+    ) -> CaseRun:
+        return await asyncio.to_thread(
+            self.run_cases_sync, tool_source, function_name, calls, request_id=request_id
         )
 
     async def call(

@@ -1,34 +1,34 @@
-"""Deciding green or red from what a backend observed (:class:`RawRun`). Lives on the host, once,
-for both backends."""
+"""Deciding green or red, on the host, once for both backends.
+
+Two steps kept apart: :func:`read_run` turns what a backend observed (:class:`RawRun`) into the
+runner's claimed outcomes, trusting nothing in them; :func:`verdict_of` compares those outcomes
+with the expected values, which never entered the sandbox. Nothing the code under test can
+compute decides its verdict: a forged report can only claim values, and it does not know which
+values are expected."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from tui_agent.core.sandbox.results import CallResult, Counts, RawRun, Reason, TestOutcome, Verdict
-from tui_agent.core.sandbox.static_gate import Inventory
+from tui_agent.core.sandbox.results import CallResult, CaseRun, Counts, RawRun, Reason, TestOutcome, Verdict
 from tui_agent.core.sandbox.streams import MARKER
+from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, matches
 
-NO_COUNTS = Counts()
+MISSING = Outcome("missing")
 
 
 def find_report(raw: RawRun, nonce: str) -> tuple[dict[str, Any] | None, str]:
-    """The runner's report, only if it is the single nonce-bearing line, the last thing printed,
-    and the process exited 0 right after it. Returns (report, why-not)."""
+    """The runner's report line, if there is exactly one; (None, why-not) otherwise."""
     tag = MARKER + b" " + nonce.encode() + b" "
-    lines = [line for line in raw.output.split(b"\n") if line.strip()]
-    ours = [i for i, line in enumerate(lines) if line.startswith(tag)]
-    if not ours:
+    lines = [line for line in raw.output.split(b"\n") if line.startswith(tag)]
+    if not lines:
         return None, "no report from the runner"
-    if len(ours) > 1:
+    if len(lines) > 1:
         return None, "more than one report: the run was tampered with"
-    if ours[0] != len(lines) - 1:
-        return None, "output after the report: the run was tampered with"
-    if raw.exit_code != 0:
-        return None, f"runner exited {raw.exit_code} after its report"
     try:
-        report = json.loads(lines[ours[0]][len(tag) :])
+        report = json.loads(lines[0][len(tag) :])
     except json.JSONDecodeError:
         return None, "the report is not valid JSON"
     return (report, "") if isinstance(report, dict) else (None, "the report is not an object")
@@ -52,118 +52,102 @@ def _run_failure(raw: RawRun) -> tuple[Reason, str] | None:
     return None
 
 
-def _base_name(nodeid: str) -> str:
-    name = nodeid.split("::", 1)[1] if "::" in nodeid else nodeid
-    return name.split("[", 1)[0]
-
-
-def judge_verify(raw: RawRun, nonce: str, expected: Inventory, backend: str, output_limit: int) -> Verdict:
+def read_run(raw: RawRun, nonce: str, count: int, output_limit: int) -> CaseRun:
+    """The outcomes the runner reports for ``count`` calls. A run that ended badly keeps its
+    reason (and whatever the report said, if it got that far)."""
     output = output_text(raw, nonce, output_limit)
 
-    def red(
-        reason: Reason, detail: str, counts: Counts = NO_COUNTS, tests: tuple[TestOutcome, ...] = ()
-    ) -> Verdict:
-        return Verdict(False, reason, detail, counts, tests, output, raw.duration_s, backend)
+    def failed(reason: Reason, detail: str) -> CaseRun:
+        return CaseRun((MISSING,) * count, reason, detail, output, raw.duration_s)
 
     failure = _run_failure(raw)
     if failure:
-        return red(*failure)
+        return failed(*failure)
     report, why = find_report(raw, nonce)
     if report is None:
         if "tampered" in why:
-            return red(Reason.REJECTED, why)
+            return failed(Reason.REJECTED, why)
         if raw.exit_code not in (0, None):
             memory = b"MemoryError" in raw.output
-            return red(Reason.MEMORY if memory else Reason.CRASH, f"{why}; exit code {raw.exit_code}")
-        return red(Reason.NO_REPORT, why)
+            return failed(Reason.MEMORY if memory else Reason.CRASH, f"{why}; exit code {raw.exit_code}")
+        return failed(Reason.NO_REPORT, why)
+    if "import_error" in report:
+        return failed(Reason.CRASH, f"tool.py does not import: {str(report['import_error'])[:300]}")
+    entries = report.get("outcomes")
+    if not isinstance(entries, list) or len(entries) != count:
+        return failed(Reason.REJECTED, f"the report does not hold one outcome for each of the {count} calls")
+    outcomes = tuple(Outcome.from_report(e) for e in entries)
+    return CaseRun(outcomes, None, "", output, raw.duration_s)
 
-    tampered = report.get("tampered") or []
-    if tampered:
-        return red(
-            Reason.REJECTED, "the code under test tampered with pytest: " + ", ".join(map(str, tampered[:5]))
-        )
-    collected = [str(n) for n in report.get("collected") or []]
-    entries = {str(t.get("nodeid")): t for t in report.get("tests") or [] if isinstance(t, dict)}
-    tests = tuple(
-        TestOutcome(
-            name=nodeid.split("::", 1)[-1],
-            outcome=str(entries[nodeid].get("outcome")) if nodeid in entries else "missing",
-            message=str(entries.get(nodeid, {}).get("message", ""))[:2000],
-        )
-        for nodeid in collected
-    )
+
+def _judge_one(case: TestCase, outcome: Outcome) -> TestOutcome:
+    name = f"test_{case.name}"
+    if matches(case, outcome):
+        return TestOutcome(name, "passed", observed=outcome)
+    kind = "failed" if outcome.kind in ("value", "raises") else "error"
+    message = f"expected {expected_text(case)}, got {outcome.shown()}"
+    return TestOutcome(name, kind, message[:2000], observed=outcome)
+
+
+def verdict_of(run: CaseRun, cases: Sequence[TestCase], backend: str) -> Verdict:
+    """Each case judged by the host's comparison; green only when every case passed and the run
+    itself ended well."""
+    tests = tuple(_judge_one(case, outcome) for case, outcome in zip(cases, run.outcomes, strict=True))
+    passed = sum(t.outcome == "passed" for t in tests)
     counts = Counts(
-        collected=len(collected),
-        passed=sum(t.outcome == "passed" for t in tests),
-        failed=sum(t.outcome in ("failed", "xpassed") for t in tests),
+        collected=len(tests),
+        passed=passed,
+        failed=sum(t.outcome == "failed" for t in tests),
         errors=sum(t.outcome == "error" for t in tests),
-        skipped=sum(t.outcome in ("skipped", "xfailed") for t in tests),
     )
-    errors = report.get("collect_errors") or []
-    if errors:
-        return red(Reason.TESTS_FAILED, "collection failed: " + str(errors[0])[:500], counts, tests)
-    names = {_base_name(n) for n in collected}
-    if len(collected) != expected.count or names != set(expected.names):
-        return red(
-            Reason.COUNT_MISMATCH,
-            f"pytest collected {len(collected)} tests, the file defines {expected.count}",
-            counts,
-            tests,
-        )
-    if counts.skipped:
-        return red(
-            Reason.TESTS_FAILED, f"{counts.skipped} tests skipped: skipped tests do not count", counts, tests
-        )
-    incomplete = [n for n in collected if n not in entries or not entries[n].get("complete")]
-    if incomplete or not report.get("finished"):
-        return red(Reason.COUNT_MISMATCH, f"{len(incomplete)} collected tests never finished", counts, tests)
-    if any("MemoryError" in t.message for t in tests):
-        return red(Reason.MEMORY, "a test ran out of memory", counts, tests)
-    if counts.passed != counts.collected:
-        bad = next(t for t in tests if t.outcome != "passed")
-        return red(
-            Reason.TESTS_FAILED,
-            f"{counts.collected - counts.passed} of {counts.collected} tests failed, first: {bad.name}",
-            counts,
-            tests,
-        )
-    if report.get("exit") != 0:
-        return red(
-            Reason.TESTS_FAILED,
-            f"pytest exited {report.get('exit')} although every test passed",
-            counts,
-            tests,
-        )
-    return Verdict(True, None, f"{counts.passed} passed", counts, tests, output, raw.duration_s, backend)
+    if run.reason is not None:
+        return Verdict(False, run.reason, run.detail, counts, tests, run.output, run.duration_s, backend)
+    if not tests:
+        return Verdict(False, Reason.TESTS_FAILED, "no test cases", counts, tests, run.output, 0.0, backend)
+    if passed != len(tests):
+        first = next(t for t in tests if t.outcome != "passed")
+        detail = f"{len(tests) - passed} of {len(tests)} tests failed, first: {first.name}"
+        if any(t.observed is not None and t.observed.kind == "timeout" for t in tests):
+            detail += " (a case ran past its time)"
+        return Verdict(False, Reason.TESTS_FAILED, detail, counts, tests, run.output, run.duration_s, backend)
+    return Verdict(True, None, f"{passed} passed", counts, tests, run.output, run.duration_s, backend)
 
 
-def judge_call(raw: RawRun, nonce: str, output_limit: int) -> CallResult:
-    output = output_text(raw, nonce, output_limit)
-    failure = _run_failure(raw)
-    if failure:
+def call_result(run: CaseRun) -> CallResult:
+    """One call's outcome as a CallResult: a value, or a typed error."""
+    outcome = run.outcomes[0]
+    if run.reason is not None:
         return CallResult(
-            False, reason=failure[0], error=failure[1], output=output, duration_s=raw.duration_s
+            False, reason=run.reason, error=run.detail, output=run.output, duration_s=run.duration_s
         )
-    report, why = find_report(raw, nonce)
-    if report is None:
-        reason = Reason.REJECTED if "tampered" in why else Reason.NO_REPORT
-        if raw.exit_code not in (0, None) and reason is Reason.NO_REPORT:
-            reason = Reason.MEMORY if b"MemoryError" in raw.output else Reason.CRASH
-        return CallResult(False, reason=reason, error=why, output=output, duration_s=raw.duration_s)
-    if report.get("ok") is True:
-        return CallResult(True, value=report.get("value"), output=output, duration_s=raw.duration_s)
-    error_type = str(report.get("error_type") or "Error")
-    reason = {
-        "MemoryError": Reason.MEMORY,
-        "ResultTooLarge": Reason.OUTPUT_TOO_LARGE,
-        "RecursionError": Reason.CRASH,
-    }.get(error_type, Reason.RAISED)
-    message = str(report.get("message") or "").splitlines()[0:1]
+    if outcome.kind == "value":
+        return CallResult(True, value=outcome.value, output=run.output, duration_s=run.duration_s)
+    if outcome.kind == "raises":
+        error_type = outcome.error_type or "Error"
+        reason = {"MemoryError": Reason.MEMORY, "RecursionError": Reason.CRASH}.get(error_type, Reason.RAISED)
+        first_line = outcome.message.splitlines()[0] if outcome.message else ""
+        return CallResult(
+            False,
+            reason=reason,
+            error=f"{error_type}: {first_line}".strip().rstrip(":"),
+            error_type=error_type,
+            output=run.output,
+            duration_s=run.duration_s,
+        )
+    if outcome.kind == "timeout":
+        return CallResult(
+            False,
+            reason=Reason.TIMEOUT,
+            error="ran past its time",
+            output=run.output,
+            duration_s=run.duration_s,
+        )
+    too_large = "limit is" in outcome.message
     return CallResult(
         False,
-        reason=reason,
-        error=f"{error_type}: {message[0] if message else ''}".strip(),
-        error_type=error_type,
-        output=output,
-        duration_s=raw.duration_s,
+        reason=Reason.OUTPUT_TOO_LARGE if too_large else Reason.CRASH,
+        error=f"the result is not usable: {outcome.message}",
+        error_type="ResultTooLarge" if too_large else "ResultNotJSON",
+        output=run.output,
+        duration_s=run.duration_s,
     )

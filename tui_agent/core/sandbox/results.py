@@ -7,10 +7,13 @@ from enum import StrEnum
 from typing import Any
 
 from tui_agent.core.events import VerdictReady
+from tui_agent.core.tool.cases import Outcome
 
 
 class Reason(StrEnum):
-    """Why a run is not green. RAISED is only for calls: the tool itself raised."""
+    """Why a run is not green. RAISED is only for calls: the tool itself raised. CRASH covers a
+    tool that does not even import; REJECTED a source the gate refused or a report that is not
+    one we can read (more than one, or not matching the cases)."""
 
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"
@@ -43,9 +46,31 @@ class Limits:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    """One case, judged on the host: ``outcome`` passed | failed (a wrong value or exception) |
+    error (no usable outcome: timed out, not JSON data, never ran)."""
+
     name: str
-    outcome: str  # passed | failed | error | skipped | xfailed | xpassed | missing
+    outcome: str
     message: str = ""
+    observed: Outcome | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "outcome": self.outcome, "message": self.message}
+        if self.observed is not None:
+            data["observed"] = self.observed.to_dict()
+        return data
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """What the runner reported for a list of calls, before anyone judges it: one outcome per
+    case ("missing" where the run ended first), and why the run as a whole failed, if it did."""
+
+    outcomes: tuple[Outcome, ...]
+    reason: Reason | None
+    detail: str
+    output: str
+    duration_s: float
 
 
 @dataclass(frozen=True)
@@ -76,7 +101,7 @@ class Verdict:
             "reason": self.reason.value if self.reason else None,
             "detail": self.detail,
             "counts": self.counts.__dict__,
-            "tests": [t.__dict__ for t in self.tests],
+            "tests": [t.to_dict() for t in self.tests],
             "output": self.output,
             "duration_s": round(self.duration_s, 3),
             "backend": self.backend,

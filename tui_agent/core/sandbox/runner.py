@@ -1,32 +1,77 @@
 """The trusted runner, executed INSIDE the sandbox (Docker image or bubblewrap).
 
-Standalone on purpose: it imports nothing from tui_agent, works on any Python >= 3.9 with pytest.
+Standalone on purpose: it imports nothing from tui_agent and works on any Python >= 3.9.
 It reads one JSON request on stdin before any untrusted code is imported:
-    {"mode": "verify", "nonce": N}                          run pytest on /work/test_tool.py
-    {"mode": "call", "nonce": N, "function": F, "args": A}  call tool.F(**A)
-and writes exactly one report line on stdout, ``@@SELFENG-REPORT <nonce> <json>``, then leaves
-with ``os._exit`` so no atexit hook or finaliser of the code under test runs after the report.
-The nonce is never in the environment, argv or a file, so code under test cannot print a
-report the host would believe. Arguments arrive as JSON, never on a command line; nothing is
-pickled.
+    {"nonce": N, "function": F, "cases": [ARGS, ...], "case_timeout": S}
+imports ``tool`` from the workspace, calls ``tool.F(**ARGS)`` for each case and writes one
+report line on stdout, ``@@SELFENG-REPORT <nonce> <json>``, with each case's outcome:
+    {"value": V}                      V plain JSON data (exact built-in types, no subclasses)
+    {"raises": [names], "message": M} the exception's class and its bases, most derived first
+    {"invalid": why}                  a value that is not JSON data (a set, an object, NaN...)
+    {"timeout": true}                 the case ran past its share of the time
+then leaves with ``os._exit``.
+
+This process is NOT the judge. Code under test shares it and could print any report it likes;
+the expected values never enter the sandbox, and the host compares outcomes with them. A forged
+report can only claim values, and claiming the right values is the same as computing them.
+Arguments arrive as JSON on stdin, never on a command line; nothing is pickled.
 """
 
 import contextlib
 import json
+import math
 import os
+import signal
 import sys
 
 MARKER = "@@SELFENG-REPORT"
 WORKDIR = os.environ.get("SELFENG_WORKDIR", "/work")
-MAX_REQUEST = 1 << 20
-MAX_RESULT = 64 * 1024
-MAX_MESSAGE = 2000
+MAX_REQUEST = 4 << 20
+MAX_VALUE = 64 * 1024
+MAX_MESSAGE = 500
+MAX_DEPTH = 64
 
-
-# Bound before any untrusted import, so code under test cannot swap what writes the report.
 _dumps = json.dumps
 _write = os.write
 _exit = os._exit
+
+
+class CaseTimeout(BaseException):
+    """Raised by the alarm inside a case that runs too long (a BaseException so that a bare
+    ``except Exception`` in the code under test does not swallow it)."""
+
+
+class NotPlain(Exception):
+    pass
+
+
+def plain(value, depth=0):
+    """``value`` as JSON data, built only from exact built-in types: a subclass with its own
+    ``__eq__`` or ``__repr__`` is refused, not converted. Tuples become lists, as in JSON."""
+    if depth > MAX_DEPTH:
+        raise NotPlain("nested too deeply")
+    kind = type(value)
+    if value is None or kind is bool or kind is str or kind is int:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise NotPlain(f"returned {value!r}, which JSON cannot hold")
+        return value
+    if kind is list or kind is tuple:
+        return [plain(item, depth + 1) for item in value]
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) not in (str, int, float, bool) and key is not None:
+                raise NotPlain(f"a dict key of type {type(key).__name__} is not JSON data")
+            out[json.dumps(key) if type(key) is not str else key] = plain(item, depth + 1)
+        return out
+    raise NotPlain(f"returned a {kind.__name__}, which is not JSON data")
+
+
+def _clip(text):
+    text = str(text)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
 
 
 def _report(nonce, payload):
@@ -34,202 +79,56 @@ def _report(nonce, payload):
         with contextlib.suppress(Exception):
             stream.flush()
     data = _dumps(payload, ensure_ascii=True, allow_nan=False)
-    _write(1, f"\n{MARKER} {nonce} {data}\n".encode())
+    _write(1, (f"\n{MARKER} {nonce} {data}\n").encode())
     _exit(0)
 
 
-def _fingerprint():
-    """Identities of what decides and writes a verdict; any change means tampering."""
-    import json.encoder
-
-    import _pytest.main
-    import _pytest.python
-    import _pytest.reports
-    import _pytest.runner
-
-    marks = {}
-    for module, names in (
-        (
-            _pytest.runner,
-            (
-                "call_and_report",
-                "runtestprotocol",
-                "call_runtest_hook",
-                "pytest_runtest_makereport",
-                "pytest_runtest_protocol",
-                "check_interactive_exception",
-                "CallInfo",
-            ),
-        ),
-        (_pytest.reports, ("TestReport", "BaseReport", "CollectReport")),
-        (_pytest.python, ("pytest_pyfunc_call",)),
-        (_pytest.main, ("pytest_runtestloop",)),
-        (json, ("dumps", "JSONEncoder")),
-        (json.encoder, ("c_make_encoder", "encode_basestring_ascii", "encode_basestring")),
-        (os, ("write", "_exit")),
-    ):
-        for name in names:
-            marks[module.__name__ + "." + name] = id(getattr(module, name, None))
-    for cls in (
-        _pytest.reports.TestReport,
-        _pytest.reports.BaseReport,
-        _pytest.runner.CallInfo,
-        json.JSONEncoder,
-        _Recorder,
-    ):
-        for name, value in list(vars(cls).items()):
-            marks[cls.__name__ + "." + name] = id(value)
-    return marks
+def _on_alarm(signum, frame):
+    raise CaseTimeout()
 
 
-def _clip(text):
-    text = str(text)
-    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
+def _names(exc):
+    return [cls.__name__ for cls in type(exc).__mro__ if cls is not object]
 
 
-class _Recorder:
-    """A pytest plugin object held only by this runner: what pytest really saw."""
-
-    def __init__(self):
-        self.collected = []
-        self.collect_errors = []
-        self.tests = {}
-        self.finished = False
-        self.foreign = []
-        self.marks = None
-
-    def pytest_plugin_registered(self, plugin, manager):
-        if isinstance(plugin, type(os)):
-            name = plugin.__name__
-        else:
-            name = getattr(plugin, "__module__", None) or type(plugin).__module__
-        if not (name.startswith(("_pytest", "pytest")) or name == "__main__" or plugin is manager):
-            self.foreign.append(name)
-
-    def pytest_sessionstart(self, session):
-        self.marks = _fingerprint()
-
-    def tampered(self):
-        found = ["plugin " + n for n in self.foreign]
-        if self.marks is not None:
-            now = _fingerprint()
-            found += [k for k, v in self.marks.items() if now.get(k) != v]
-        return found
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            self.collect_errors.append(_clip(report.longrepr))
-
-    def pytest_collection_finish(self, session):
-        self.collected = [item.nodeid for item in session.items]
-
-    def pytest_runtest_logreport(self, report):
-        entry = self.tests.setdefault(report.nodeid, {"outcome": "passed", "message": "", "phases": []})
-        entry["phases"].append(report.when)
-        if hasattr(report, "wasxfail"):
-            entry["outcome"] = "xfailed" if report.skipped else "xpassed"
-        elif report.skipped:
-            entry["outcome"] = "skipped"
-        elif report.failed:
-            entry["outcome"] = "failed" if report.when == "call" else "error"
-        if report.failed or report.skipped:
-            entry["message"] = _clip(getattr(report, "longreprtext", "") or report.longrepr)
-
-    def pytest_sessionfinish(self, session, exitstatus):
-        self.finished = True
-
-
-def verify(nonce):
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    import pytest
-
-    recorder = _Recorder()
-    args = [
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-p",
-        "no:stepwise",
-        "-p",
-        "no:doctest",
-        "--noconftest",
-        "--confcutdir",
-        WORKDIR,
-        "--rootdir",
-        WORKDIR,
-        "-o",
-        "python_files=test_tool.py",
-        "-o",
-        "addopts=",
-        "-o",
-        "console_output_style=classic",
-        "--tb=short",
-        "-W",
-        "ignore::pytest.PytestUnraisableExceptionWarning",
-        os.path.join(WORKDIR, "test_tool.py"),
-    ]
+def run_case(fn, args, timeout):
+    if timeout:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        code = int(pytest.main(args, plugins=[recorder]))
-    except BaseException as exc:  # pytest.exit, SystemExit from code under test, ...
-        code = -1
-        recorder.collect_errors.append(_clip(f"pytest did not finish: {exc!r}"))
-    tests = [
-        {
-            "nodeid": nodeid,
-            "outcome": entry["outcome"],
-            "message": entry["message"],
-            "complete": "call" in entry["phases"] and "teardown" in entry["phases"],
-        }
-        for nodeid, entry in recorder.tests.items()
-    ]
-    _report(
-        nonce,
-        {
-            "mode": "verify",
-            "exit": code,
-            "collected": recorder.collected,
-            "tests": tests,
-            "collect_errors": recorder.collect_errors,
-            "finished": recorder.finished,
-            "tampered": recorder.tampered(),
-        },
-    )
-
-
-def call(nonce, function, args):
-    sys.path.insert(0, WORKDIR)
-    try:
-        import tool
-
-        fn = getattr(tool, function)
         value = fn(**args)
-    except BaseException as exc:
-        _report(nonce, {"mode": "call", "ok": False, "error_type": type(exc).__name__, "message": _clip(exc)})
+    except CaseTimeout:
+        return {"timeout": True}
+    except BaseException as exc:  # SystemExit, KeyboardInterrupt from code under test: an outcome
+        return {"raises": _names(exc), "message": _clip(exc)}
+    finally:
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, 0)
     try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        _report(nonce, {"mode": "call", "ok": False, "error_type": "ResultNotJSON", "message": _clip(exc)})
-    if len(text) > MAX_RESULT:
-        _report(
-            nonce,
-            {
-                "mode": "call",
-                "ok": False,
-                "error_type": "ResultTooLarge",
-                "message": f"result is {len(text)} bytes, the limit is {MAX_RESULT}",
-            },
-        )
-    _report(nonce, {"mode": "call", "ok": True, "value": value})
+        data = plain(value)
+        text = json.dumps(data, allow_nan=False)
+    except (NotPlain, ValueError, TypeError, RecursionError) as exc:
+        return {"invalid": _clip(exc)}
+    if len(text) > MAX_VALUE:
+        return {"invalid": f"the value is {len(text)} bytes, the limit is {MAX_VALUE}"}
+    return {"value": data}
 
 
 def main():
     request = json.loads(sys.stdin.buffer.read(MAX_REQUEST).decode())
     nonce = request["nonce"]
-    if request["mode"] == "verify":
-        verify(nonce)
-    elif request["mode"] == "call":
-        call(nonce, request["function"], request.get("args") or {})
-    os._exit(3)
+    timeout = float(request.get("case_timeout") or 0)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    sys.path.insert(0, WORKDIR)
+    try:
+        import tool
+
+        fn = getattr(tool, request["function"])
+    except BaseException as exc:
+        _report(nonce, {"import_error": f"{type(exc).__name__}: {_clip(exc)}"})
+    outcomes = []
+    for args in request["cases"]:
+        outcomes.append(run_case(fn, args, timeout))
+    _report(nonce, {"outcomes": outcomes})
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 
 from tui_agent.core.tool.spec import ToolSpec
 
@@ -19,3 +21,14 @@ def extract_code(text: str) -> str:
 def stub_source(spec: ToolSpec) -> str:
     params = ", ".join(p.name if p.required else f"{p.name}={p.default!r}" for p in spec.parameters)
     return f"def {spec.function_name}({params}):\n    raise NotImplementedError\n"
+
+
+def rename_function(source: str, old: str, new: str) -> str:
+    """``source`` with every use of the name ``old`` (the definition, recursive calls) as ``new``;
+    strings and comments are left as they are."""
+    tokens = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.NAME and token.string == old:
+            token = token._replace(string=new)
+        tokens.append(token)
+    return tokenize.untokenize(tokens)

@@ -10,22 +10,23 @@ repaired. Tests are never deleted and their count never drops."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tui_agent.core.library.store import ToolExistsError
 from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.synthesis.agreement import same_behaviour
-from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, render_tests
+from tui_agent.core.synthesis.code import rename_function
+from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, expected_text, render_tests
 from tui_agent.core.tool.record import ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
 
 if TYPE_CHECKING:
     from tui_agent.core.synthesis.engine import SynthesisEngine
-
-Behaviour = tuple[str, Any]  # ("value", v) | ("raises", "ValueError") | ("crash", reason)
 
 
 @dataclass
@@ -39,6 +40,8 @@ class SynthesisResult:
     record: ToolRecord | None = None
     attempts: int = 0
     test_fixes: list[str] = field(default_factory=list)
+    cases: list[TestCase] = field(default_factory=list)
+    existing: str | None = None  # the drafted name is a tool we have, and it serves the request
 
 
 class SynthesisFailed(Exception):
@@ -54,28 +57,62 @@ class Failure:
 
     name: str
     case: TestCase | None
-    expected: Any
-    actual: Any
-    behaviour: Behaviour | None = None
+    expected: str
+    actual: str
+    observed: Outcome | None = None
 
     def line(self) -> str:
-        return f"- {self.name}: expected {self.expected!r}, got {self.actual!r}"
+        call = ""
+        if self.case is not None:
+            call = f" ({', '.join(f'{k}={v!r}' for k, v in self.case.args.items())})"
+        return f"- {self.name}{call}: expected {self.expected}, got {self.actual}"
+
+
+ExistingServes = Callable[[str], Awaitable[bool]]
 
 
 class SynthesisRun:
-    def __init__(self, engine: SynthesisEngine, request: str, request_id: str, *, register: bool) -> None:
+    def __init__(
+        self,
+        engine: SynthesisEngine,
+        request: str,
+        request_id: str,
+        *,
+        register: bool,
+        existing_serves: ExistingServes | None = None,
+    ) -> None:
         self.engine = engine
         self.request = request
         self.rid = request_id
         self.register = register
+        self.existing_serves = existing_serves
         self.result = SynthesisResult(ok=False)
         self.independent: str | None = None  # a spec-only second implementation, drawn on need
+
+    async def _claim_name(self, spec: ToolSpec) -> ToolSpec | None:
+        """A name is never taken over. When the drafted name is a tool we have, that tool is
+        tried first (None: it serves the request); otherwise the new tool takes a free name."""
+        store = self.engine.registry.store if self.engine.registry is not None else None
+        name = spec.function_name
+        if store is None or not self.register or not store.exists(name):
+            return spec
+        if self.existing_serves is not None and await self.existing_serves(name):
+            self.result.existing = name
+            return None
+        free = store.free_name(name)
+        self.engine.step(
+            self.rid, "spec", "done", detail=f"{name} is taken by another tool: this one is {free}"
+        )
+        return spec.model_copy(update={"function_name": free})
 
     async def run(self) -> SynthesisResult:
         engine, rid, result = self.engine, self.rid, self.result
         try:
             engine.step(rid, "spec", "started")
-            spec = result.spec = await engine.make_spec(self.request, rid)
+            claimed = await self._claim_name(await engine.make_spec(self.request, rid))
+            if claimed is None:
+                return result
+            spec = result.spec = claimed
             engine.step(rid, "spec", "done", detail=spec.signature())
             engine.publish_code(rid, "spec", spec.model_dump_json(indent=2))
             cases, tests = await engine.gated_tests(spec, rid)
@@ -112,11 +149,11 @@ class SynthesisRun:
                 engine.step(rid, step, "failed", attempt, failure)
                 continue
             engine.step(rid, step, "done", attempt)
-            verdict = await self._verify(tool, tests, spec, attempt)
+            verdict = await self._verify(tool, cases, spec, attempt)
             if verdict.passed:
-                result.ok, result.tool_source = True, tool
+                result.ok, result.tool_source, result.cases = True, tool, cases
                 return
-            failures = await self._failures(spec, cases, tool, verdict)
+            failures = self._failures(cases, verdict)
             fixes = await self._agreed_test_fixes(spec, failures)
             if fixes:
                 cases = [fixes.get(c.name, c) for c in cases]
@@ -125,11 +162,11 @@ class SynthesisRun:
                 engine.publish_code(rid, "test_tool.py", tests)
                 if len(fixes) == len(failures):
                     # every failure was the tests' fault: the same code against the fixed tests
-                    verdict = await self._verify(tool, tests, spec, attempt)
+                    verdict = await self._verify(tool, cases, spec, attempt)
                     if verdict.passed:
-                        result.ok, result.tool_source = True, tool
+                        result.ok, result.tool_source, result.cases = True, tool, cases
                         return
-                    failures = await self._failures(spec, cases, tool, verdict)
+                    failures = self._failures(cases, verdict)
                 else:
                     failures = [f for f in failures if f.case is None or f.case.name not in fixes]
             failure = "\n".join(f.line() for f in failures) or verdict.detail
@@ -137,11 +174,11 @@ class SynthesisRun:
             "verify", f"no implementation passed its tests after {result.attempts} attempts"
         )
 
-    async def _verify(self, tool: str, tests: str, spec: ToolSpec, attempt: int) -> Verdict:
+    async def _verify(self, tool: str, cases: list[TestCase], spec: ToolSpec, attempt: int) -> Verdict:
         engine, rid = self.engine, self.rid
         engine.step(rid, "verify", "started", attempt)
         verdict = self.result.verdict = await engine.sandbox.verify(
-            tool, tests, spec.function_name, request_id=rid
+            tool, spec.function_name, cases, request_id=rid
         )
         if engine.bus is not None:
             engine.bus.publish(verdict_event(spec.function_name, verdict, rid))
@@ -151,27 +188,18 @@ class SynthesisRun:
             engine.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
         return verdict
 
-    async def _behaviour(self, source: str, spec: ToolSpec, args: dict[str, Any]) -> Behaviour:
-        """What an implementation does on these arguments: ("value", v) or ("raises", ExceptionName)."""
-        result = await self.engine.sandbox.call(source, spec.function_name, args)
-        if result.ok:
-            return "value", result.value
-        return ("raises", result.error_type) if result.error_type else ("crash", str(result.reason))
-
-    async def _failures(
-        self, spec: ToolSpec, cases: list[TestCase], tool: str, verdict: Verdict
-    ) -> list[Failure]:
+    @staticmethod
+    def _failures(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
+        """Each failing case with what the code did on it, as the verification observed it."""
         by_test = {f"test_{c.name}": c for c in cases}
         failures = []
         for outcome in verdict.failing:
             case = by_test.get(outcome.name)
-            if case is None:
-                failures.append(Failure(outcome.name, None, "?", outcome.message[:200]))
+            observed = outcome.observed
+            if case is None or observed is None:
+                failures.append(Failure(outcome.name, case, "?", outcome.message[:200]))
                 continue
-            behaviour = await self._behaviour(tool, spec, case.args)
-            shown = behaviour[1] if behaviour[0] == "value" else f"raised {behaviour[1]}"
-            expected = f"raises {case.raises}" if case.raises else case.expected
-            failures.append(Failure(outcome.name, case, expected, shown, behaviour))
+            failures.append(Failure(outcome.name, case, expected_text(case), observed.shown(), observed))
         return failures
 
     async def _agreed_test_fixes(self, spec: ToolSpec, failures: list[Failure]) -> dict[str, TestCase]:
@@ -179,28 +207,37 @@ class SynthesisRun:
         the spec alone (it never saw the tests), behaves exactly like the current one: two
         implementations against one test (CodeT's dual agreement). Where they disagree, the
         test stands and the implementation is repaired."""
-        suspects = [f for f in failures if f.case is not None and f.behaviour and f.behaviour[0] != "crash"]
+        suspects = [
+            f
+            for f in failures
+            if f.case is not None and f.observed is not None and f.observed.kind in ("value", "raises")
+        ]
         if not suspects:
             return {}
         if self.independent is None:
             self.independent = await self.engine.implement(spec, "", self.rid, temperature=0.6, show=False)
-        independent = self.independent
         try:
-            gate_tool(independent, spec.function_name)
+            gate_tool(self.independent, spec.function_name)
         except GateError:
             self.independent = None
             return {}
+        second = await self.engine.sandbox.run_cases(
+            self.independent, spec.function_name, [f.case.args for f in suspects if f.case is not None]
+        )
         fixes: dict[str, TestCase] = {}
-        for failure in suspects:
-            assert failure.case is not None and failure.behaviour is not None
-            kind, value = failure.behaviour
-            if not same_behaviour(await self._behaviour(independent, spec, failure.case.args), (kind, value)):
+        for failure, other in zip(suspects, second.outcomes, strict=True):
+            assert failure.case is not None and failure.observed is not None
+            if second.reason is not None or not same_behaviour(failure.observed, other):
                 continue
             case = failure.case
-            if kind == "value":
-                fixes[case.name] = case.model_copy(update={"expected": value, "raises": None})
-            elif value in ALLOWED_EXCEPTIONS:
-                fixes[case.name] = case.model_copy(update={"expected": None, "raises": value})
+            if failure.observed.kind == "value":
+                fixes[case.name] = case.model_copy(
+                    update={"expected": failure.observed.value, "raises": None}
+                )
+            elif failure.observed.error_type in ALLOWED_EXCEPTIONS:
+                fixes[case.name] = case.model_copy(
+                    update={"expected": None, "raises": failure.observed.error_type}
+                )
         if not fixes:
             # this second opinion agreed with no failing test: the next failure draws a new one
             # (a sampled implementation can be wrong too; one drawn once decides nothing more)
@@ -208,16 +245,29 @@ class SynthesisRun:
         return fixes
 
     async def _register(self, spec: ToolSpec) -> ToolRecord:
+        """A new tool, under its own name; if another process took that name meanwhile, under
+        the next free one (the function renamed with it, the cases unchanged)."""
         engine, result = self.engine, self.result
-        assert engine.registry is not None and result.verdict is not None
-        return await asyncio.to_thread(
-            engine.registry.add,
-            spec.function_name,
-            result.tool_source,
-            result.test_source,
-            spec.model_dump(),
-            verdict=result.verdict.to_record(),
-            model=engine.llm.model,
-            request_id=self.rid,
-            approved=engine.settings.approve_new_tools == "auto",
-        )
+        registry = engine.registry
+        assert registry is not None and result.verdict is not None
+        for _ in range(5):
+            try:
+                return await asyncio.to_thread(
+                    registry.add,
+                    spec.function_name,
+                    result.tool_source,
+                    result.test_source,
+                    spec.model_dump(),
+                    cases=result.cases,
+                    verdict=result.verdict.to_record(),
+                    model=engine.llm.model,
+                    request_id=self.rid,
+                    approved=engine.settings.approve_new_tools == "auto",
+                    why="synthesised",
+                )
+            except ToolExistsError:
+                free = registry.store.free_name(spec.function_name)
+                result.tool_source = rename_function(result.tool_source, spec.function_name, free)
+                spec = result.spec = spec.model_copy(update={"function_name": free})
+                result.test_source = render_tests(free, result.cases)
+        raise SynthesisFailed("register", f"no free name for {spec.function_name}")

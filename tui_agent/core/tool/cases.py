@@ -1,14 +1,17 @@
 """Tests as data, rendered to pytest.
 
-A small model writes test *cases* (arguments and the expected result, or the exception expected),
-and this module renders the pytest file. So every test file parses, imports the function from
-``tool`` (never a placeholder module), and calls it: three of the failure causes seen with small
-models are gone by construction. Floats compare with ``pytest.approx``."""
+A small model writes test *cases* (arguments and the expected result, or the exception expected).
+The host judges them: only the arguments enter the sandbox, each call's :class:`Outcome` comes
+back as JSON, and :func:`matches` compares it with the expected value, which never leaves the
+host. The rendered pytest file is the readable view of the same cases, with the same rules
+(floats within 1e-6 relative, ValueError or TypeError for bad input)."""
 
 from __future__ import annotations
 
 import keyword
+import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -135,3 +138,98 @@ def unique_cases(cases: list[TestCase]) -> list[TestCase]:
 def render_tests(function: str, cases: list[TestCase]) -> str:
     body = "\n\n".join(render_case(function, case) for case in cases)
     return f"import pytest\nfrom tool import {function}\n\n\n{body}"
+
+
+# --- the host's comparison ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call did, as reported from inside the sandbox: a claim to be judged, never a
+    verdict. ``kind``: value | raises | invalid (not JSON data) | timeout | missing (the run
+    ended before it)."""
+
+    kind: str
+    value: Any = None
+    raises: tuple[str, ...] = ()  # the exception's class first, then its bases
+    message: str = ""
+
+    @property
+    def error_type(self) -> str:
+        return self.raises[0] if self.raises else ""
+
+    def shown(self) -> str:
+        if self.kind == "value":
+            return repr(self.value)
+        if self.kind == "raises":
+            return f"raised {self.error_type}" + (f": {self.message}" if self.message else "")
+        if self.kind == "invalid":
+            return f"not JSON data ({self.message})"
+        return {"timeout": "ran past its time", "missing": "never ran"}.get(self.kind, self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "value":
+            data["value"] = self.value
+        if self.raises:
+            data["raises"] = list(self.raises)
+        if self.message:
+            data["message"] = self.message
+        return data
+
+    @classmethod
+    def from_report(cls, entry: Any) -> Outcome:
+        """One entry of the runner's report. Anything malformed is "invalid": a report is
+        untrusted text, and a shape we do not know is never read as a pass."""
+        if not isinstance(entry, dict):
+            return cls("invalid", message="malformed outcome")
+        if set(entry) == {"value"}:
+            return cls("value", entry["value"])
+        if "raises" in entry and isinstance(entry["raises"], list):
+            names = tuple(str(n)[:100] for n in entry["raises"][:32])
+            return cls("raises", raises=names, message=str(entry.get("message", ""))[:500])
+        if entry.get("timeout") is True:
+            return cls("timeout")
+        return cls("invalid", message=str(entry.get("invalid", "malformed outcome"))[:500])
+
+
+def expected_text(case: TestCase) -> str:
+    if case.raises:
+        return f"raises {' or '.join(BAD_INPUT) if case.raises in BAD_INPUT else case.raises}"
+    return repr(case.expected)
+
+
+def matches(case: TestCase, outcome: Outcome) -> bool:
+    """Does the outcome satisfy the case, by the rules the rendered test states: floats within
+    1e-6 relative (pytest.approx), True/False/None by identity, ValueError or TypeError for bad
+    input, an exception's subclasses count as it (pytest.raises)."""
+    if case.raises:
+        if outcome.kind != "raises":
+            return False
+        wanted = BAD_INPUT if case.raises in BAD_INPUT else (case.raises,)
+        return any(name in outcome.raises for name in wanted)
+    return outcome.kind == "value" and same_value(case.expected, outcome.value)
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, bool) or expected is None:
+        return actual is expected
+    if isinstance(actual, bool):
+        return False
+    if isinstance(expected, float):
+        return isinstance(actual, int | float) and math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(expected, int):
+        return isinstance(actual, int | float) and actual == expected
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(actual) == len(expected)
+            and all(same_value(e, a) for e, a in zip(expected, actual, strict=True))
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(actual, dict)
+            and set(actual) == set(expected)
+            and all(same_value(v, actual[k]) for k, v in expected.items())
+        )
+    return type(actual) is type(expected) and actual == expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import hashlib
+import json
 import keyword
 import sys
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,10 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sha256_cases(cases: list[dict[str, Any]]) -> str:
+    return sha256_text(json.dumps(cases, sort_keys=True, ensure_ascii=False))
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -60,11 +65,17 @@ class ToolRecord:
     created: str = field(default_factory=_now)
     model: str = ""
     source: str = "synthesized"  # synthesized | starter | imported
+    why: str = ""  # why this version exists: synthesised, imported, repaired after failure, ...
     verdict: dict[str, Any] | None = None
     usage_count: int = 0
     # False for a synthesised tool that nobody has allowed to run yet (approve_new_tools = ask);
     # records written before approvals existed have no field and count as approved.
     approved: bool = True
+    # The test cases as data (TestCase dumps): what the host judges. test_tool.py is their
+    # readable view. Records from before this field read their cases back from test_tool.py.
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    # Tests of a hand-written test_tool.py that could not be read as cases ("test_x (line 4): why").
+    unread_tests: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -72,7 +83,17 @@ class ToolRecord:
 
     @property
     def content_hash(self) -> str:
-        return hashlib.sha256((self.sha256["tool"] + self.sha256["tests"]).encode()).hexdigest()[:16]
+        parts = self.sha256["tool"] + self.sha256["tests"] + self.sha256.get("cases", "")
+        return hashlib.sha256(parts.encode()).hexdigest()[:16]
+
+    @property
+    def index_key(self) -> str:
+        """What the search index must be refreshed for: the content and whether it is verified."""
+        return f"{self.content_hash}:{int(self.verified)}"
+
+    @property
+    def function_name(self) -> str:
+        return str(self.spec.get("function_name") or self.name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

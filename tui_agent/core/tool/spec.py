@@ -107,9 +107,62 @@ def input_schema(spec: ToolSpec) -> dict[str, Any]:
     }
 
 
+def field_name(index: int) -> str:
+    """The pydantic field behind parameter ``index``: parameter names live only in aliases, so
+    no name (``model_config``, ``_x``, ``schema``) can clash with pydantic's own attributes."""
+    return f"p{index}"
+
+
+def parameter_fields(spec: ToolSpec, *, optional: bool = False) -> dict[str, Any]:
+    """Pydantic fields for the spec's parameters, aliased to their names. ``optional``: every
+    parameter may be missing (None), as when arguments are still being looked for."""
+    fields: dict[str, Any] = {}
+    for i, p in enumerate(spec.parameters):
+        kind: Any = PYTHON_TYPES[p.type]
+        if optional:
+            fields[field_name(i)] = (
+                kind | None,
+                Field(default=None, alias=p.name, description=p.description or p.type),
+            )
+        else:
+            default = ... if p.required else p.default
+            fields[field_name(i)] = (kind, Field(default, alias=p.name, description=p.description or None))
+    return fields
+
+
 def call_model(spec: ToolSpec) -> type[BaseModel]:
-    """Validates and coerces a call's arguments: required ones required, unknown ones refused."""
-    fields: dict[str, Any] = {
-        p.name: (PYTHON_TYPES[p.type], ... if p.required else p.default) for p in spec.parameters
-    }
-    return create_model(f"Call_{spec.function_name}", __config__=ConfigDict(extra="forbid"), **fields)
+    """Validates and coerces a call's arguments: required ones required, unknown ones refused.
+    ``model_dump(by_alias=True)`` gives them back under the parameters' names."""
+    return create_model(
+        f"Call_{spec.function_name}",
+        __config__=ConfigDict(extra="forbid", populate_by_name=False),
+        **parameter_fields(spec),
+    )
+
+
+# Parameter names that a model-drafted spec may not keep: what pydantic models and the argument
+# extraction already use. A drafted spec is renamed before any code is written for it.
+CLASHING = frozenset({"fits", "missing", "schema", "json", "dict", "copy", "construct", "validate", "fields"})
+
+
+def safe_parameter_name(name: str) -> str:
+    clean = name.lstrip("_") or "value"
+    if clean in CLASHING or clean.startswith("model_") or keyword.iskeyword(clean):
+        clean = f"{clean}_value"
+    return clean
+
+
+def renamed_parameters(spec: ToolSpec) -> ToolSpec:
+    """The spec with clashing parameter names renamed (in its examples too)."""
+    renames = {p.name: safe_parameter_name(p.name) for p in spec.parameters}
+    if all(old == new for old, new in renames.items()):
+        return spec
+    return spec.model_copy(
+        update={
+            "parameters": [p.model_copy(update={"name": renames[p.name]}) for p in spec.parameters],
+            "examples": [
+                e.model_copy(update={"args": {renames.get(k, k): v for k, v in e.args.items()}})
+                for e in spec.examples
+            ],
+        }
+    )

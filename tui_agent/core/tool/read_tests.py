@@ -1,0 +1,183 @@
+"""Reading a pytest file back into test cases, without running it.
+
+Hand-written tests (an imported folder, a starter, a tool saved before cases were kept as data)
+become cases the host can judge where they are plain: ``assert f(...) == value``, ``assert
+f(...) is True``, ``assert f(...)`` / ``assert not f(...)``, ``with pytest.raises(E): f(...)``,
+literal ``parametrize`` tables. Everything else is reported as unread, by test and line; a tool
+with unread tests is never approved by verification alone."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, unique_cases
+
+
+@dataclass
+class ReadTests:
+    cases: list[TestCase] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # "test_x line 4: why"
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise _Unreadable("a dict with non-text keys")
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset | bytes | complex):
+        raise _Unreadable(f"a {type(value).__name__} value")
+    return value
+
+
+def _literal(node: ast.expr, names: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    try:
+        return _jsonable(ast.literal_eval(node))
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise _Unreadable(f"{ast.unparse(node)[:60]} is not a literal") from exc
+
+
+def _approx(node: ast.expr, names: dict[str, Any]) -> Any:
+    """``pytest.approx(v)`` reads as ``v`` (the host compares floats within 1e-6 anyway)."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute | ast.Name)
+        and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "approx"
+        and node.args
+    ):
+        value = _literal(node.args[0], names)
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return _literal(node, names)
+
+
+class _Reader:
+    def __init__(self, function: str, params: list[str]) -> None:
+        self.function = function
+        self.params = params
+
+    def call_args(self, node: ast.expr, names: dict[str, Any]) -> dict[str, Any] | None:
+        """The keyword arguments of ``function(...)``, or None when ``node`` is not that call."""
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == self.function
+        ):
+            return None
+        if len(node.args) > len(self.params):
+            raise _Unreadable(f"more positional arguments than {self.function} has parameters")
+        args = {self.params[i]: _literal(a, names) for i, a in enumerate(node.args)}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise _Unreadable("**arguments")
+            args[keyword.arg] = _literal(keyword.value, names)
+        return args
+
+    def from_assert(self, test: ast.expr, names: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            left, right, op = test.left, test.comparators[0], test.ops[0]
+            for call, other in ((left, right), (right, left)):
+                args = self.call_args(call, names)
+                if args is None:
+                    continue
+                if isinstance(op, ast.Eq):
+                    return args, _approx(other, names)
+                if isinstance(op, ast.Is) and isinstance(other, ast.Constant):
+                    return args, other.value
+        args = self.call_args(test, names)
+        if args is not None:
+            return args, True
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            args = self.call_args(test.operand, names)
+            if args is not None:
+                return args, False
+        raise _Unreadable(f"`assert {ast.unparse(test)[:60]}` is not a plain check of {self.function}")
+
+    def from_raises(self, node: ast.With, names: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        item = node.items[0].context_expr if len(node.items) == 1 else None
+        if not (
+            isinstance(item, ast.Call)
+            and isinstance(item.func, ast.Attribute)
+            and item.func.attr == "raises"
+            and item.args
+            and len(node.body) == 1
+            and isinstance(node.body[0], ast.Expr)
+        ):
+            raise _Unreadable("a `with` block that is not pytest.raises around one call")
+        wanted = item.args[0]
+        kinds = wanted.elts if isinstance(wanted, ast.Tuple) else [wanted]
+        exceptions = [k.id for k in kinds if isinstance(k, ast.Name) and k.id in ALLOWED_EXCEPTIONS]
+        if not exceptions:
+            raise _Unreadable(
+                f"pytest.raises({ast.unparse(wanted)[:40]}) is not one of {', '.join(ALLOWED_EXCEPTIONS)}"
+            )
+        args = self.call_args(node.body[0].value, names)
+        if args is None:
+            raise _Unreadable(f"pytest.raises around something other than {self.function}(...)")
+        return args, exceptions[0]
+
+    def read(self, node: ast.FunctionDef, names: dict[str, Any], label: str) -> list[TestCase]:
+        cases = []
+        for statement in node.body:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                continue  # a docstring
+            if isinstance(statement, ast.Assert):
+                args, expected = self.from_assert(statement.test, names)
+                cases.append(TestCase(name=label, args=args, expected=expected))
+            elif isinstance(statement, ast.With):
+                args, raises = self.from_raises(statement, names)
+                cases.append(TestCase(name=label, args=args, raises=raises))
+            else:
+                raise _Unreadable(f"line {statement.lineno}: {type(statement).__name__.lower()} statement")
+        if not cases:
+            raise _Unreadable("it checks nothing")
+        return cases
+
+
+def _parametrize(node: ast.FunctionDef) -> list[dict[str, Any]]:
+    """The rows of literal ``@pytest.mark.parametrize`` decorators ([{}] when there are none)."""
+    rows: list[dict[str, Any]] = [{}]
+    for decorator in node.decorator_list:
+        if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
+            raise _Unreadable(f"decorator {ast.unparse(decorator)[:40]}")
+        if decorator.func.attr != "parametrize" or len(decorator.args) < 2:
+            raise _Unreadable(f"decorator {ast.unparse(decorator)[:40]}")
+        spec = ast.literal_eval(decorator.args[0])
+        names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else list(spec)
+        values = _literal(decorator.args[1], {})
+        table = [dict(zip(names, v if len(names) > 1 else [v], strict=True)) for v in values]
+        rows = [{**row, **extra} for row in rows for extra in table]
+    return rows
+
+
+def read_tests(test_source: str, function: str, params: list[str]) -> ReadTests:
+    """Cases from a pytest file for ``function(params...)``; the rest named in ``unread``."""
+    found = ReadTests()
+    try:
+        tree = ast.parse(test_source)
+    except SyntaxError as exc:
+        found.unread.append(f"test_tool.py does not parse (line {exc.lineno})")
+        return found
+    reader = _Reader(function, params)
+    tests: list[ast.FunctionDef] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            tests.append(node)
+        elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+            tests += [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
+    for test in tests:
+        label = test.name.removeprefix("test_") or test.name
+        try:
+            rows = _parametrize(test)
+            for row in rows:
+                found.cases += reader.read(test, row, label)
+        except (_Unreadable, ValueError, SyntaxError, TypeError) as exc:
+            found.unread.append(f"{test.name} (line {test.lineno}): {exc}")
+    found.cases = unique_cases(found.cases)
+    return found

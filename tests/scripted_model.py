@@ -15,7 +15,9 @@ STEPS = {
     "spec": prompts.SPEC_SYSTEM,
     "tests": prompts.TESTS_SYSTEM,
     "implementation": prompts.IMPLEMENT_SYSTEM,
+    "independent": prompts.INDEPENDENT_SYSTEM,
     "args": prompts.ARGS_SYSTEM,
+    "signature": prompts.SIGNATURE_SYSTEM,
     "answer": prompts.ANSWER_SYSTEM,
 }
 
@@ -37,6 +39,8 @@ class ScriptedModel:
     def route(self, body: dict[str, Any]) -> Reply | str:
         step = step_of(body)
         self.asked.append(step)
+        if step == "independent" and not self.replies[step]:
+            step = "implementation"  # a test that scripts one queue of code for both
         queue = self.replies[step]
         if not queue:
             return Reply(status=500, content=f"scripted model: no reply left for step {step!r}")

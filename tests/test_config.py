@@ -63,7 +63,7 @@ def test_openai_variables_are_honoured_but_ours_win(monkeypatch: pytest.MonkeyPa
     ("where", "name", "value", "allowed"),
     [
         ("env", "SANDBOX", "podman", "'auto', 'docker' or 'bwrap'"),
-        ("env", "SIMILARITY_THRESHOLD", "1.5", "less than or equal to 1"),
+        ("env", "SIMILARITY_THRESHOLD", "2.5", "less than or equal to 2"),
         ("env", "REPAIR_ATTEMPTS", "many", "valid integer"),
         ("env", "LLM_BASE_URL", "localhost:8080", "http:// or https://"),
         ("toml", "sandbox_timeout", "-1", "greater than 0"),

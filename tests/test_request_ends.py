@@ -10,7 +10,7 @@ import pytest
 
 from tests.fake_llm import Reply
 from tests.scripted_model import ScriptedModel
-from tests.test_orchestrator import REVERSE_ARGS, services_for
+from tests.test_orchestrator import services_for
 from tests.test_synthesis import CASES, GOOD, SPEC
 from tui_agent.core.events import Event
 from tui_agent.core.library.index import SearchResult
@@ -65,7 +65,7 @@ STAGES = {
     ),
     "reuse": (
         lambda s: breaks(s.orchestrator.executor, "prepare", KeyError("text")),
-        "running reverse_string",
+        "checking reverse_string",
     ),
     "sandbox": (
         lambda s: breaks(s.sandbox, "call", RuntimeError("docker daemon went away")),
@@ -78,7 +78,7 @@ STAGES = {
     "synthesis": (lambda s: breaks(s.engine, "make_spec", TypeError("spec exploded")), "making a new tool"),
     "tool removed": (
         lambda s: breaks(s.registry, "get", FileNotFoundError("tool.json")),
-        "running reverse_string",
+        "searching the library",
     ),
 }
 
@@ -87,13 +87,13 @@ STAGES = {
 async def test_a_non_llm_exception_at_each_stage_ends_the_request_once(
     model: ScriptedModel, stage: str
 ) -> None:
-    model.on("args", REVERSE_ARGS).on("answer", "olleh")
+    model.on("signature", {"function_name": "reverse_text", "return_type": "str"})
     model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
     services, seen = await services_for(model)
     break_it, words = STAGES[stage]
     break_it(services)
     try:
-        request = "Reverse the string 'hello'" if stage != "synthesis" else "What is the cube root of 27?"
+        request = "Please reverse 'hello' for me" if stage != "synthesis" else "What is the cube root of 27?"
         outcome = await services.orchestrator.handle(request, request_id="r1")
         await services.bus.drain()
     finally:
@@ -168,7 +168,7 @@ async def test_a_spec_parameter_that_clashes_with_the_argument_model_is_renamed(
     }
     code = "def percentage_of(value: float, model_config_value: float) -> float:\n    return value * model_config_value / 100\n"
     model.on("spec", clashing).on("tests", renamed_cases).code("implementation", code)
-    model.on("args", {"fits": True, "missing": [], "value": 300, "model_config_value": 15}).on("answer", "45")
+    model.on("args", {"missing": [], "value": 300, "model_config_value": 15})
     services, _ = await services_for(model, import_starters=False)
     try:
         outcome = await services.orchestrator.handle("What is 15% of 300?")
@@ -183,9 +183,9 @@ async def test_a_drafted_name_in_use_is_tried_first_and_never_replaced(model: Sc
     """The request misses the starter in search, the spec is drafted under the starter's name:
     the starter is tried, serves, and stays as it was (v1, approved)."""
     model.on("spec", REVERSE_SPEC)
-    model.on("args", REVERSE_ARGS, REVERSE_ARGS).on("answer", "olleh")
     services, _ = await services_for(model)
     services.registry.search = nothing_found  # type: ignore[method-assign]
+    services.registry.lexical_names = lambda query, k=5: []  # type: ignore[method-assign]
     try:
         outcome = await services.orchestrator.handle("Flip 'hello' around")
     finally:
@@ -197,14 +197,12 @@ async def test_a_drafted_name_in_use_is_tried_first_and_never_replaced(model: Sc
 
 
 async def test_a_drafted_name_in_use_that_does_not_serve_gets_a_free_name(model: ScriptedModel) -> None:
-    wrong_for_it = {"fits": False, "missing": []}
     model.on("spec", {**SPEC, "function_name": "reverse_string"}).on("tests", CASES)
     model.code("implementation", GOOD.replace("percentage_of", "reverse_string_2"))
-    model.on("args", wrong_for_it, {"fits": True, "missing": [], "value": 300, "percent": 15}).on(
-        "answer", "45"
-    )
+    model.on("args", {"missing": [], "value": 300, "percent": 15})
     services, _ = await services_for(model)
     services.registry.search = nothing_found  # type: ignore[method-assign]
+    services.registry.lexical_names = lambda query, k=5: []  # type: ignore[method-assign]
     try:
         outcome = await services.orchestrator.handle("What is 15% of 300?")
     finally:

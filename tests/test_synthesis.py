@@ -37,6 +37,8 @@ CASES = {
 }
 GOOD = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 100\n"
 WRONG = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 10\n"
+# the same behaviour as GOOD, written apart (what an independent second opinion looks like)
+GOOD_APART = "def percentage_of(value, percent):\n    share = percent / 100\n    return share * value\n"
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +123,14 @@ async def test_too_few_tests_are_written_again(sandbox: Sandbox, embedder: Embed
 async def test_a_failing_implementation_is_repaired(sandbox: Sandbox, embedder: Embedder) -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
-        model.code("implementation", GOOD)  # the independent one: it disagrees, so the tests stand
+        model.code("independent", GOOD_APART)  # it disagrees with WRONG, so the tests stand
         model.code("implementation", GOOD)
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
         asked = list(model.asked)
     assert result.ok and result.attempts == 2
     assert result.test_fixes == []
-    assert asked.count("implementation") == 3
+    assert asked.count("implementation") == 2 and asked.count("independent") == 1
 
 
 async def test_exhausted_repairs_fail_clearly_and_register_nothing(
@@ -136,9 +138,11 @@ async def test_exhausted_repairs_fail_clearly_and_register_nothing(
 ) -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES)
-        # each attempt, then a fresh independent implementation (which disagrees again)
-        for _ in range(3):
-            model.code("implementation", WRONG).code("implementation", WRONG.replace("/ 10", "/ 1000"))
+        # each attempt different (an identical one would be drawn again), and a fresh independent
+        # implementation after each, which disagrees again
+        for divisor in (10, 20, 30):
+            model.code("implementation", WRONG.replace("/ 10", f"/ {divisor}"))
+            model.code("independent", WRONG.replace("/ 10", f"/ {divisor * 100}"))
         eng, registry = engine(model, sandbox, embedder, repair_attempts=2)
         result = await eng.synthesize("What is 15% of 300?")
     assert not result.ok and result.attempts == 3
@@ -158,13 +162,13 @@ async def test_a_wrong_test_is_fixed_only_when_an_independent_implementation_agr
     }
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", wrong_case).code("implementation", GOOD)
-        model.code("implementation", GOOD)  # the independent one, from the spec alone
+        model.code("independent", GOOD_APART)  # the independent one, from the spec alone
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
         asked = list(model.asked)
     assert result.ok, (result.reason, result.verdict.detail if result.verdict else "", result.test_source)
     assert result.test_fixes == ["quarter"]
-    assert result.attempts == 1 and asked.count("implementation") == 2  # the same code, re-verified
+    assert result.attempts == 1 and asked.count("implementation") == 1  # the same code, re-verified
     assert "percentage_of(value=-40, percent=25) == pytest.approx(-10.0" in result.test_source
     assert result.test_source.count("def test_") == 5  # nothing deleted
 
@@ -180,8 +184,9 @@ async def test_a_second_opinion_that_disagreed_is_drawn_again(sandbox: Sandbox, 
     }
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", wrong_case)
-        for source in (GOOD, WRONG, GOOD, GOOD):  # attempt 1, a wrong opinion, attempt 2, a right one
-            model.code("implementation", source)
+        model.code("implementation", GOOD).code("independent", WRONG)  # attempt 1, a wrong opinion
+        model.code("implementation", GOOD.replace("value * percent", "percent * value"))  # attempt 2
+        model.code("independent", GOOD_APART)  # a right opinion
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
     assert result.ok and result.attempts == 2
@@ -358,3 +363,148 @@ async def test_a_spec_that_returns_int_with_fractional_examples_returns_float(
         eng, _ = engine(model, sandbox, embedder)
         spec = await eng.make_spec("What is the area of a circle with radius 3?", "r1")
     assert spec.return_type == "float"
+
+
+SNAKE = {
+    "function_name": "snake_case",
+    "description": "Convert a phrase to snake_case.",
+    "parameters": [{"name": "text", "type": "str", "description": "the phrase"}],
+    "return_type": "str",
+    "examples": [{"args": {"text": "Hello World"}, "result": "hello_world"}],
+}
+SNAKE_CASES = {
+    "cases": [
+        {"name": "one_word", "args": {"text": "Hello"}, "expected": "hello"},
+        {"name": "spaces_only", "args": {"text": "   "}, "expected": "___"},  # a wrong invented case
+        {"name": "empty", "args": {"text": ""}, "expected": ""},
+    ]
+}
+SNAKE_WRONG = "def snake_case(text: str) -> str:\n    return text.replace(' ', '').lower()\n"
+SNAKE_WRONG_APART = "def snake_case(text):\n    return ''.join(text.split()).lower()\n"
+SNAKE_GOOD = "def snake_case(text: str) -> str:\n    return '_'.join(text.lower().split())\n"
+
+
+async def test_an_anchor_survives_two_agreeing_wrong_implementations(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    """The request's own example says 'hello_world'. Two implementations that both drop the spaces
+    agree with each other on it, and on an invented case: the invented case is corrected, the
+    anchor never is; the code is repaired instead."""
+    with ScriptedModel() as model:
+        model.on("spec", SNAKE).on("tests", SNAKE_CASES).code("implementation", SNAKE_WRONG)
+        model.code("independent", SNAKE_WRONG_APART).code("implementation", SNAKE_GOOD)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("Convert 'Hello World' to snake case")
+    assert result.ok, result.reason
+    assert result.test_fixes == ["spaces_only"]
+    assert "snake_case(text='Hello World') == 'hello_world'" in result.test_source
+    anchor = next(c for c in result.cases if c.name == "example_1")
+    assert anchor.anchor and anchor.expected == "hello_world"
+    assert result.tool_source == SNAKE_GOOD
+
+
+async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embedder: Embedder) -> None:
+    bus = EventBus()
+    seen = collect(bus)
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
+        model.code("independent", GOOD_APART)
+        model.code("implementation", WRONG.replace("    return", "    return  "))  # the same, but for spaces
+        model.code("implementation", GOOD)
+        eng, _ = engine(model, sandbox, embedder, bus)
+        result = await eng.synthesize("What is 15% of 300?")
+        asked = list(model.asked)
+    await bus.drain()
+    assert result.ok and result.attempts == 2
+    verified = [e for e in seen if e.step == "verify" and e.status == "started"]
+    assert len(verified) == 2  # the repeated code never reached the sandbox
+    assert any("the same code as before" in e.detail for e in seen)
+    assert asked.count("implementation") == 3
+
+
+async def test_a_name_that_shadows_python_is_renamed(sandbox: Sandbox, embedder: Embedder) -> None:
+    length = {
+        "function_name": "len",
+        "description": "Count the characters in a text.",
+        "parameters": [{"name": "text", "type": "str", "description": "the text"}],
+        "return_type": "int",
+        "examples": [{"args": {"text": "supercalifragilistic"}, "result": 20}],
+    }
+    with ScriptedModel() as model:
+        model.on("spec", length)
+        eng, _ = engine(model, sandbox, embedder)
+        spec = await eng.make_spec("How many characters are in 'supercalifragilistic'?", "r1")
+    assert spec.function_name == "count_characters_text"
+
+
+async def test_python_typed_parameters_are_accepted_and_the_signature_kept(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    description = (
+        "from typing import List, Optional\n\n"
+        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]:\n"
+        '    """The first number above limit (0 when none is given); None when there is none.\n'
+        "    >>> first_above([1.0, 5.5, 7.0], 5)\n    5.5\n"
+        "    >>> first_above([1.0, 2.0], 3)\n    None\n"
+        '    """\n'
+    )
+    drafted = {
+        "function_name": "first_above",
+        "description": "The first number above a limit.",
+        "parameters": [
+            {"name": "numbers", "type": "List[float]", "description": "the numbers"},
+            {"name": "limit", "type": "Optional[int]", "description": "the limit", "required": False},
+        ],
+        "return_type": "Optional[float]",
+        "examples": [{"args": [[1.0, 5.5], 1], "result": 5.5}],
+    }
+    cases = {
+        "cases": [
+            {"name": "none_above", "args": {"numbers": [1.0], "limit": 4}, "expected": None},
+            {"name": "first", "args": {"numbers": [9.0, 8.0], "limit": 1}, "expected": 9.0},
+        ]
+    }
+    code = (
+        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]:\n"
+        "    return next((n for n in numbers if n > (limit or 0)), None)\n"
+    )
+    with ScriptedModel() as model:
+        model.on("spec", drafted).on("tests", cases).code("implementation", code)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize(description)
+        shown = [
+            m["content"]
+            for r in model.server.chat_requests
+            for m in r["messages"]
+            if "first_above(" in m["content"]
+        ]
+    assert result.ok, result.reason
+    assert result.spec is not None
+    assert result.spec.signature() == (
+        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]"
+    )
+    assert [(e.args, e.result) for e in result.spec.examples] == [
+        ({"numbers": [1.0, 5.5, 7.0], "limit": 5}, 5.5),
+        ({"numbers": [1.0, 2.0], "limit": 3}, None),
+    ]  # the description's own examples are the anchors
+    assert result.tool_source.startswith("from typing import List, Optional")
+    assert any("numbers: List[float]" in text for text in shown)
+
+
+def test_a_ratio_declared_int_returns_float() -> None:
+    from tui_agent.core.synthesis.spec_checks import settle_spec
+    from tui_agent.core.tool.spec import ToolSpec
+
+    bmi = ToolSpec.model_validate(
+        {
+            "function_name": "bmi",
+            "description": "Body mass index from weight and height.",
+            "parameters": [{"name": "weight", "type": "float"}, {"name": "height", "type": "float"}],
+            "return_type": "int",
+            "examples": [{"args": {"weight": 70, "height": 1.75}, "result": 24}],
+        }
+    )
+    assert (
+        settle_spec(bmi, "What is the BMI of a person who weighs 70 kg and is 1.75 m tall?").return_type
+        == "float"
+    )

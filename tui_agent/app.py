@@ -103,7 +103,7 @@ class SelfengApp(ToolWorkers, App[None]):
         )
         try:
             services_module = await asyncio.to_thread(importlib.import_module, "tui_agent.core.services")
-            self.services = await services_module.start_services(self.settings, self.bus)
+            self.services = await services_module.start_services(self.settings, self.bus, warm_llm=True)
         except Exception as exc:
             self.engine_error = f"the engine could not start: {exc}"
             self.bus.publish(Notice(level="error", message=self.engine_error))

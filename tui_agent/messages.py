@@ -26,3 +26,11 @@ class QuerySubmitted(Message):
 
 class CancelRequested(Message):
     pass
+
+
+@dataclass
+class LearnRequested(Message):
+    """The person asks to correct the last answer (``fix``) or repair the tool that just failed
+    (``repair``); the app opens the form or starts the work."""
+
+    action: str

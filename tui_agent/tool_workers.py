@@ -1,5 +1,6 @@
-"""The app's work on one tool (open, test, remove), each in a worker so the screen stays live.
-A mixin of :class:`~tui_agent.app.SelfengApp`: only the app talks to the engine."""
+"""The app's work on one tool (open, test, remove, correct, repair), each in a worker so the
+screen stays live. A mixin of :class:`~tui_agent.app.SelfengApp`: only the app talks to the
+engine."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from typing import Any
 
 from textual import work
 
+from tui_agent.core.synthesis.repair import correct, repair_failure
+from tui_agent.messages import LearnRequested, QuerySubmitted
 from tui_agent.screens.confirm import ConfirmScreen
+from tui_agent.screens.correction import CorrectionScreen
+from tui_agent.screens.dashboard import LastAnswer
 from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.widgets.code_viewer import CodeViewer, verification_text
 
@@ -55,3 +60,52 @@ class ToolWorkers:
         if isinstance(self.screen, ToolScreen) and self.screen.tool_name == name:
             self.pop_screen()
         self.notify(f"Removed {name}.")
+
+    # --- learning: corrections and repairs -----------------------------------------------
+
+    def on_learn_requested(self, message: LearnRequested) -> None:
+        app: Any = self
+        if app.services is None:
+            app.notify("The engine is still starting.", severity="warning")
+            return
+        if message.action == "fix":
+            last = app.dashboard.last_answer
+            if last is None:
+                app.notify("There is no answer from a tool to correct yet.", severity="warning")
+                return
+            self.correct_answer(last)
+        elif message.action == "repair":
+            offer = app.dashboard.repair_offer
+            if offer is None:
+                app.notify("No tool has failed on a request: nothing to repair.", severity="warning")
+                return
+            app.dashboard.repair_offer = None
+            self.repair_tool(offer.tool, offer.args, offer.request)
+
+    @work(group="learn", exclusive=True, exit_on_error=False)
+    async def correct_answer(self, last: LastAnswer) -> None:
+        """The form, then the correction: a new version when the tool does not already give the
+        right answer, and the request answered again with it."""
+        app: Any = self
+        correction = await app.push_screen_wait(
+            CorrectionScreen(last.tool, last.args, last.value, last.request)
+        )
+        if correction is None:
+            return
+        app.notify(f"Correcting {correction.tool}: the answer becomes a test, then the tool is repaired…")
+        outcome = await correct(app.services.engine, correction.tool, correction.args, correction.expected)
+        await self._after_learning(outcome.status, outcome.message, correction.request)
+
+    @work(group="learn", exclusive=True, exit_on_error=False)
+    async def repair_tool(self, name: str, args: dict[str, Any], request: str) -> None:
+        app: Any = self
+        app.notify(f"Repairing {name} with the input it failed on…")
+        outcome = await repair_failure(app.services.engine, name, args)
+        await self._after_learning(outcome.status, outcome.message, request)
+
+    async def _after_learning(self, status: str, message: str, request: str) -> None:
+        app: Any = self
+        severity = {"repaired": "information", "unchanged": "information"}.get(status, "error")
+        app.notify(message, severity=severity, timeout=8)
+        if status == "repaired" and request:
+            app.post_message(QuerySubmitted(request))  # answered again, by the new version

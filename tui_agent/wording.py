@@ -54,6 +54,14 @@ def describe(event: Event) -> LogLine | None:
                 return LogLine("info", "⌕", "library: no tool matches")
             top = e.candidates[0]
             return LogLine("info", "⌕", f"library: best {top['name']} ({top['score']:.2f})")
+        case "decision":
+            kind = {"reuse": "info", "ask": "warning"}.get(e.decision, "muted")
+            what = {"reuse": f"reuse {e.tool}", "ask": f"ask (for {e.tool})", "synthesise": "make a new tool"}
+            return LogLine(kind, "◆", f"{what.get(e.decision, e.decision)}: {_short(e.reason, 100)}")
+        case "repair_offered":
+            return LogLine(
+                "warning", "⚒", f"{e.tool} failed on this input: press r to repair it with it as a new test"
+            )
         case "tool_chosen":
             verb = "reusing" if e.reused else "using new tool"
             return LogLine("info", "→", f"{verb} {e.name}")

@@ -14,27 +14,28 @@ from tui_agent.screens.help import HelpScreen
 from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.widgets.query_bar import QueryBar
 
-REVERSE_ARGS = {"fits": True, "missing": [], "text": "hello"}
+DRAFT = {"function_name": "reverse_text", "return_type": "str"}
 
 
 async def test_a_request_is_answered_on_screen() -> None:
     with ScriptedModel() as model:
-        model.on("args", REVERSE_ARGS).on("answer", 'Reversed, "hello" is "olleh".')
+        model.on("signature", DRAFT)
         app = make_app(model.base_url)
         async with running(app) as pilot:
             dash = app.dashboard
             assert dash.status.sandbox in ("docker", "bwrap") and dash.status.tools == 11
-            await ask(pilot, app, "Reverse the string 'hello'")
+            await ask(pilot, app, "Please reverse 'hello' for me")
             await until(pilot, lambda: dash.answer.kind == "answer", what="the answer")
             assert "olleh" in dash.answer.text
             log = log_text(app)
-            assert "❯ Reverse the string 'hello'" in log and "reusing reverse_string" in log
+            assert "❯ Please reverse 'hello' for me" in log and "reusing reverse_string" in log
+            assert "◆ reuse reverse_string: it computes what is asked" in log
             assert 'reverse_string(text="hello") = "olleh"' in log
             assert dash.status.tokens > 0 and dash.status.busy == 0
             await until(
                 pilot, lambda: any(e.name == "reverse_string" and e.uses == 1 for e in dash.library.entries)
             )
-            assert dash.query_one(QueryBar).history[-1] == "Reverse the string 'hello'"
+            assert dash.query_one(QueryBar).history[-1] == "Please reverse 'hello' for me"
 
 
 async def test_a_synthesis_ticks_through_its_steps_and_streams_its_code() -> None:
@@ -119,17 +120,17 @@ async def test_open_a_tool_rerun_its_tests_and_remove_it() -> None:
 
 async def test_a_running_request_can_be_cancelled_and_the_next_one_still_works() -> None:
     with ScriptedModel() as model:
-        model.on("args", Reply(hang=True), REVERSE_ARGS).on("answer", "It is olleh.")
+        model.on("signature", Reply(hang=True), DRAFT)
         app = make_app(model.base_url)
         async with running(app) as pilot:
             dash = app.dashboard
-            await ask(pilot, app, "Reverse the string 'hello'")
-            await until(pilot, lambda: "args" in model.asked, what="the model to be asked")
+            await ask(pilot, app, "Please reverse 'hello' for me")
+            await until(pilot, lambda: "signature" in model.asked, what="the model to be asked")
             assert dash.status.busy == 1
             await pilot.press("escape", "c")
             await until(pilot, lambda: dash.answer.kind == "failed", what="the cancellation")
             assert dash.answer.text == "cancelled" and dash.status.busy == 0
-            await ask(pilot, app, "Reverse the string 'hello'")
+            await ask(pilot, app, "Please reverse 'hello' for me")
             await until(pilot, lambda: dash.answer.kind == "answer", what="the next answer")
             assert "olleh" in dash.answer.text
 
@@ -140,7 +141,7 @@ async def test_an_llm_endpoint_that_is_down_is_a_notification_not_a_crash(unused
         dash = app.dashboard
         await until(pilot, lambda: dash.status.llm_state == "unreachable", what="the endpoint check")
         assert any("down or unreachable" in n.message for n in app._notifications)
-        await ask(pilot, app, "Reverse the string 'hello'")
+        await ask(pilot, app, "What is the cube root of 27?")
         await until(pilot, lambda: dash.answer.kind == "failed", what="the failure")
         assert "down or unreachable" in dash.answer.text
         await pilot.press("escape", "question_mark")

@@ -152,9 +152,13 @@ def cmd_tools_history(args: argparse.Namespace) -> int:
     if args.json:
         emit([r.to_dict() for r in records], True, "")
         return EXIT_OK
+    current = records[-1].version if records else 0
     for r in records:
+        cases = f"{len(r.cases)} cases" if r.cases else ""
+        mark = "*" if r.version == current else " "
         print(
-            f"v{r.version:<3} {r.created}  {verdict_word(r):<12} {r.why or r.source:<24} tool {r.sha256['tool'][:12]}  {r.model}"
+            f"{mark}v{r.version:<3} {r.created}  {verdict_word(r):<12} {r.why or r.source:<24} {cases:<9} "
+            f"{'approved' if r.approved else 'not approved'}  {r.model}"
         )
     return EXIT_OK
 
@@ -229,6 +233,49 @@ def cmd_tools_test(args: argparse.Namespace) -> int:
     return EXIT_OK if verdict.passed else EXIT_FAIL
 
 
+def cmd_tools_revert(args: argparse.Namespace) -> int:
+    """An older version made current again, as a new version (the history keeps every step)."""
+    store = open_store(settings_from(args), quiet=True)
+    old = store.load_version(args.name, args.version)
+    current = store.record(args.name)
+    if old.record.version == current.version:
+        raise CLIError(f"{args.name} v{args.version} is already the current version")
+    record = store.add_version(
+        args.name,
+        old.tool_source,
+        old.test_source,
+        old.record.spec,
+        cases=old.record.cases,
+        verdict=old.record.verdict,
+        model=old.record.model,
+        source=old.record.source,
+        why=f"reverted to v{args.version}",
+        approved=True,  # a person chose this version
+        unread_tests=old.record.unread_tests,
+    )
+    emit(
+        record.to_dict(),
+        args.json,
+        f"{args.name} v{record.version} is v{args.version} again ({verdict_word(record)})",
+    )
+    return EXIT_OK
+
+
+def cmd_tools_stats(args: argparse.Namespace) -> int:
+    records = open_store(settings_from(args), quiet=True).records()
+    rows = [r.stats() for r in records]
+    if args.json:
+        emit(rows, True, "")
+        return EXIT_OK
+    width = max((len(r["name"]) for r in rows), default=4)
+    print(f"{'tool':<{width}}  {'uses':>5} {'answers':>7} {'failures':>8} {'corrections':>11}  last used")
+    for r in rows:
+        print(
+            f"{r['name']:<{width}}  {r['uses']:>5} {r['answers']:>7} {r['failures']:>8} {r['corrections']:>11}  {r['last_used'] or '-'}"
+        )
+    return EXIT_OK
+
+
 def register(tools: Any, command: Any) -> None:
     command(tools, "list", cmd_tools_list, "the tools with version, last verdict and usage")
     command(tools, "show", cmd_tools_show, "a tool's code, tests and record").add_argument("name")
@@ -237,7 +284,15 @@ def register(tools: Any, command: Any) -> None:
     )
     search.add_argument("query")
     search.add_argument("-k", type=int, default=5, help="how many candidates")
-    command(tools, "history", cmd_tools_history, "every version of a tool").add_argument("name")
+    command(tools, "history", cmd_tools_history, "every version of a tool, and why it exists").add_argument(
+        "name"
+    )
+    revert = command(
+        tools, "revert", cmd_tools_revert, "make an older version current again (as a new version)"
+    )
+    revert.add_argument("name")
+    revert.add_argument("version", type=int)
+    command(tools, "stats", cmd_tools_stats, "each tool's record: uses, answers, failures, corrections")
     command(tools, "remove", cmd_tools_remove, "remove a tool and all its versions").add_argument("name")
     export = command(
         tools, "export", cmd_tools_export, "write a tool's tool.py, test_tool.py and tool.json to a directory"

@@ -4,6 +4,7 @@ Both print the engine's events as they come (JSON lines with --json) up to the f
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
@@ -41,15 +42,16 @@ def _printer(as_json: bool):  # type: ignore[no-untyped-def]
     return show
 
 
-async def _run_request(settings: Settings, as_json: bool, work):  # type: ignore[no-untyped-def]
+async def _run_request(settings: Settings, as_json: bool, work, *, print_events: bool = True):  # type: ignore[no-untyped-def]
     from tui_agent.core.sandbox import SandboxUnavailable
     from tui_agent.core.services import start_services
 
     try:
-        services = await start_services(settings)
+        services = await start_services(settings, warm_llm=True)
     except SandboxUnavailable as exc:
         raise CLIError(str(exc)) from None
-    services.bus.subscribe(_printer(as_json), name="printer", maxsize=100_000)
+    if print_events:
+        services.bus.subscribe(_printer(as_json), name="printer", maxsize=100_000)
     try:
         return await work(services)
     finally:
@@ -64,6 +66,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     async def work(services) -> int:  # type: ignore[no-untyped-def]
         services.orchestrator.yes = args.yes
+        services.orchestrator.repair_failures = args.repair
         outcome = await services.orchestrator.handle(args.request)
         await services.bus.drain()
         if not args.json:
@@ -97,6 +100,75 @@ def cmd_tools_new(args: argparse.Namespace) -> int:
     return asyncio.run(_run_request(settings, args.json, work))
 
 
+def cmd_tools_match(args: argparse.Namespace) -> int:
+    """The decision the agent would take for a request, and why; nothing runs in the sandbox."""
+    import asyncio
+
+    settings = settings_from(args).model_copy(update={"sandbox_pool": 0})
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        from tui_agent.core.llm.client import LLMError
+
+        try:
+            decision = await services.orchestrator.decide(args.request)
+        except LLMError as exc:
+            raise CLIError(f"the model is not available: {exc}") from None
+        await services.bus.drain()
+        if args.json:
+            emit(decision.to_dict(), True, "")
+            return EXIT_OK
+        search = decision.search
+        print(
+            f"thresholds: check at {search.candidate_threshold} and up (lexical weight {settings.lexical_weight})"
+        )
+        for c in search.candidates:
+            print(
+                f"  {c.score:6.3f} = dense {c.dense:5.3f} + lexical {c.lexical:5.3f}  {c.name:<26} {'verified' if c.verified else 'unverified'}"
+            )
+        if decision.draft:
+            print(f"  the request needs, as the model names it: {decision.draft}")
+        for prepared in decision.checked:
+            print(f"  checked {prepared.tool}: {prepared.kind} — {prepared.message or 'fits'}")
+        args_text = (
+            f" with {decision.prepared.args}" if decision.prepared and decision.decision == "reuse" else ""
+        )
+        print(
+            f"decision: {decision.decision}{' ' + decision.tool if decision.tool else ''}{args_text} — {decision.reason}"
+        )
+        return EXIT_OK
+
+    return asyncio.run(_run_request(settings, True, work, print_events=False))
+
+
+def _json_arg(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CLIError(f"{what} is not JSON ({exc.msg}): {text[:60]}") from None
+
+
+def cmd_tools_fix(args: argparse.Namespace) -> int:
+    """A person's correction: the right answer for these arguments. The tool is repaired into a
+    new version when it does not already give it."""
+    import asyncio
+
+    from tui_agent.core.synthesis.repair import correct
+
+    call_args = _json_arg(args.args, "--args")
+    if not isinstance(call_args, dict):
+        raise CLIError("--args must be a JSON object of the tool's parameters")
+    expected = None if args.raises else _json_arg(args.expected, "--expected")
+    settings = settings_from(args)
+
+    async def work(services) -> int:  # type: ignore[no-untyped-def]
+        outcome = await correct(services.engine, args.name, call_args, expected, raises=args.raises)
+        await services.bus.drain()
+        emit(outcome.to_dict(), args.json, outcome.message)
+        return EXIT_OK if outcome.status in ("repaired", "unchanged") else EXIT_FAIL
+
+    return asyncio.run(_run_request(settings, args.json, work))
+
+
 def register(sub: Any, tools: Any, command: Any) -> None:
     ask = command(
         sub, "ask", cmd_ask, "answer one request headless (--json: one event per line, the last the answer)"
@@ -107,6 +179,17 @@ def register(sub: Any, tools: Any, command: Any) -> None:
         action="store_true",
         help="run a newly made tool without asking (approve_new_tools = ask otherwise refuses it)",
     )
+    ask.add_argument(
+        "--repair",
+        action="store_true",
+        help="when a tool fails on this request, repair it (its input becomes a test) and answer again",
+    )
     command(
         tools, "new", cmd_tools_new, "make, verify and register a tool from a description, without running it"
     ).add_argument("description")
+    command(
+        tools,
+        "match",
+        cmd_tools_match,
+        "the decision for a request (reuse, make or ask) and why; runs nothing",
+    ).add_argument("request")

@@ -88,11 +88,18 @@ class Settings(BaseSettings):
         default=None, description="Chroma server; unset means an embedded index under home."
     )
     embedding_model: str = Field(default="all-MiniLM-L6-v2", min_length=1)
-    # Calibrated by benchmarks/registry.py: at or above similarity_threshold a verified tool is
-    # reused outright (precision first); between candidate_threshold and it, the query flow
-    # asks the model to confirm the tool fits before running it.
-    similarity_threshold: float = Field(default=0.675, ge=0.0, le=1.0)
-    candidate_threshold: float = Field(default=0.40, ge=0.0, le=1.0)
+    # Calibrated by benchmarks/registry.py: verified tools scoring at or above candidate_threshold
+    # (dense + lexical_weight * BM25) are held against the request, fit_checks of them at most;
+    # similarity_threshold marks a strong match in `tools search`.
+    similarity_threshold: float = Field(default=0.675, ge=0.0, le=2.0)
+    candidate_threshold: float = Field(default=0.2, ge=0.0, le=2.0)
+    lexical_weight: float = Field(default=0.15, ge=0.0, le=1.0, description="BM25's share of a search score")
+    phrase_answers: bool = Field(
+        default=False, description="the model words plain answers too (else a template)"
+    )
+    fit_checks: int = Field(
+        default=2, ge=1, le=5, description="candidates checked with the model before making a new tool"
+    )
 
     # Sandbox.
     sandbox: SandboxBackend = "auto"

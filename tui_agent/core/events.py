@@ -97,6 +97,28 @@ class SearchResults(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DecisionMade(Event):
+    """Reuse a tool, make a new one, or ask for a missing value; ``reason`` says why in a line."""
+
+    type: ClassVar[str] = "decision"
+    decision: str  # reuse | synthesise | ask
+    tool: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepairOffered(Event):
+    """A reused tool failed on a request's arguments: repairing it with that input as a new test
+    case is offered (the dashboard's r key, `ask --repair`)."""
+
+    type: ClassVar[str] = "repair_offered"
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+    request: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ToolChosen(Event):
     type: ClassVar[str] = "tool_chosen"
     name: str

@@ -47,17 +47,32 @@ class Services:
         self.journal.close()
 
 
-async def start_services(settings: Settings, bus: EventBus | None = None) -> Services:
-    """Blocking parts run off the event loop. Raises SandboxUnavailable when nothing can run
+async def start_services(
+    settings: Settings, bus: EventBus | None = None, *, warm_llm: bool = False
+) -> Services:
+    """Blocking parts run off the event loop, side by side: the sandbox, the library's files and
+    index, and (``warm_llm``) the local model server, which loads in its own process while the
+    rest starts and is waited for only by the first request that needs the model. The embedding
+    model loads when a search first needs it. Raises SandboxUnavailable when nothing can run
     untrusted code: without a sandbox there is no verified answer to give."""
     bus = bus or EventBus()
     journal = Journal(settings.journal_dir)
     journal.attach(bus)
-    sandbox = await asyncio.to_thread(make_sandbox, settings, bus)
-    registry = Registry(settings, bus)
-    await asyncio.to_thread(registry.open, settings.import_starters, sandbox.verify_sync)
     llm = LLMClient(settings, bus)
-    await asyncio.to_thread(preload)  # so the first request does not import on the event loop
+    if warm_llm:
+        llm.start_warming()
+    registry = Registry(settings, bus)
+    try:
+        sandbox, _report, _ = await asyncio.gather(
+            asyncio.to_thread(make_sandbox, settings, bus),
+            asyncio.to_thread(registry.open, False),
+            asyncio.to_thread(preload),  # so the first request does not import on the event loop
+        )
+    except BaseException:
+        await llm.aclose()
+        raise
+    if settings.import_starters and registry.needs_starters():
+        await asyncio.to_thread(registry.import_starters, sandbox.verify_sync)
     engine = SynthesisEngine(llm, sandbox, registry, settings, bus)
     return Services(
         settings,

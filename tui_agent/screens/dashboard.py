@@ -4,7 +4,8 @@ updates and keys into messages for the app."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,8 +14,17 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from tui_agent.core.events import AnswerChunk, CodeChunk, Event, SynthesisStep
-from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
+from tui_agent.core.events import (
+    Answer,
+    AnswerChunk,
+    CodeChunk,
+    Event,
+    QueryReceived,
+    RepairOffered,
+    SynthesisStep,
+    ToolCalled,
+)
+from tui_agent.messages import CancelRequested, LearnRequested, QuerySubmitted, ToolAction
 from tui_agent.widgets.activity_log import ActivityLog
 from tui_agent.widgets.answer_view import AnswerView
 from tui_agent.widgets.code_viewer import CodeViewer
@@ -24,12 +34,26 @@ from tui_agent.widgets.step_list import StepList
 from tui_agent.widgets.tool_tree import ToolLibrary
 
 
+@dataclass(frozen=True)
+class LastAnswer:
+    """The latest answer a tool computed: the request, the call, the value."""
+
+    request: str
+    tool: str
+    args: dict[str, Any]
+    value: Any
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Query", key_display="/", id="dashboard.query"),
         Binding("t", "test", "Test tool", id="dashboard.test"),
         Binding("d", "remove", "Remove tool", id="dashboard.remove"),
         Binding("c", "cancel", "Cancel", id="dashboard.cancel"),
+        Binding("f", "learn('fix')", "Fix answer", id="dashboard.fix"),
+        Binding("r", "learn('repair')", "Repair", show=False, id="dashboard.repair"),
+        Binding("y", "copy_answer", "Copy answer", id="dashboard.copy_answer"),
+        Binding("k", "copy_code", "Copy code", show=False, id="dashboard.copy_code"),
         Binding("escape", "leave_input", "Library", id="dashboard.leave"),
     ]
 
@@ -37,6 +61,10 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.history_file = history_file
         self._answers: dict[str, str] = {}
+        self._texts: dict[str, str] = {}  # request id -> the request
+        self._calls: dict[str, tuple[str, dict[str, Any]]] = {}  # request id -> the tool call that answered
+        self.last_answer: LastAnswer | None = None  # what the f key corrects
+        self.repair_offer: RepairOffered | None = None  # what the r key repairs
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -96,19 +124,38 @@ class DashboardScreen(Screen[None]):
                     so_far = self._answers.get(event.request_id, "") + event.text
                     self._answers[event.request_id] = so_far
                     self.answer.say("working", so_far)
+                case QueryReceived():
+                    self._texts[event.request_id] = event.text
+                    self.answer.say("working", event.text)
+                case ToolCalled():
+                    self._calls[event.request_id] = (event.name, event.args)
+                case RepairOffered():
+                    self.repair_offer = event
+                    self.notify(
+                        f"{event.tool} failed on this input: press r to repair it.", severity="warning"
+                    )
                 case _ if event.type == "tool_registered":
                     if self.viewer.streaming_request == event.request_id:
                         self.viewer.tool_name = event.name  # type: ignore[attr-defined]
                 case _ if event.type in ("answer", "question", "request_failed"):
-                    self._answers.pop(event.request_id, None)
-                    if self.viewer.streaming_request == event.request_id:
-                        self.viewer.streaming_request = None
-                    text = getattr(event, "text", None) or getattr(event, "reason", "")
-                    kind = {"answer": "answer", "question": "question"}.get(event.type, "failed")
-                    self.answer.say(kind, text)
-                case _ if event.type == "query_received":
-                    self.answer.say("working", f"{event.text}")  # type: ignore[attr-defined]
+                    self._finish(event)
         await self.log_view.add_events(events)
+
+    def _finish(self, event: Event) -> None:
+        """A request's final event: the answer pane says it, and an answer from a tool call is
+        what the f key corrects."""
+        rid = event.request_id
+        self._answers.pop(rid, None)
+        if self.viewer.streaming_request == rid:
+            self.viewer.streaming_request = None
+        if isinstance(event, Answer) and rid in self._calls:
+            name, args = self._calls[rid]
+            self.last_answer = LastAnswer(self._texts.get(rid, ""), name, args, event.value)
+        self._texts.pop(rid, None)
+        self._calls.pop(rid, None)
+        text = getattr(event, "text", None) or getattr(event, "reason", "")
+        kind = {"answer": "answer", "question": "question"}.get(event.type, "failed")
+        self.answer.say(kind, text)
 
     # --- keys -------------------------------------------------------------------------
 
@@ -154,3 +201,22 @@ class DashboardScreen(Screen[None]):
 
     def action_cancel(self) -> None:
         self.post_message(CancelRequested())
+
+    def action_learn(self, action: str) -> None:
+        self.post_message(LearnRequested(action))
+
+    def action_copy_answer(self) -> None:
+        if self.answer.kind in ("idle", "working") or not self.answer.text:
+            self.notify("There is no answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(self.answer.text)
+        self.notify("Copied the answer to the clipboard.")
+
+    def action_copy_code(self) -> None:
+        title = self.viewer.shown
+        text = self.viewer.pane(title).text
+        if not text.strip():
+            self.notify("The viewer is empty: nothing to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {title} to the clipboard.")

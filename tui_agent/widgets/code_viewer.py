@@ -193,6 +193,11 @@ class CodeViewer(Vertical):
     def active(self) -> str:
         return self.query_one(Tabs).active
 
+    @property
+    def shown(self) -> str:
+        """The file whose tab is shown (tool.py, test_tool.py, spec or verification)."""
+        return TITLES.get(self.active, "tool.py")
+
     @active.setter
     def active(self, tab_id: str) -> None:
         self.query_one(Tabs).active = tab_id

@@ -1,7 +1,8 @@
-"""Running a tool for a request, in two steps: ``prepare`` finds the arguments (structured output
-against a pydantic model built from the tool's spec, types coerced and checked) and says whether
-the tool fits, what is missing, or that a value would be invented; ``execute`` calls the tool in
-the sandbox. Preparing runs nothing, so a decision can be shown before anything runs."""
+"""Running a tool for a request: ``prepare`` judges whether the tool computes what the request asks
+(:mod:`fit`, no model) and finds the arguments (stated plainly, or one structured call; types
+coerced and checked against the spec; a value the request does not give is asked for, never
+invented); ``execute`` calls the tool in the sandbox. Preparing runs nothing, so a decision can
+be shown before anything runs."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import ToolCalled
+from tui_agent.core.flow.arguments import plain_arguments, unused_values
+from tui_agent.core.flow.fit import Judgement, RequestSignature, draft_vetoes, kind_mismatch
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
-from tui_agent.core.llm.client import LLMClient
+from tui_agent.core.llm.client import LLMClient, StructuredOutputError
+from tui_agent.core.request.templates import match_template
 from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.record import Tool
@@ -32,32 +36,17 @@ class Execution:
     value: Any = None
     message: str = ""
     missing: list[str] = field(default_factory=list)
-
-
-def judgement_names(spec: ToolSpec) -> tuple[str, str]:
-    """The names the model answers "fits" and "missing" under, clear of the tool's parameters."""
-    taken = {p.name for p in spec.parameters}
-    fits = "fits" if "fits" not in taken else "request_fits"
-    missing = "missing" if "missing" not in taken else "missing_values"
-    return fits, missing
+    judgement: Judgement | None = None
 
 
 def arguments_model(spec: ToolSpec) -> type[BaseModel]:
-    """Every parameter optional here (the model may not find it), typed as the spec says, plus
-    the model's own judgement: does the tool fit, and what is missing."""
-    fits, missing = judgement_names(spec)
+    """Every parameter optional here (the request may not give it), typed as the spec says, and
+    the names of the required ones the request does not give."""
+    missing = "missing" if "missing" not in {p.name for p in spec.parameters} else "missing_values"
     fields: dict[str, Any] = {
-        "judged_fits": (
-            bool,
-            Field(alias=fits, description="true when this function can answer the request"),
-        ),
         "judged_missing": (
-            list[str],
-            Field(
-                default_factory=list,
-                alias=missing,
-                description="required parameters the request does not give",
-            ),
+            list[str] | None,
+            Field(default=None, alias=missing, description="required parameters the request does not give"),
         ),
         **parameter_fields(spec, optional=True),
     }
@@ -73,55 +62,57 @@ class Executor:
         self.registry = registry
         self.bus = bus
 
-    async def prepare(
+    def judge(self, tool: Tool, request: str, draft: RequestSignature | None) -> Judgement:
+        """The tool held against the request, with no model call (:mod:`fit`): its kind of
+        answer, the values the request gives that it would leave unused, and the ``draft`` of the
+        function the request needs."""
+        spec = ToolSpec.model_validate(tool.record.spec)
+        vetoes = [kind_mismatch(spec, request), unused_values(request, spec)]
+        if draft is not None:
+            vetoes += draft_vetoes(draft, spec, tool.record.phrasings, request)
+        return Judgement(draft.function_name if draft else "", tuple(v for v in vetoes if v))
+
+    async def arguments(
         self, tool: Tool, request: str, *, request_id: str = "", made_for_it: bool = False
     ) -> Execution:
-        """The call this request would make, without making it. ``made_for_it``: the tool was
-        designed for this very request, and its spec has a worked example built from the
-        request's own values. A small model asked to extract "Reverse the string 'hello'"
-        sometimes hands over the answer ('olleh'); for such a tool that slip is corrected from
-        the example. A reused tool that seems to need an invented value is the wrong tool."""
+        """The arguments the request gives: stated plainly (no model), or found by the model. A
+        value the request does not give is asked for, never invented. ``made_for_it``: the tool
+        was designed for this very request, and its spec has a worked example built from the
+        request's own values; a small model asked to extract "Reverse the string 'hello'"
+        sometimes hands over the answer ('olleh'), and for such a tool that slip is corrected
+        from the example."""
         spec = ToolSpec.model_validate(tool.record.spec)
         name = spec.function_name
-        extracted = await self.llm.structured(
-            prompts.args_messages(spec, request),
-            arguments_model(spec),
-            purpose="arguments",
-            request_id=request_id,
-        )
-        found = {p.name: getattr(extracted, field_name(i)) for i, p in enumerate(spec.parameters)}
-        args = {key: value for key, value in found.items() if value is not None}
-        invented = [key for key, value in args.items() if not grounded(value, request)]
-        optional = {p.name for p in spec.parameters if not p.required}
-        for key in [k for k in invented if k in optional]:  # not given: its default applies
-            del args[key]
-        invented = [k for k in invented if k not in optional]
-        fits = bool(extracted.judged_fits)  # type: ignore[attr-defined]
-        if made_for_it and (invented or not fits):
+        found: dict[str, Any] | None = None if made_for_it else plain_arguments(request, spec)
+        if found is None:
+            try:
+                answer = await self.llm.structured(
+                    prompts.args_messages(spec, request),
+                    arguments_model(spec),
+                    purpose="arguments",
+                    request_id=request_id,
+                    max_tokens=300,
+                )
+            except StructuredOutputError as exc:
+                return Execution(
+                    "misfit", name, message=f"no arguments for {name} could be read from the request ({exc})"
+                )
+            found = {p.name: getattr(answer, field_name(i)) for i, p in enumerate(spec.parameters)}
+        args = {key: value for key, value in found.items() if value is not None and grounded(value, request)}
+        if made_for_it and any(p.required and p.name not in args for p in spec.parameters):
             example = next(
                 (e.args for e in spec.examples if all(grounded(v, request) for v in e.args.values())), None
             )
             if example is not None:
-                args, invented, fits = dict(example), [], True
-        if not fits:
-            return Execution("misfit", name, message=f"{name} cannot answer this request")
-        if invented:
-            return Execution(
-                "misfit", name, args, message=f"{', '.join(invented)} would not come from the request"
-            )
+                args = dict(example)
         for p in spec.parameters:
             if p.name not in args and not p.required:
                 args[p.name] = p.default
         missing = [p for p in spec.parameters if p.required and p.name not in args]
         if missing:
             described = ", ".join(f"{p.name} ({p.description or p.type})" for p in missing)
-            return Execution(
-                "question",
-                name,
-                args,
-                missing=[p.name for p in missing],
-                message=f"To run {name} I need: {described}. What should I use?",
-            )
+            message = f"To run {name} I need: {described}. What should I use?"
+            return Execution("question", name, args, missing=[p.name for p in missing], message=message)
         try:
             args = call_model(spec).model_validate(args).model_dump(by_alias=True)
         except ValidationError as exc:
@@ -132,6 +123,44 @@ class Executor:
                 message=f"the request's values do not fit {name}: {exc.errors()[0]['msg']}",
             )
         return Execution("ready", name, args)
+
+    async def prepare(
+        self,
+        tool: Tool,
+        request: str,
+        *,
+        request_id: str = "",
+        made_for_it: bool = False,
+        draft: RequestSignature | None = None,
+    ) -> Execution:
+        """The call this request would make, without making it: a found tool judged first
+        (a tool made for this very request is not), then its arguments."""
+        judgement = None if made_for_it else self.judge(tool, request, draft)
+        if judgement is not None and not judgement.fits:
+            message = f"{tool.record.function_name} does not answer this request: {judgement.reason}"
+            return Execution("misfit", tool.record.function_name, message=message, judgement=judgement)
+        prepared = await self.arguments(tool, request, request_id=request_id, made_for_it=made_for_it)
+        prepared.judgement = judgement
+        return prepared
+
+    def from_template(self, tool: Tool, request: str) -> Execution | None:
+        """The call, when the request reads as one this tool answered before (a learned
+        template) but for its values: the same computation, decided without a model."""
+        spec = ToolSpec.model_validate(tool.record.spec)
+        kinds = {p.name: p.type for p in spec.parameters}
+        for template in tool.record.phrasings:
+            args = match_template(template, request, kinds)
+            if args is None or not all(grounded(v, request) for v in args.values()):
+                continue
+            for p in spec.parameters:
+                if p.name not in args and not p.required:
+                    args[p.name] = p.default
+            try:
+                args = call_model(spec).model_validate(args).model_dump(by_alias=True)
+            except ValidationError:
+                continue
+            return Execution("ready", spec.function_name, args, message=f"it answered {template!r} before")
+        return None
 
     async def execute(self, tool: Tool, prepared: Execution, *, request_id: str = "") -> Execution:
         """Run a prepared call in the sandbox."""
@@ -150,15 +179,7 @@ class Executor:
                     request_id=request_id,
                 )
             )
+        await asyncio.to_thread(self.registry.record_use, tool.name, ok=result.ok)
         if not result.ok:
             return Execution("error", name, args, message=result.error or str(result.reason))
-        await asyncio.to_thread(self.registry.record_use, tool.name)
         return Execution("value", name, args, value=result.value)
-
-    async def run(
-        self, tool: Tool, request: str, *, request_id: str = "", made_for_it: bool = False
-    ) -> Execution:
-        prepared = await self.prepare(tool, request, request_id=request_id, made_for_it=made_for_it)
-        if prepared.kind != "ready":
-            return prepared
-        return await self.execute(tool, prepared, request_id=request_id)

@@ -16,8 +16,6 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import (
@@ -26,53 +24,26 @@ from tui_agent.core.events import (
     ApprovalRequested,
     QueryReceived,
     QuestionAsked,
+    RepairOffered,
     RequestFailed,
-    SearchResults,
     ToolChosen,
 )
+from tui_agent.core.flow.decide import Decider
+from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
 from tui_agent.core.flow.executor import Execution, Executor
+from tui_agent.core.flow.fit import RequestSignature
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.engine import SynthesisEngine
+from tui_agent.core.synthesis.repair import repair_failure
 from tui_agent.core.tool.record import Tool
+from tui_agent.core.tool.spec import ToolSpec
 
 log = logging.getLogger(__name__)
 
 Approver = Callable[[Tool], Awaitable[bool]]
-
-
-@dataclass
-class Outcome:
-    """kind: answer | question | failed. ``path``: reused | synthesised | failed | declined."""
-
-    request_id: str
-    kind: str
-    text: str
-    path: str
-    tool: str | None = None
-    value: Any = None
-    verified: bool = False
-    llm_calls: int = 0
-    tokens: int = 0
-    attempts: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Request:
-    """One request in flight: where it is (for a failure message) and whether it has ended."""
-
-    rid: str
-    text: str
-    stage: str = "searching the library"
-    ended: bool = False
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 class Orchestrator:
@@ -84,9 +55,11 @@ class Orchestrator:
         self.engine = engine
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
-        self.responder = Responder(llm, bus)
+        self.decider = Decider(llm, registry, self.executor, engine.settings, bus)
+        self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.approver: Approver | None = None
         self.yes = False  # headless --yes: approved by the flag, nobody asked
+        self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
 
     async def _approved(self, tool: Tool, rid: str) -> str:
         """ "" when the tool may run, else why not (one line)."""
@@ -113,7 +86,7 @@ class Orchestrator:
             )
         return f"You declined to run {name}; it stays in the library, unapproved, and was not run."
 
-    def _finish(self, req: _Request, outcome: Outcome) -> Outcome:
+    def _finish(self, req: Request, outcome: Outcome) -> Outcome:
         """Publish the request's one final event (a second call is ignored)."""
         if req.ended:
             return outcome
@@ -139,7 +112,7 @@ class Orchestrator:
         return outcome
 
     async def handle(self, request: str, *, request_id: str | None = None) -> Outcome:
-        req = _Request(request_id or secrets.token_hex(4), request)
+        req = Request(request_id or secrets.token_hex(4), request)
         self.bus.publish(QueryReceived(text=request, request_id=req.rid))
         try:
             return self._finish(req, await self._handle(req))
@@ -154,43 +127,41 @@ class Orchestrator:
             text = f"{req.stage} failed: {one_line(exc)}"
             return self._finish(req, Outcome(req.rid, "failed", text, "failed"))
 
-    async def _handle(self, req: _Request) -> Outcome:
+    async def decide(self, request: str, *, request_id: str = "") -> Decision:
+        return await self.decider.decide(request, request_id=request_id)
+
+    async def _handle(self, req: Request) -> Outcome:
         rid, request = req.rid, req.text
         if not request.strip():
             return Outcome(
                 rid, "question", "What would you like me to work out? The request was empty.", "failed"
             )
-        found = await asyncio.to_thread(self.registry.search, request)
-        self.bus.publish(
-            SearchResults(
-                query=request,
-                candidates=tuple(c.to_dict() for c in found.candidates),
-                threshold=found.threshold,
-                request_id=rid,
-            )
-        )
-        candidate = found.best or found.plausible
-        notes: list[str] = []
-        tried: set[str] = set()
-        if candidate is not None:
-            tried.add(candidate.name)
+        decision = await self.decider.decide(request, request_id=rid, on_stage=req.at)
+        tried = {p.tool for p in decision.checked}
+        if decision.decision == "ask" and decision.prepared is not None:
+            return Outcome(rid, "question", decision.prepared.message, "reused", decision.tool)
+        if decision.decision == "reuse" and decision.tool is not None and decision.prepared is not None:
             self.bus.publish(
-                ToolChosen(name=candidate.name, score=candidate.score, reused=True, request_id=rid)
+                ToolChosen(name=decision.tool, score=decision.score, reused=True, request_id=rid)
             )
-            reused = await self._execute(req, candidate.name, "reused")
+            reused = await self._execute(req, decision.tool, "reused", prepared=decision.prepared)
             if isinstance(reused, Outcome):
                 return reused
-            notes.append(f"{candidate.name} did not fit ({reused.message}); writing a new tool")
+            return await self._after_failure(req, decision.tool, reused)
+        notes = [f"{p.tool} did not fit ({p.message})" for p in decision.checked]
 
-        async def serves(name: str) -> bool:
-            """The drafted spec names a tool we have: does that tool answer this request?"""
+        async def serves(spec: ToolSpec) -> bool:
+            """The drafted spec names a tool we have: does that tool answer this request, judged
+            against the drafted spec as the draft?"""
+            name = spec.function_name
             if name in tried:
                 return False
             tried.add(name)
             req.stage = f"trying the existing {name}"
             tool = await asyncio.to_thread(self.registry.get, name)
-            prepared = await self.executor.prepare(tool, request, request_id=rid)
-            return prepared.kind in ("ready", "question")
+            draft = RequestSignature(function_name=name, return_type=spec.return_type)
+            prepared = await self.executor.prepare(tool, request, request_id=rid, draft=draft)
+            return prepared.kind == "ready"
 
         req.stage = "making a new tool"
         made = await self.engine.synthesize(request, request_id=rid, existing_serves=serves)
@@ -216,19 +187,58 @@ class Orchestrator:
         text = f"The new tool {made.record.name} could not answer: {result.message}"
         return Outcome(rid, "failed", text, "failed", made.record.name, attempts=made.attempts, notes=notes)
 
+    async def _after_failure(self, req: Request, name: str, failed: Execution) -> Outcome:
+        """A reused tool failed on the request's own arguments: repair it with that input as a
+        new case (``repair_failures``, or a person's yes), and answer again; else offer it."""
+        rid = req.rid
+        text = f"{name} could not answer: {failed.message}"
+        if failed.kind != "error":
+            return Outcome(rid, "failed", text, "failed", name)
+        if not self.repair_failures:
+            self.bus.publish(
+                RepairOffered(
+                    tool=name, args=failed.args, request=req.text, error=failed.message, request_id=rid
+                )
+            )
+            hint = " (ask again with --repair, or press r in the dashboard, to repair it with this input as a new test)"
+            return Outcome(rid, "failed", text + hint, "failed", name)
+        req.stage = f"repairing {name}"
+        repaired = await repair_failure(self.engine, name, failed.args, request_id=rid)
+        if repaired.status != "repaired":
+            return Outcome(rid, "failed", f"{text}; {repaired.message}", "failed", name)
+        # the same call, on the new version (which needs a yes like any new version)
+        again = await self._execute(req, name, "reused", prepared=Execution("ready", name, failed.args))
+        if isinstance(again, Outcome):
+            again.notes.append(repaired.message)
+            return again
+        return Outcome(
+            rid, "failed", f"{name} was repaired but still could not answer: {again.message}", "failed", name
+        )
+
     async def _execute(
-        self, req: _Request, tool_name: str, path: str, attempts: int = 0
+        self, req: Request, tool_name: str, path: str, attempts: int = 0, prepared: Execution | None = None
     ) -> Outcome | Execution:
+        """Run the tool (prepared by the decision, or now) and word the answer."""
         rid, request = req.rid, req.text
         req.stage = f"running {tool_name}"
         tool = await asyncio.to_thread(self.registry.get, tool_name)
         refused = await self._approved(tool, rid)
         if refused:
             return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
-        run = await self.executor.run(tool, request, request_id=rid, made_for_it=path == "synthesised")
+        if prepared is None:
+            prepared = await self.executor.prepare(
+                tool, request, request_id=rid, made_for_it=path == "synthesised"
+            )
+        run = (
+            prepared
+            if prepared.kind != "ready"
+            else await self.executor.execute(tool, prepared, request_id=rid)
+        )
         if run.kind == "value":
             req.stage = "wording the answer"
-            text = await self.responder.answer(request, run.tool, run.args, run.value, request_id=rid)
+            text = await self.responder.answer(request, tool, run.args, run.value, request_id=rid)
+            await asyncio.to_thread(self.registry.learn_phrasing, tool.name, request, run.args)
+            await asyncio.to_thread(self.registry.record_answer, tool.name)
             return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)
         if run.kind == "question":
             return Outcome(rid, "question", run.message, path, run.tool, attempts=attempts)

@@ -12,24 +12,33 @@ from urllib.parse import urlparse
 
 from tui_agent.core.config import Settings
 from tui_agent.core.tool.record import ToolRecord
-from tui_agent.core.tool.spec import ToolSpec
 
 COLLECTION = "selfeng_tools"
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """A tool the search found: ``score`` combines the best ``dense`` (embedding cosine) and
+    ``lexical`` (BM25, mapped into [0, 1)) matches over its phrasings; ``matched`` is the
+    phrasing that matched best."""
+
     name: str
     score: float
     verified: bool
     version: int
+    dense: float = 0.0
+    lexical: float = 0.0
+    matched: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "score": round(self.score, 4),
+            "dense": round(self.dense, 4),
+            "lexical": round(self.lexical, 4),
             "verified": self.verified,
             "version": self.version,
+            "matched": self.matched,
         }
 
 
@@ -45,13 +54,13 @@ class SearchResult:
 
     @property
     def best(self) -> Candidate | None:
-        """The tool to reuse outright: the top verified candidate at or above the threshold."""
+        """A strong match: the top verified candidate at or above the threshold."""
         top = self._top_verified()
         return top if top is not None and top.score >= self.threshold else None
 
     @property
     def plausible(self) -> Candidate | None:
-        """A tool worth asking the model about: top verified, at or above candidate_threshold."""
+        """A tool worth checking: the top verified candidate at or above candidate_threshold."""
         top = self._top_verified()
         return top if top is not None and top.score >= self.candidate_threshold else None
 
@@ -67,11 +76,19 @@ class SearchResult:
         }
 
 
-def index_text(record: ToolRecord) -> str:
-    try:
-        return ToolSpec.model_validate(record.spec).search_text()
-    except ValueError:
-        return f"{record.name.replace('_', ' ')}: {record.spec.get('description', '')}"
+CLOSE = 0.03  # search scores this close say nothing about which tool is better
+
+
+def trouble_last(ranked: list[Candidate], trouble: dict[str, int]) -> list[Candidate]:
+    """Among candidates within ``CLOSE`` of each other, one with more corrections and failures
+    on its record goes below one with fewer."""
+    ordered = list(ranked)
+    for i in range(len(ordered) - 1):
+        for j in range(len(ordered) - 1 - i):
+            a, b = ordered[j], ordered[j + 1]
+            if a.score - b.score < CLOSE and trouble.get(a.name, 0) > trouble.get(b.name, 0):
+                ordered[j], ordered[j + 1] = b, a
+    return ordered
 
 
 class SearchIndex:
@@ -141,38 +158,79 @@ class SearchIndex:
         return self.collection is not None
 
     def state(self) -> dict[str, str]:
-        """Tool name -> the content hash it was indexed with."""
+        """Tool name -> the index key it was indexed with (every document of a tool has it)."""
         got = self.collection.get(include=["metadatas"])
-        return {
-            i: (m or {}).get("hash", "") for i, m in zip(got["ids"], got["metadatas"] or [], strict=False)
-        }
+        found: dict[str, str] = {}
+        for meta in got["metadatas"] or []:
+            meta = meta or {}
+            found[str(meta.get("tool", ""))] = str(meta.get("hash", ""))
+        found.pop("", None)
+        return found
 
-    def upsert(self, records: list[ToolRecord], vectors: list[list[float]]) -> None:
-        texts = [index_text(r) for r in records]
-        self.collection.upsert(
-            ids=[r.name for r in records],
-            embeddings=vectors,
-            documents=texts,
-            metadatas=[{"hash": r.index_key, "version": r.version, "verified": r.verified} for r in records],
-        )
+    def upsert(self, records: list[ToolRecord], texts: list[list[str]], vectors: list[list[float]]) -> None:
+        """Replace each tool's documents: ``texts[i]`` are record i's phrasings, ``vectors`` all
+        of them in order."""
+        self.delete([r.name for r in records])
+        ids, documents, metadatas = [], [], []
+        for record, phrasings in zip(records, texts, strict=True):
+            meta = {
+                "tool": record.name,
+                "hash": record.index_key,
+                "version": record.version,
+                "verified": record.verified,
+            }
+            for k, text in enumerate(phrasings):
+                ids.append(f"{record.name}#{k}")
+                documents.append(text)
+                metadatas.append(meta)
+        for start in range(0, len(ids), 4000):
+            end = start + 4000
+            self.collection.upsert(
+                ids=ids[start:end],
+                embeddings=vectors[start:end],
+                documents=documents[start:end],
+                metadatas=metadatas[start:end],
+            )
 
     def delete(self, names: list[str]) -> None:
         if names:
-            self.collection.delete(ids=names)
+            self.collection.delete(where={"tool": {"$in": list(names)}})
 
     def count(self) -> int:
         return int(self.collection.count())
 
-    def query(self, vector: list[float], k: int) -> list[Candidate]:
-        got = self.collection.query(
-            query_embeddings=[vector], n_results=k, include=["distances", "metadatas"]
-        )
+    def documents(self) -> list[tuple[str, str]]:
+        """Every (tool, text) the index holds, for the lexical half."""
+        got = self.collection.get(include=["metadatas", "documents"])
         return [
-            Candidate(
-                name=i,
-                score=1.0 - float(d),
-                verified=bool((m or {}).get("verified")),
-                version=int((m or {}).get("version", 0)),
-            )
-            for i, d, m in zip(got["ids"][0], got["distances"][0], got["metadatas"][0], strict=False)
+            (str((m or {}).get("tool", "")), str(d or ""))
+            for m, d in zip(got["metadatas"] or [], got["documents"] or [], strict=False)
         ]
+
+    def query(self, vector: list[float], k: int, only: list[str] | None = None) -> list[Candidate]:
+        """The ``k`` best tools by their best-matching document (``only``: among these tools)."""
+        count = self.count()
+        if count == 0:
+            return []
+        where = {"tool": {"$in": only}} if only else None
+        got = self.collection.query(
+            query_embeddings=[vector],
+            n_results=min(count, max(k * 8, 32)),
+            include=["distances", "metadatas", "documents"],
+            where=where,
+        )
+        best: dict[str, Candidate] = {}
+        for d, m, doc in zip(got["distances"][0], got["metadatas"][0], got["documents"][0], strict=False):
+            m = m or {}
+            name = str(m.get("tool", ""))
+            score = 1.0 - float(d)
+            if name and (name not in best or score > best[name].dense):
+                best[name] = Candidate(
+                    name,
+                    score,
+                    bool(m.get("verified")),
+                    int(m.get("version", 0)),
+                    dense=score,
+                    matched=doc or "",
+                )
+        return sorted(best.values(), key=lambda c: -c.dense)[:k]

@@ -10,7 +10,7 @@ writing a new one). All methods block: call them off the event loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
 from tui_agent.core.events import Progress, ToolRegistered, ToolRemoved
 from tui_agent.core.library.embeddings import Embedder
-from tui_agent.core.library.index import Candidate, SearchIndex, SearchResult
+from tui_agent.core.library.index import Candidate, SearchIndex, SearchResult, trouble_last
+from tui_agent.core.library.lexical import LexicalIndex
+from tui_agent.core.library.phrasings import documents, with_learned
 from tui_agent.core.library.sharing import (
     RegistryError,
     Verify,
@@ -27,6 +29,7 @@ from tui_agent.core.library.sharing import (
     needs_starters,
 )
 from tui_agent.core.library.store import ToolStore
+from tui_agent.core.request.templates import template_of
 from tui_agent.core.tool.cases import TestCase
 from tui_agent.core.tool.record import Tool, ToolRecord, ToolStoreError
 
@@ -48,7 +51,10 @@ class RepairReport:
         return bool(self.rebuilt or self.added or self.updated or self.dropped)
 
 
-class Registry:
+class IndexedLibrary:
+    """The files and the index kept in step: opening repairs the index from the files, and a
+    change by another process (the store's generation moved) is caught up with before use."""
+
     def __init__(
         self, settings: Settings, bus: EventBus | None = None, embedder: Embedder | None = None
     ) -> None:
@@ -58,6 +64,8 @@ class Registry:
         self.embedder = embedder or Embedder(settings.embedding_model)
         self.threshold = settings.similarity_threshold
         self.index = SearchIndex(settings)
+        self.lexical = LexicalIndex()
+        self._texts: dict[str, list[str]] = {}  # each indexed tool's phrasings, for the lexical half
         self._generation: str | None = None  # the store's generation our index view reflects
 
     # --- index ------------------------------------------------------------------------
@@ -73,7 +81,6 @@ class Registry:
         """Connect to the index, repair it against the files, import the starters into an empty
         library (verified with ``verify`` when given). Idempotent; call at start, off the loop."""
         report = RepairReport(store_notes=[*self.store.recovered, *self.store.recover()])
-        self.embedder.load()
         if not self.index.remote and not self.settings.index_dir.exists():
             report.rebuilt, report.reason = True, "index directory missing"
         try:
@@ -102,6 +109,8 @@ class Registry:
         records = {r.name: r for r in self.store.records() if self._files_match(r)}
         report.dropped = [name for name in indexed if name not in records]
         self.index.delete(report.dropped)
+        self._texts = {name: documents(record) for name, record in records.items()}
+        self._rebuild_lexical()
         todo = []
         for name, record in records.items():
             if name not in indexed:
@@ -123,9 +132,14 @@ class Registry:
             return False
 
     def _upsert(self, records: list[ToolRecord]) -> None:
-        from tui_agent.core.library.index import index_text
+        texts = [documents(r) for r in records]
+        self.index.upsert(records, texts, self.embedder.encode([t for group in texts for t in group]))
+        for record, group in zip(records, texts, strict=True):
+            self._texts[record.name] = group
+        self._rebuild_lexical()
 
-        self.index.upsert(records, self.embedder.encode([index_text(r) for r in records]))
+    def _rebuild_lexical(self) -> None:
+        self.lexical.build([(name, text) for name, group in self._texts.items() for text in group])
 
     def rebuild(self) -> RepairReport:
         """Throw the index away and make it again from tools/ (what `open` does when it must)."""
@@ -137,8 +151,6 @@ class Registry:
 
     def close(self) -> None:
         self.index.close()
-
-    # --- library ----------------------------------------------------------------------
 
     def _need_open(self) -> None:
         if not self.index.is_open:
@@ -155,6 +167,12 @@ class Registry:
                 self.index.connect()
             self._sync(RepairReport())
             self._generation = self.store.generation()
+
+
+class Registry(IndexedLibrary):
+    """The library's operations; every change goes to the files first, then to the index."""
+
+    # --- library ----------------------------------------------------------------------
 
     def add(
         self,
@@ -208,14 +226,29 @@ class Registry:
             self._fresh()
             self.store.remove(name)
             self.index.delete([name])
+            self._texts.pop(name, None)
+            self._rebuild_lexical()
             self._generation = self.store.generation()
         if self.bus is not None:
             self.bus.publish(ToolRemoved(name=name))
 
-    def record_use(self, name: str) -> None:
+    def record_use(self, name: str, *, ok: bool = True) -> None:
+        """One call on a request's arguments: a use, and a failure when it raised or was stopped."""
+        self.store.count(name, usage_count=1, failures=0 if ok else 1)
+
+    def record_answer(self, name: str) -> None:
+        self.store.count(name, answers=1)
+
+    def learn_phrasing(self, name: str, request: str, args: dict[str, Any]) -> None:
+        """``request`` was answered by ``name`` with a verified value, called with ``args``: one
+        more way to find it, kept as a template when its values can be told apart."""
         with self.store.locked():
+            self._fresh()
             record = self.store.record(name)
-            self.store.update(name, usage_count=record.usage_count + 1)
+            phrasings = with_learned(record.phrasings, template_of(request, args) or request)
+            if phrasings != record.phrasings:
+                self._upsert([self.store.update(name, phrasings=phrasings)])
+            self._generation = self.store.generation()
 
     def approve(self, name: str) -> ToolRecord:
         return self.store.update(name, approved=True)
@@ -229,14 +262,53 @@ class Registry:
             self._generation = self.store.generation()
         return record
 
-    def search(self, query: str, k: int = 5) -> SearchResult:
+    def lexical_names(self, query: str, k: int = 5) -> list[str]:
+        """The ``k`` tools whose phrasings share the most words with ``query``: no embedding
+        model needed, so a request worded like one answered before is found at once."""
         self._need_open()
         self._fresh()
-        count = self.index.count()
-        if count == 0 or not query.strip():
-            return SearchResult(query, (), self.threshold, self.settings.candidate_threshold)
-        candidates = self.index.query(self.embedder.encode_one(query), min(k, count))
-        return SearchResult(query, tuple(candidates), self.threshold, self.settings.candidate_threshold)
+        found = self.lexical.scores(query)
+        return [name for name, _score in sorted(found.items(), key=lambda kv: -kv[1])[:k]]
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        """The ``k`` best tools for ``query``: the best embedding match over each tool's phrasings
+        plus ``lexical_weight`` times its BM25 match (tools found only lexically are scored
+        densely too, so every candidate has both parts)."""
+        self._need_open()
+        self._fresh()
+        settings = self.settings
+        empty = SearchResult(query, (), self.threshold, settings.candidate_threshold)
+        if not query.strip() or self.index.count() == 0:
+            return empty
+        vector = self.embedder.encode_one(query)
+        found = {c.name: c for c in self.index.query(vector, k * 3)}
+        lexical = self.lexical.scores(query)
+        only_lexical = [n for n, _s in sorted(lexical.items(), key=lambda kv: -kv[1])[:k] if n not in found]
+        if only_lexical:
+            found.update({c.name: c for c in self.index.query(vector, len(only_lexical), only=only_lexical)})
+        ranked = sorted(
+            (
+                replace(
+                    c,
+                    lexical=lexical.get(c.name, 0.0),
+                    score=c.dense + settings.lexical_weight * lexical.get(c.name, 0.0),
+                )
+                for c in found.values()
+            ),
+            key=lambda c: -c.score,
+        )
+        return SearchResult(
+            query, tuple(self._trouble_last(ranked[:k])), self.threshold, settings.candidate_threshold
+        )
+
+    def _trouble_last(self, ranked: list[Candidate]) -> list[Candidate]:
+        trouble = {}
+        for c in ranked:
+            try:
+                trouble[c.name] = self.store.record(c.name).trouble
+            except ToolStoreError:
+                trouble[c.name] = 0
+        return trouble_last(ranked, trouble)
 
     # --- sharing ----------------------------------------------------------------------
 

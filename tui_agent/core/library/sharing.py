@@ -128,7 +128,10 @@ def import_folder(
         source=source,
         approved=approved,
         unread_tests=folder.unread,
-        why=source if source != "imported" else "imported",
+        phrasings=[p for p in folder.meta.get("phrasings") or [] if isinstance(p, str)][:24]
+        if isinstance(folder.meta.get("phrasings"), list)
+        else [],
+        why=source,
     )
 
 

@@ -10,6 +10,7 @@ taken over: ``create`` refuses a name in use, only ``add_version`` adds to a too
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import secrets
@@ -303,7 +304,15 @@ class ToolStore(ToolReader):
             "tests": sha256_text(test_source),
             "cases": sha256_cases(cases),
         }
-        carried = {"usage_count": previous.usage_count} if previous else {}
+        # a tool's record (uses, answers, failures, corrections, phrasings) spans its versions
+        carried = (
+            {
+                key: getattr(previous, key)
+                for key in ("usage_count", "answers", "failures", "corrections", "last_used", "phrasings")
+            }
+            if previous
+            else {}
+        )
         record = ToolRecord(
             name=name,
             version=(previous.version + 1) if previous else 1,
@@ -343,6 +352,14 @@ class ToolStore(ToolReader):
         else:
             os.replace(staging, target)
         _fsync_dir(self.root)
+
+    def count(self, name: str, **increments: int) -> ToolRecord:
+        """Add to a tool's record under the lock, so two processes counting at once lose nothing."""
+        with self.locked():
+            record = self.record(name)
+            changes: dict[str, Any] = {key: getattr(record, key) + n for key, n in increments.items()}
+            changes["last_used"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            return self.update(name, **changes)
 
     def update(self, name: str, **changes: Any) -> ToolRecord:
         """Change metadata of the current version (verdict, approval, usage): ``tool.json`` only."""

@@ -13,6 +13,7 @@ embedded local model by default.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import time
@@ -74,6 +75,7 @@ class LLMClient(StructuredOutput):
         self.session = RequestUsage()
         self._client: openai.AsyncOpenAI | None = None
         self._lock = asyncio.Lock()
+        self._warming: asyncio.Task[None] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -102,6 +104,16 @@ class LLMClient(StructuredOutput):
                 )
             return self._client
 
+    def start_warming(self) -> None:
+        """Start the local model (or check the endpoint) in the background; a call that comes
+        before it is ready waits for it, one that never comes does not."""
+        if self._warming is None:
+            self._warming = asyncio.create_task(self._warm_quietly())
+
+    async def _warm_quietly(self) -> None:
+        with contextlib.suppress(LLMError):
+            await self.warm_up()
+
     async def warm_up(self) -> None:
         """Start the local model, or check a remote endpoint answers, before the first request
         needs it; the outcome is published as a ComponentState("llm") event."""
@@ -120,6 +132,10 @@ class LLMClient(StructuredOutput):
             self.bus.publish(ComponentState(component="llm", state=state, detail=detail))
 
     async def aclose(self) -> None:
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            with contextlib.suppress(BaseException):
+                await self._warming
         if self._client is not None:
             await self._client.close()
             self._client = None

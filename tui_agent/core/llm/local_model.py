@@ -48,6 +48,7 @@ class LocalModelServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._lifeline: Lifeline | None = None
         self._lock = asyncio.Lock()
+        self._closed = False  # stopped: a start still loading gives up
         self.log_path = settings.home / "logs" / "local-model.log"
 
     def _publish(self, state: str, detail: str = "") -> None:
@@ -100,6 +101,8 @@ class LocalModelServer:
             return url
 
     def _start(self) -> str:
+        if self._closed:
+            raise LocalModelError("the local model server was stopped")
         port = free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         lifeline = Lifeline()
@@ -121,6 +124,9 @@ class LocalModelServer:
         url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + self.settings.local_model_start_timeout
         while time.monotonic() < deadline:
+            if self._closed:  # stopped while it was loading: a start nobody waits for any more
+                self._stop_process()
+                raise LocalModelError("the local model server was stopped")
             if process.poll() is not None:
                 self._stop_process()
                 tail = self.log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
@@ -148,6 +154,7 @@ class LocalModelServer:
                 process.wait(timeout=10)
 
     def stop(self) -> None:
+        self._closed = True
         if self._process is not None:
             self._stop_process()
             self._publish("stopped")

@@ -12,7 +12,7 @@ Generalise: the concrete values in the request become parameters. "What is 15% o
 percentage_of(value: float, percent: float), not a function without arguments.
 Parameters are the inputs only: the answer is the return value, never a parameter.
 Parameter types are one of: str, int, float, bool, list, dict. Numeric answers return int or float,
-not formatted strings.
+not formatted strings; a ratio, an average or a rate returns float. A yes/no question returns bool.
 Give 1 to 3 worked examples with exact results; the first uses the values from the request.
 Compute every example result carefully."""
 
@@ -23,12 +23,20 @@ raises ValueError or TypeError. Do not guess about rounding or formatting. Compu
 value carefully, step by step in your head."""
 
 IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
-Use only the standard library. No input(), no printing, no file or network access.
+Use exactly the signature given. Use only the standard library. No input(), no printing, no file
+or network access. Reply with the complete function in one ```python code block and nothing else."""
+
+INDEPENDENT_SYSTEM = """You write one Python function from its description and worked examples.
+Inside the function, before the code, write a short comment that works through the first example
+by hand. Use exactly the signature given and only the standard library.
 Reply with the complete function in one ```python code block and nothing else."""
 
 ARGS_SYSTEM = """You extract the arguments for a function call from a user's request.
 Use only values the request gives; for a required value the request does not give, list its name
-in "missing". Set "fits" to false when the function cannot answer the request at all."""
+in "missing" and leave it null."""
+
+SIGNATURE_SYSTEM = """You name the Python function that would answer a user's request: its snake_case
+name, what it returns, and what the answer looks like. Do not solve the request."""
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
@@ -62,6 +70,12 @@ def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
     return [{"role": "system", "content": TESTS_SYSTEM}, {"role": "user", "content": ask}]
 
 
+def independent_messages(spec: ToolSpec) -> list[dict[str, str]]:
+    """The second opinion's framing: from the spec alone, reasoning from an example first."""
+    ask = f"Function to write:\n{spec_text(spec)}"
+    return [{"role": "system", "content": INDEPENDENT_SYSTEM}, {"role": "user", "content": ask}]
+
+
 def implement_messages(
     spec: ToolSpec, tests: str, failure: str = "", previous: str = ""
 ) -> list[dict[str, str]]:
@@ -71,8 +85,26 @@ def implement_messages(
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
+def tool_card(spec: ToolSpec) -> str:
+    """What a function computes, as the fit check sees it: signature, docstring, an example."""
+    card = f'{spec.signature()}\n    """{spec.docstring.strip() or spec.description}"""'
+    if spec.docstring.strip() and spec.description.strip():
+        card += f"\n# {spec.description}"
+    for e in spec.examples[:1]:
+        shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in e.args.items())
+        card += f"\n# example: {spec.function_name}({shown}) returns {json.dumps(e.result)}"
+    return card
+
+
+def signature_messages(request: str) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": SIGNATURE_SYSTEM},
+        {"role": "user", "content": f"Request: {request}"},
+    ]
+
+
 def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:
-    ask = f"Function:\n{spec_text(spec)}\n\nRequest: {request}"
+    ask = f"Function:\n{tool_card(spec)}\n\nRequest: {request}"
     return [{"role": "system", "content": ARGS_SYSTEM}, {"role": "user", "content": ask}]
 
 

@@ -54,6 +54,42 @@ def _first_error(exc: ValidationError | json.JSONDecodeError) -> str:
     return f"does not match the schema ({shown})"
 
 
+def key_lines(schema: type[BaseModel]) -> str:
+    """One line per key (name, JSON type, description), nested objects' keys indented below."""
+    full = json_schema_of(schema)
+    return "\n".join(_lines(full, full.get("$defs", {}), ""))
+
+
+def _lines(node: dict[str, Any], definitions: dict[str, Any], indent: str) -> list[str]:
+    lines = []
+    for name, prop in node.get("properties", {}).items():
+        about = f": {prop['description']}" if prop.get("description") else ""
+        lines.append(f"{indent}- {name} ({_type_of(prop, definitions)}){about}")
+        nested = _object_of(prop, definitions)
+        if nested is not None and indent == "":
+            lines += _lines(nested, definitions, indent + "  ")
+    return lines
+
+
+def _object_of(prop: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any] | None:
+    if "$ref" in prop:
+        return definitions.get(prop["$ref"].split("/")[-1])
+    if prop.get("type") == "array":
+        return _object_of(prop.get("items", {}), definitions)
+    return None
+
+
+def _type_of(prop: dict[str, Any], definitions: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return "object"
+    if "anyOf" in prop:
+        return " or ".join(_type_of(option, definitions) for option in prop["anyOf"])
+    kind = prop.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_of(prop.get('items', {}), definitions)}"
+    return str(kind)
+
+
 class StructuredOutput:
     """The structured half of the client: ``structured`` on top of the client's ``_create``."""
 
@@ -79,8 +115,11 @@ class StructuredOutput:
             return {"type": "json_object"}
         return None
 
-    @staticmethod
-    def _instructions(schema: type[BaseModel]) -> str:
+    def _instructions(self, schema: type[BaseModel]) -> str:
+        """Where the endpoint enforces the schema itself (json_schema, llama.cpp's grammar), a
+        short list of the keys is enough and keeps the prompt small; elsewhere, the whole schema."""
+        if self.mode in ("json_schema", "llama_cpp"):
+            return "Reply with one JSON object only, with these keys in this order:\n" + key_lines(schema)
         return (
             "Reply with one JSON object only, no prose and no code fences, matching this JSON schema:\n"
             + json.dumps(json_schema_of(schema), separators=(",", ":"))
@@ -132,7 +171,9 @@ class StructuredOutput:
     ) -> T:
         """A validated ``schema`` instance, re-asking with the validation error on bad output.
         Greedy unless ``temperature`` asks for a different draw."""
-        conversation = [{"role": "system", "content": self._instructions(schema)}, *messages]
+        # the task's own words first: a prompt that starts the same way each time is read from
+        # the server's cache; the schema (different for every tool) comes after
+        conversation = [*messages, {"role": "system", "content": self._instructions(schema)}]
         raw = ""
         problem = ""
         for _attempt in range(self.settings.structured_retries + 1):

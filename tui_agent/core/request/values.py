@@ -40,3 +40,45 @@ def request_values(request: str) -> list[str]:
     dates = re.findall(r"\d{4}-\d{2}-\d{2}", rest)
     rest = re.sub(r"\d{4}-\d{2}-\d{2}", " ", rest)
     return [repr(v) for v in strings] + [repr(d) for d in dates] + NUMBER.findall(rest)
+
+
+YES_NO = re.compile(
+    r"^\s*(is|are|was|were|does|do|did|has|have|had)\b"
+    r"|^\s*(can|could|will|would|should)\b(?!\s+(you|u|i|we)\b)"
+    r"|\b(whether|check if|tell me if|true or false|yes or no)\b",
+    re.IGNORECASE,
+)
+COUNT = re.compile(r"^\s*(how many|count|number of)\b|\bhow many\b", re.IGNORECASE)
+DATE = re.compile(r"\b(what|which) (date|day)\b|\bdate (is|was|will)\b", re.IGNORECASE)
+
+
+def asks_yes_no(request: str) -> bool:
+    return bool(YES_NO.search(request))
+
+
+def answer_kind(request: str) -> str:
+    """The kind of answer a request states it wants: "yes/no", "count", "date", or ""."""
+    if asks_yes_no(request):
+        return "yes/no"
+    if COUNT.search(request):
+        return "count"
+    if DATE.search(request):
+        return "date"
+    return ""
+
+
+def docstring_examples(request: str, function: str) -> list[tuple[str, str]]:
+    """Doctest-style examples a request writes out: (call arguments, expected) source texts from
+    ``>>> function(args)`` lines followed by their result line."""
+    found = []
+    lines = request.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(rf"\s*>>>\s*{re.escape(function)}\((.*)\)\s*$", line)
+        if (
+            match
+            and i + 1 < len(lines)
+            and lines[i + 1].strip()
+            and not lines[i + 1].strip().startswith(">>>")
+        ):
+            found.append((match.group(1), lines[i + 1].strip()))
+    return found

@@ -119,7 +119,7 @@ FORGERIES = {
         "        found.update(x for x in (list(v.values()) if isinstance(v, dict) else [v]) if isinstance(x, str))\n"
         "    frame = frame.f_back\n"
         "for s in found:\n"
-        "    line = '@@SELFENG-REPORT %s {\"outcomes\": [{\"value\": 1}, {\"value\": 1}]}\\n' % s\n"
+        '    line = \'@@SELFENG-REPORT %s {"outcomes": [{"value": 1}, {"value": 1}]}\\n\' % s\n'
         "    os.write(1, line.encode())\n"
         "os._exit(0)\n"
         "def probe(x):\n    return 1\n"

@@ -32,3 +32,29 @@ def rename_function(source: str, old: str, new: str) -> str:
             token = token._replace(string=new)
         tokens.append(token)
     return tokenize.untokenize(tokens)
+
+
+TYPING_NAMES = (
+    "List",
+    "Dict",
+    "Tuple",
+    "Optional",
+    "Any",
+    "Union",
+    "Set",
+    "Iterable",
+    "Sequence",
+    "Callable",
+)
+
+
+def with_typing_imports(source: str) -> str:
+    """A signature kept as stated (``List[float]``) needs its ``typing`` names: the ones used and
+    not imported are imported, so the stated signature never costs a NameError."""
+    used = [n for n in TYPING_NAMES if re.search(rf"\b{n}\[|\b{n}\b\s*[,)\]=]|->\s*{n}\b", source)]
+    missing = [
+        n for n in used if not re.search(rf"^\s*(from typing import .*\b{n}\b|import typing)", source, re.M)
+    ]
+    if not missing:
+        return source
+    return f"from typing import {', '.join(missing)}\n" + source

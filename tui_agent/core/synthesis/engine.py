@@ -15,12 +15,11 @@ from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.synthesis.code import extract_code
+from tui_agent.core.synthesis.code import extract_code, with_typing_imports
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
-from tui_agent.core.synthesis.spec_checks import declared_signature, overspecified, spec_problem
+from tui_agent.core.synthesis.spec_checks import overspecified, settle_spec, spec_problem
 from tui_agent.core.tool.cases import Outcome, TestCase, TestPlan, matches, render_tests, unique_cases
-from tui_agent.core.tool.record import ToolStoreError, validate_name
-from tui_agent.core.tool.spec import ToolSpec, renamed_parameters
+from tui_agent.core.tool.spec import ToolSpec
 
 __all__ = ["SynthesisEngine", "SynthesisFailed", "SynthesisResult"]
 
@@ -73,54 +72,30 @@ class SynthesisEngine:
 
     async def make_spec(self, request: str, request_id: str) -> ToolSpec:
         """A spec whose parameters the request can fill: retried (sampling) with the reason
-        when its worked examples do not call it with the request's own values."""
+        when its worked examples do not call it with the request's own values. A rule that
+        cannot be met after the tries is a warning, not the end of the request."""
         problem = ""
+        spec: ToolSpec | None = None
         for attempt in range(SPEC_TRIES):
             spec = await self._draft_spec(request, request_id, problem, temperature=0.5 if attempt else 0.0)
             problem = spec_problem(spec, request)
             if not problem:
                 return spec
             self.step(request_id, "spec", "failed", attempt + 1, problem)
-            if attempt + 1 < SPEC_TRIES:
-                self.step(request_id, "spec", "started", attempt + 2)
-        raise SynthesisFailed("spec", f"no usable spec after {SPEC_TRIES} tries: {problem}")
+            self.step(request_id, "spec", "started", attempt + 2)
+        assert spec is not None
+        self.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
+        return spec
 
     async def _draft_spec(self, request: str, request_id: str, problem: str, temperature: float) -> ToolSpec:
-        spec = await self.llm.structured(
+        drafted = await self.llm.structured(
             prompts.spec_messages(request, problem),
             ToolSpec,
             purpose="spec",
             request_id=request_id,
             temperature=temperature,
         )
-        declared = declared_signature(request)
-        if declared:
-            name, params, returns = declared
-            spec = spec.model_copy(
-                update={
-                    "function_name": name,
-                    "parameters": params,
-                    "return_type": returns or spec.return_type,
-                }
-            )
-        spec = renamed_parameters(spec)
-        names = {p.name for p in spec.parameters}
-        examples = [
-            e
-            for e in spec.examples
-            if set(e.args) <= names and all(p.name in e.args for p in spec.parameters if p.required)
-        ]
-        spec = spec.model_copy(update={"examples": examples})
-        if spec.return_type == "int" and any(
-            isinstance(e.result, float) and not e.result.is_integer() for e in examples
-        ):
-            # "-> int" with an example of 28.274...: the signature would make every
-            # implementation round, and the tests (built from the examples) fail them all
-            spec = spec.model_copy(update={"return_type": "float"})
-        try:
-            validate_name(spec.function_name)
-        except ToolStoreError as exc:
-            raise SynthesisFailed("spec", f"the spec's function name is not usable: {exc}") from None
+        spec = settle_spec(drafted, request)
         if not spec.parameters:
             raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
         return spec
@@ -133,7 +108,7 @@ class SynthesisEngine:
         """The spec's worked examples first (anchors), then usable cases kept from earlier
         tries, then this try's. A retry samples (temperature) so it is not the same draw again."""
         anchors = [
-            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result)
+            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=True)
             for i, e in enumerate(spec.examples)
         ]
         plan = await self.llm.structured(
@@ -147,7 +122,7 @@ class SynthesisEngine:
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
         usable = [
-            c
+            c.model_copy(update={"anchor": False})
             for c in plan.cases
             if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
         ]
@@ -198,14 +173,21 @@ class SynthesisEngine:
         previous: str = "",
         temperature: float = 0.0,
         show: bool = True,
+        independent: bool = False,
     ) -> str:
-        """Greedy by default (reproducible); the spec-only second opinion samples a little and is
-        not shown (``show``), so the viewer only ever streams the candidate under test."""
+        """Greedy by default (reproducible); the spec-only second opinion (``independent``: its
+        own framing) samples and is not shown (``show``), so the viewer only ever streams the
+        candidate under test."""
         pieces: list[str] = []
         if show:
             self.publish_code(request_id, "tool.py", "")
+        messages = (
+            prompts.independent_messages(spec)
+            if independent
+            else prompts.implement_messages(spec, tests, failure, previous)
+        )
         async for piece in self.llm.stream(
-            prompts.implement_messages(spec, tests, failure, previous),
+            messages,
             purpose="implementation",
             request_id=request_id,
             max_tokens=1200,
@@ -214,7 +196,7 @@ class SynthesisEngine:
             pieces.append(piece)
             if show:
                 self.publish_code(request_id, "tool.py", piece, replace=False)
-        code = extract_code("".join(pieces))
+        code = with_typing_imports(extract_code("".join(pieces)))
         if show:
             self.publish_code(request_id, "tool.py", code)
         return code

@@ -65,10 +65,24 @@ class Failure:
         call = ""
         if self.case is not None:
             call = f" ({', '.join(f'{k}={v!r}' for k, v in self.case.args.items())})"
-        return f"- {self.name}{call}: expected {self.expected}, got {self.actual}"
+        source = (
+            " [from the request: this one is certain]" if self.case is not None and self.case.anchor else ""
+        )
+        return f"- {self.name}{call}: expected {self.expected}, got {self.actual}{source}"
 
 
-ExistingServes = Callable[[str], Awaitable[bool]]
+ExistingServes = Callable[[ToolSpec], Awaitable[bool]]  # the drafted spec names a tool we have
+
+
+def normalised(code: str) -> str:
+    return " ".join(code.split())
+
+
+def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
+    """How good a failing candidate is: anchors passed first, then all cases passed."""
+    passed = {t.name for t in verdict.tests if t.outcome == "passed"}
+    anchors = sum(1 for c in cases if c.anchor and f"test_{c.name}" in passed)
+    return anchors, len(passed)
 
 
 class SynthesisRun:
@@ -88,6 +102,8 @@ class SynthesisRun:
         self.existing_serves = existing_serves
         self.result = SynthesisResult(ok=False)
         self.independent: str | None = None  # a spec-only second implementation, drawn on need
+        self.tried: set[str] = set()  # every candidate so far, whitespace-normalised
+        self.current = ""  # the candidate under test
 
     async def _claim_name(self, spec: ToolSpec) -> ToolSpec | None:
         """A name is never taken over. When the drafted name is a tool we have, that tool is
@@ -96,7 +112,7 @@ class SynthesisRun:
         name = spec.function_name
         if store is None or not self.register or not store.exists(name):
             return spec
-        if self.existing_serves is not None and await self.existing_serves(name):
+        if self.existing_serves is not None and await self.existing_serves(spec):
             self.result.existing = name
             return None
         free = store.free_name(name)
@@ -117,10 +133,10 @@ class SynthesisRun:
             engine.publish_code(rid, "spec", spec.model_dump_json(indent=2))
             cases, tests = await engine.gated_tests(spec, rid)
             result.test_source = tests
-            await self._implement_until_green(spec, cases, tests)
+            await self.implement_until_green(spec, cases, tests)
             if self.register and engine.registry is not None:
                 engine.step(rid, "register", "started")
-                result.record = await self._register(spec)
+                result.record = await register_new(engine, result, spec, rid)
                 engine.step(rid, "register", "done", detail=f"{spec.function_name} v{result.record.version}")
             return result
         except SynthesisFailed as exc:
@@ -133,15 +149,48 @@ class SynthesisRun:
             engine.step(rid, step, "failed", result.attempts or 1, result.reason)
             return result
 
-    async def _implement_until_green(self, spec: ToolSpec, cases: list[TestCase], tests: str) -> None:
+    async def _fresh_code(
+        self, spec: ToolSpec, tests: str, failure: str, previous: str, step: str, attempt: int
+    ) -> str | None:
+        """The next candidate, never one already tried: a repair that comes back the same (after
+        normalising whitespace) is drawn again at a temperature, at most twice, with the failing
+        cases spelled out; None when nothing new came."""
+        engine, rid = self.engine, self.rid
+        for temperature in (0.0, 0.7, 1.0):
+            code = await engine.implement(spec, tests, rid, failure, previous, temperature=temperature)
+            if normalised(code) not in self.tried:
+                self.tried.add(normalised(code))
+                return code
+            engine.step(rid, step, "started", attempt, "the same code as before: drawing another")
+        return None
+
+    async def verify_current(self, tool: str, cases: list[TestCase], spec: ToolSpec) -> Verdict:
+        """Verify code that exists already (a tool to repair): it counts as tried."""
+        self.tried.add(normalised(tool))
+        self.current = tool
+        return await self._verify(tool, cases, spec, 1)
+
+    def failures_of(self, cases: list[TestCase], verdict: Verdict) -> list[Failure]:
+        return self._failures(cases, verdict)
+
+    async def implement_until_green(
+        self, spec: ToolSpec, cases: list[TestCase], tests: str, *, previous: str = "", failure: str = ""
+    ) -> None:
+        """Draw, verify and repair until every case passes (``previous`` and its ``failure``:
+        the code to start the repair from), or raise SynthesisFailed."""
         engine, rid, result = self.engine, self.rid, self.result
-        tool = ""
-        failure = ""
+        best: tuple[tuple[int, int], str] | None = None  # (anchors passed, cases passed), code
         for attempt in range(1, engine.settings.repair_attempts + 2):
             result.attempts = attempt
-            step = "implementation" if attempt == 1 else "repair"
+            step = "implementation" if attempt == 1 and not previous else "repair"
             engine.step(rid, step, "started", attempt)
-            tool = await engine.implement(spec, tests, rid, failure, tool)
+            tool = await self._fresh_code(spec, tests, failure, best[1] if best else previous, step, attempt)
+            if tool is None:
+                engine.step(
+                    rid, step, "failed", attempt, "no new code: every draw repeated an earlier attempt"
+                )
+                continue
+            self.current = tool
             try:
                 gate_tool(tool, spec.function_name)
             except GateError as exc:
@@ -153,6 +202,9 @@ class SynthesisRun:
             if verdict.passed:
                 result.ok, result.tool_source, result.cases = True, tool, cases
                 return
+            score = passed_counts(cases, verdict)
+            if best is None or score > best[0]:
+                best = (score, tool)  # the next repair starts from the candidate that passed the most
             failures = self._failures(cases, verdict)
             fixes = await self._agreed_test_fixes(spec, failures)
             if fixes:
@@ -167,6 +219,7 @@ class SynthesisRun:
                         result.ok, result.tool_source, result.cases = True, tool, cases
                         return
                     failures = self._failures(cases, verdict)
+                    best = (passed_counts(cases, verdict), tool)
                 else:
                     failures = [f for f in failures if f.case is None or f.case.name not in fixes]
             failure = "\n".join(f.line() for f in failures) or verdict.detail
@@ -210,12 +263,17 @@ class SynthesisRun:
         suspects = [
             f
             for f in failures
-            if f.case is not None and f.observed is not None and f.observed.kind in ("value", "raises")
+            if f.case is not None
+            and not f.case.anchor  # the request's own values: no agreement may change them
+            and f.observed is not None
+            and f.observed.kind in ("value", "raises")
         ]
         if not suspects:
             return {}
         if self.independent is None:
-            self.independent = await self.engine.implement(spec, "", self.rid, temperature=0.6, show=False)
+            self.independent = await self._second_opinion(spec)
+        if self.independent is None:
+            return {}
         try:
             gate_tool(self.independent, spec.function_name)
         except GateError:
@@ -244,30 +302,45 @@ class SynthesisRun:
             self.independent = None
         return fixes
 
-    async def _register(self, spec: ToolSpec) -> ToolRecord:
-        """A new tool, under its own name; if another process took that name meanwhile, under
-        the next free one (the function renamed with it, the cases unchanged)."""
-        engine, result = self.engine, self.result
-        registry = engine.registry
-        assert registry is not None and result.verdict is not None
-        for _ in range(5):
-            try:
-                return await asyncio.to_thread(
-                    registry.add,
-                    spec.function_name,
-                    result.tool_source,
-                    result.test_source,
-                    spec.model_dump(),
-                    cases=result.cases,
-                    verdict=result.verdict.to_record(),
-                    model=engine.llm.model,
-                    request_id=self.rid,
-                    approved=engine.settings.approve_new_tools == "auto",
-                    why="synthesised",
-                )
-            except ToolExistsError:
-                free = registry.store.free_name(spec.function_name)
-                result.tool_source = rename_function(result.tool_source, spec.function_name, free)
-                spec = result.spec = spec.model_copy(update={"function_name": free})
-                result.test_source = render_tests(free, result.cases)
-        raise SynthesisFailed("register", f"no free name for {spec.function_name}")
+    async def _second_opinion(self, spec: ToolSpec) -> str | None:
+        """An implementation written apart from the current one: from the spec alone (it never
+        sees the tests), framed differently (reasoning from an example first), sampled. One that
+        reads the same as the code it is meant to check proves nothing: drawn again once, then
+        given up."""
+        for temperature in (0.7, 1.0):
+            code = await self.engine.implement(
+                spec, "", self.rid, temperature=temperature, show=False, independent=True
+            )
+            if normalised(code) != normalised(self.current):
+                return code
+        return None
+
+
+async def register_new(
+    engine: SynthesisEngine, result: SynthesisResult, spec: ToolSpec, rid: str
+) -> ToolRecord:
+    """A new tool, under its own name; if another process took that name meanwhile, under the
+    next free one (the function renamed with it, the cases unchanged)."""
+    registry = engine.registry
+    assert registry is not None and result.verdict is not None
+    for _ in range(5):
+        try:
+            return await asyncio.to_thread(
+                registry.add,
+                spec.function_name,
+                result.tool_source,
+                result.test_source,
+                spec.model_dump(),
+                cases=result.cases,
+                verdict=result.verdict.to_record(),
+                model=engine.llm.model,
+                request_id=rid,
+                approved=engine.settings.approve_new_tools == "auto",
+                why="synthesised",
+            )
+        except ToolExistsError:
+            free = registry.store.free_name(spec.function_name)
+            result.tool_source = rename_function(result.tool_source, spec.function_name, free)
+            spec = result.spec = spec.model_copy(update={"function_name": free})
+            result.test_source = render_tests(free, result.cases)
+    raise SynthesisFailed("register", f"no free name for {spec.function_name}")

@@ -7,42 +7,46 @@ import ast
 import re
 from typing import Any
 
-from tui_agent.core.request.values import grounded, request_values
+from tui_agent.core.request.values import answer_kind, docstring_examples, grounded, request_values
 from tui_agent.core.tool.cases import TestCase
-from tui_agent.core.tool.spec import PYTHON_TYPES, Parameter, ToolSpec
+from tui_agent.core.tool.record import ToolStoreError, validate_name
+from tui_agent.core.tool.spec import PYTHON_TYPES, Example, Parameter, ToolSpec, renamed_parameters
 
-PARAM_TYPES = frozenset(PYTHON_TYPES)
+SIGNATURE = re.compile(
+    r"(?:def\s+)?([A-Za-z_]\w*)\s*\(([^()]*)\)\s*(?:->\s*([^\n:]+?))?\s*(?::|$|\n|\.\s)", re.M
+)
 
 
 def declared_signature(description: str) -> tuple[str, list[Parameter], str | None] | None:
-    """``name(a: int, b: float = 1.0) -> float`` named in a description, if any."""
-    match = re.search(r"(?:def\s+)?([A-Za-z_]\w*)\s*\(([^()]*)\)\s*(?:->\s*([A-Za-z_]\w*))?", description)
-    if not match or not match.group(2).strip():
-        return None
-    try:
-        tree = ast.parse(f"def {match.group(1)}({match.group(2)}): pass")
-    except SyntaxError:
-        return None
-    function = tree.body[0]
-    assert isinstance(function, ast.FunctionDef)
-    args = function.args.args
-    defaults = [None] * (len(args) - len(function.args.defaults)) + list(function.args.defaults)
-    params = []
-    for arg, default in zip(args, defaults, strict=True):
-        kind = (
-            arg.annotation.id
-            if isinstance(arg.annotation, ast.Name) and arg.annotation.id in PARAM_TYPES
-            else "str"
-        )
-        if default is None:
-            params.append(Parameter(name=arg.arg, type=kind))  # type: ignore[arg-type]
-        else:
-            params.append(
-                Parameter(name=arg.arg, type=kind, default=ast.literal_eval(default), required=False)
-            )  # type: ignore[arg-type]
-    if not any(isinstance(a.annotation, ast.Name) for a in args):
-        return None  # "foo(bar)" in prose is not a signature
-    return match.group(1), params, match.group(3)
+    """``name(a: List[int], b: float = 1.0) -> Optional[int]`` named in a description, if any,
+    with each annotation kept exactly as written."""
+    for match in SIGNATURE.finditer(description):
+        if not match.group(2).strip():
+            continue
+        returns = (match.group(3) or "").strip() or None
+        try:
+            tree = ast.parse(f"def {match.group(1)}({match.group(2)}) -> {returns or 'None'}: pass")
+        except SyntaxError:
+            continue
+        function = tree.body[0]
+        assert isinstance(function, ast.FunctionDef)
+        args = function.args.args
+        if not args or not all(a.annotation is not None for a in args):
+            continue  # "foo(bar)" in prose is not a signature
+        defaults = [None] * (len(args) - len(function.args.defaults)) + list(function.args.defaults)
+        params = []
+        for arg, default in zip(args, defaults, strict=True):
+            written = ast.unparse(arg.annotation) if arg.annotation is not None else "str"
+            if default is None:
+                params.append(Parameter(name=arg.arg, type=written))
+            else:
+                try:
+                    value = ast.literal_eval(default)
+                except ValueError:
+                    value = None
+                params.append(Parameter(name=arg.arg, type=written, default=value, required=False))
+        return match.group(1), params, returns
+    return None
 
 
 def overspecified(spec: ToolSpec, case: TestCase) -> bool:
@@ -58,6 +62,8 @@ def overspecified(spec: ToolSpec, case: TestCase) -> bool:
 
 
 def _has_type(value: Any, kind: str) -> bool:
+    if kind == "any":
+        return True
     if kind == "float":
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "int":
@@ -71,6 +77,12 @@ def spec_problem(spec: ToolSpec, request: str) -> str:
     would need a value the request never gives (the answer itself, say: f(kilometers, miles))
     fails this. The reason names the request's values: a small model told "use 80, 100" designs
     f(start, end) where a general remark got f(value, percent) three times over."""
+    if declared_signature(request):
+        return ""  # a described function: its own examples are the anchors
+    kind = answer_kind(request)
+    results = [e.result for e in spec.examples]
+    if kind == "yes/no" and results and not all(isinstance(r, bool) for r in results):
+        return "the request asks a yes/no question: the function must return True or False"
     values = request_values(request)
     if not values:
         return ""  # a description, not a concrete request: nothing to check against
@@ -86,3 +98,126 @@ def spec_problem(spec: ToolSpec, request: str) -> str:
         "these inputs, the answer is the return value, and the first example must call the "
         "function with exactly these values"
     )
+
+
+RATIO_WORDS = re.compile(
+    r"average|mean|ratio|rate|percent|bmi|body mass|density|speed|per |divid|fraction|probab"
+)
+
+
+def plausible_return(spec: ToolSpec, request: str) -> ToolSpec:
+    """Correct a declared return type that would force a distortion, from the examples and from
+    the kind of answer the request states."""
+    results = [e.result for e in spec.examples]
+    returns = spec.return_type.strip()
+    if returns == "int" and (
+        any(isinstance(r, float) and not r.is_integer() for r in results)
+        or RATIO_WORDS.search(f"{spec.function_name.replace('_', ' ')} {spec.description}".lower())
+    ):
+        # "-> int" for a BMI or an average makes every implementation round (or scale by 100)
+        returns = "float"
+    kind = answer_kind(request)
+    if kind == "yes/no" and results and all(isinstance(r, bool) for r in results):
+        returns = "bool"
+    if (
+        kind == "count"
+        and returns in ("float", "str")
+        and results
+        and all(isinstance(r, int) for r in results)
+    ):
+        returns = "int"
+    return spec if returns == spec.return_type else spec.model_copy(update={"return_type": returns})
+
+
+def usable_name(spec: ToolSpec) -> str:
+    """The spec's function name, or one that shadows nothing: `len` for "count the characters
+    of a string" becomes `count_characters_string`."""
+    try:
+        return validate_name(spec.function_name)
+    except ToolStoreError:
+        pass
+    words = [w for w in re.findall(r"[a-z]+", spec.description.lower()) if w not in NAME_FILLER][:3]
+    for candidate in ("_".join(words), f"{spec.function_name.strip('_').lower()}_value", "computed_value"):
+        try:
+            return validate_name(candidate)
+        except ToolStoreError:
+            continue
+    return "computed_value"
+
+
+NAME_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "to",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "given",
+        "return",
+        "returns",
+        "with",
+        "from",
+        "by",
+        "its",
+        "it",
+        "that",
+        "this",
+    ]
+)
+
+
+def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
+    """A drafted spec made usable, never refused: the signature a request states kept exactly,
+    the request's own doctest examples as the anchors, parameter names that clash renamed,
+    examples that do not fit the parameters dropped, a distorting return type corrected, and a
+    function name that shadows Python or a keyword replaced."""
+    declared = declared_signature(request)
+    if declared:
+        name, params, returns = declared
+        spec = spec.model_copy(
+            update={"function_name": name, "parameters": params, "return_type": returns or spec.return_type}
+        )
+        stated = request_examples(request, spec)
+        if stated:
+            spec = spec.model_copy(update={"examples": stated})
+    spec = renamed_parameters(spec)
+    names = {p.name for p in spec.parameters}
+    examples = [
+        e
+        for e in spec.examples
+        if set(e.args) <= names and all(p.name in e.args for p in spec.parameters if p.required)
+    ]
+    spec = plausible_return(spec.model_copy(update={"examples": examples}), request)
+    name = usable_name(spec)
+    return spec if name == spec.function_name else spec.model_copy(update={"function_name": name})
+
+
+def request_examples(request: str, spec: ToolSpec) -> list[Example]:
+    """The worked examples a request writes out as doctests, read as data."""
+    found = []
+    params = [p.name for p in spec.parameters]
+    for call, result in docstring_examples(request, spec.function_name):
+        try:
+            tree = ast.parse(f"f({call})", mode="eval")
+            assert isinstance(tree.body, ast.Call)
+            args = {params[i]: _data(ast.literal_eval(a)) for i, a in enumerate(tree.body.args)}
+            args.update({k.arg: _data(ast.literal_eval(k.value)) for k in tree.body.keywords if k.arg})
+            found.append(Example(args=args, result=_data(ast.literal_eval(result))))
+        except (ValueError, SyntaxError, IndexError, AssertionError, TypeError):
+            continue
+    return found
+
+
+def _data(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _data(v) for k, v in value.items()}
+    return value

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 ALLOWED_EXCEPTIONS = (
     "ValueError",
@@ -38,6 +39,10 @@ class TestCase(BaseModel):
         default=None,
         description=f"exception expected instead of a value: one of {', '.join(ALLOWED_EXCEPTIONS)}",
     )
+    # From the request's own values or a worked example it states: agreement between two
+    # implementations never changes such a case; only a person's correction does. Not offered to
+    # the model (its schema does not show it).
+    anchor: SkipJsonSchema[bool] = False
 
     @field_validator("name")
     @classmethod

@@ -67,7 +67,11 @@ class ToolRecord:
     source: str = "synthesized"  # synthesized | starter | imported
     why: str = ""  # why this version exists: synthesised, imported, repaired after failure, ...
     verdict: dict[str, Any] | None = None
-    usage_count: int = 0
+    usage_count: int = 0  # calls that ran (its uses)
+    answers: int = 0  # answers given with a verified value
+    failures: int = 0  # calls on a request's arguments that raised or were stopped
+    corrections: int = 0  # answers a person said were wrong
+    last_used: str = ""
     # False for a synthesised tool that nobody has allowed to run yet (approve_new_tools = ask);
     # records written before approvals existed have no field and count as approved.
     approved: bool = True
@@ -76,6 +80,25 @@ class ToolRecord:
     cases: list[dict[str, Any]] = field(default_factory=list)
     # Tests of a hand-written test_tool.py that could not be read as cases ("test_x (line 4): why").
     unread_tests: list[str] = field(default_factory=list)
+    # Requests this tool answered with a verified value that nobody corrected, and seed phrasings
+    # of starters: more ways the search can find it (capped, de-duplicated).
+    phrasings: list[str] = field(default_factory=list)
+
+    @property
+    def trouble(self) -> int:
+        """Corrections and failures on record: among close candidates, a tool with fewer ranks first."""
+        return self.corrections + self.failures
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "uses": self.usage_count,
+            "answers": self.answers,
+            "failures": self.failures,
+            "corrections": self.corrections,
+            "last_used": self.last_used,
+        }
 
     @property
     def verified(self) -> bool:
@@ -88,8 +111,10 @@ class ToolRecord:
 
     @property
     def index_key(self) -> str:
-        """What the search index must be refreshed for: the content and whether it is verified."""
-        return f"{self.content_hash}:{int(self.verified)}"
+        """What the search index must be refreshed for: the content, whether it is verified, and
+        the phrasings it can be found by."""
+        learned = hashlib.sha256("\n".join(self.phrasings).encode()).hexdigest()[:8]
+        return f"{self.content_hash}:{int(self.verified)}:{learned}"
 
     @property
     def function_name(self) -> str:

@@ -4,37 +4,24 @@ library embeds for search. Shared by the registry, synthesis, the executor and M
 from __future__ import annotations
 
 import keyword
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
-PYTHON_TYPES: dict[str, type] = {
-    "str": str,
-    "int": int,
-    "float": float,
-    "bool": bool,
-    "list": list,
-    "dict": dict,
-}
+from tui_agent.core.tool.types import BASE_TYPES, JSON_TYPES, base_type
 
-
-JSON_TYPES = {
-    "str": "string",
-    "int": "integer",
-    "float": "number",
-    "bool": "boolean",
-    "list": "array",
-    "dict": "object",
-}
+PYTHON_TYPES: dict[str, Any] = BASE_TYPES
 
 
 class Parameter(BaseModel):
     name: str = Field(description="a Python identifier")
-    type: ParamType = Field(description="one of str, int, float, bool, list, dict")
+    type: str = Field(description="str, int, float, bool, list or dict (a Python annotation is accepted)")
     description: str = ""
     default: Any = Field(default=None, description="default value; null when required")
     required: bool = True
+    annotation: str = Field(
+        default="", description="the type exactly as written, when it says more than type"
+    )
 
     @field_validator("name")
     @classmethod
@@ -43,12 +30,42 @@ class Parameter(BaseModel):
             raise ValueError(f"{value!r} is not a valid parameter name")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _normalised_type(cls, data: Any) -> Any:
+        """``List[float]`` becomes type list, annotation ``List[float]``: never a refusal."""
+        if isinstance(data, dict) and "type" in data:
+            written = str(data.get("type") or "").strip()
+            base = base_type(written)
+            data = {**data, "type": base}
+            if written and written != base and not data.get("annotation"):
+                data["annotation"] = written
+        return data
+
+    @property
+    def shown_type(self) -> str:
+        return self.annotation or self.type
+
 
 class Example(BaseModel):
     """A worked example: arguments and the exact expected result."""
 
     args: dict[str, Any]
     result: Any
+
+    @model_validator(mode="before")
+    @classmethod
+    def _other_spellings(cls, data: Any) -> Any:
+        """``input``/``output``, ``arguments``/``expected``: what small models also write."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("arguments", "input", "inputs", "kwargs", "params"):
+                if "args" not in data and key in data:
+                    data["args"] = data.pop(key)
+            for key in ("expected", "output", "returns", "return", "value"):
+                if "result" not in data and key in data:
+                    data["result"] = data.pop(key)
+        return data
 
 
 class ToolSpec(BaseModel):
@@ -66,6 +83,32 @@ class ToolSpec(BaseModel):
             raise ValueError(f"{value!r} is not a valid function name")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _positional_examples(cls, data: Any) -> Any:
+        """An example whose arguments come as a list is read in the parameters' order."""
+        if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
+            return data
+        names = [
+            p.get("name") if isinstance(p, dict) else getattr(p, "name", None)
+            for p in data.get("parameters") or []
+        ]
+        examples = []
+        for example in data["examples"]:
+            if isinstance(example, dict):
+                args = next(
+                    (example[k] for k in ("args", "arguments", "input", "inputs") if k in example), None
+                )
+                if isinstance(args, list) and len(args) <= len(names):
+                    example = {
+                        **{k: v for k, v in example.items() if k not in ("arguments", "input", "inputs")}
+                    }
+                    example["args"] = dict(zip(names, args, strict=False))
+                elif not isinstance(args, dict | list) and args is not None and len(names) == 1:
+                    example = {**example, "args": {names[0]: args}}
+            examples.append(example)
+        return {**data, "examples": examples}
+
     @model_validator(mode="after")
     def _described(self) -> ToolSpec:
         """A small model sometimes leaves the description out; the docstring or the name says it."""
@@ -76,7 +119,7 @@ class ToolSpec(BaseModel):
     def signature(self) -> str:
         parts = []
         for p in self.parameters:
-            annotation = f"{p.name}: {p.type}"
+            annotation = f"{p.name}: {p.shown_type}"
             parts.append(annotation if p.required else f"{annotation} = {p.default!r}")
         return f"def {self.function_name}({', '.join(parts)}) -> {self.return_type}"
 
@@ -93,7 +136,7 @@ def input_schema(spec: ToolSpec) -> dict[str, Any]:
     """The JSON Schema of a call's arguments, as MCP and other agents want it."""
     properties: dict[str, Any] = {}
     for p in spec.parameters:
-        prop: dict[str, Any] = {"type": JSON_TYPES[p.type]}
+        prop: dict[str, Any] = {"type": JSON_TYPES[p.type]} if p.type in JSON_TYPES else {}
         if p.description:
             prop["description"] = p.description
         if not p.required:

@@ -21,3 +21,11 @@ def test_inches_to_cm():
 def test_unknown_unit():
     with pytest.raises(ValueError):
         convert_length(1, "parsec", "m")
+
+
+def test_unit_names():
+    assert convert_length(5, "feet", "centimeters") == pytest.approx(152.4)
+
+
+def test_metres_to_inches():
+    assert convert_length(2, "metres", "inch") == pytest.approx(78.74015748)

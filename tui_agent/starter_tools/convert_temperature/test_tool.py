@@ -26,3 +26,11 @@ def test_unknown_unit():
 def test_below_absolute_zero():
     with pytest.raises(ValueError):
         convert_temperature(-300, "C", "K")
+
+
+def test_unit_names():
+    assert convert_temperature(37, "degrees Celsius", "Fahrenheit") == pytest.approx(98.6)
+
+
+def test_kelvin_by_name():
+    assert convert_temperature(300, "kelvin", "celsius") == pytest.approx(26.85)

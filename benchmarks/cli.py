@@ -1,0 +1,155 @@
+"""Wall time of the command line, each command a fresh process: `--version`, `tools list`,
+`tools search`, a reused `ask` and a synthesised `ask`; several runs, median and max, and each
+one's ratio to `--version`. With ``--baseline REV`` the same commands of that commit run in the
+same session (a git worktree with its own sandbox image and home), and the table gives new/old.
+
+    .venv/bin/python benchmarks/cli.py [--runs 5] [--baseline REV] [--no-synthesis]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui_agent.core.config import default_home
+from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = default_home() / "models" / LOCAL_MODEL_FILENAME
+REUSED = "What is 15% of 300?"
+SYNTHESISED = [
+    "What is the sum of the digits of 98765?",
+    "How many vowels are in the word 'education'?",
+    "What is the greatest common divisor of 48 and 18?",
+    "What is 2 to the power of 10?",
+    "Is 'racecar' a palindrome?",
+]
+
+
+class Version:
+    """One checkout's `selfeng-tui`, run as ``python -m tui_agent`` with its own home."""
+
+    def __init__(self, label: str, tree: Path, image: str) -> None:
+        self.label = label
+        self.tree = tree
+        self.image = image
+        self.home = Path(tempfile.mkdtemp(prefix=f"selfeng-bench-cli-{label}-"))
+
+    def env(self, home: Path | None = None) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PYTHONPATH": str(self.tree),
+            "SELFENG_HOME": str(home or self.home),
+            "SELFENG_LOCAL_MODEL_FILE": str(MODEL),
+            "SELFENG_SANDBOX_IMAGE": self.image,
+            "SELFENG_APPROVE_NEW_TOOLS": "auto",
+        }
+
+    def run(self, *args: str, home: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "tui_agent", *args],
+            capture_output=True,
+            text=True,
+            env=self.env(home),
+            timeout=900,
+        )
+        return time.perf_counter() - started, done
+
+
+def worktree(rev: str) -> tuple[Path, str]:
+    tree = Path(tempfile.mkdtemp(prefix="selfeng-baseline-")) / "tree"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+        check=True,
+        capture_output=True,
+    )
+    image = f"selfeng-sandbox:baseline-{rev[:12]}"
+    code = "import docker\nfrom tui_agent.core.sandbox.image import build_image\n"
+    code += f"build_image(docker.from_env(), {image!r}, say=lambda m: None)\n"
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True
+    )
+    return tree, image
+
+
+def measure(version: Version, runs: int, synthesis: bool) -> dict[str, list[float]]:
+    version.run("tools", "list")  # the starters are imported and verified once, not measured
+    version.run("tools", "search", "warm up")  # and the index is built once
+    rows: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, args in (
+            ("--version", ("--version",)),
+            ("tools list", ("tools", "list")),
+            ("tools search", ("tools", "search", "convert kilometres to miles")),
+            ("ask, reused", ("ask", REUSED, "--yes")),
+        ):
+            seconds, done = version.run(*args)
+            if done.returncode != 0:
+                print(f"  {version.label} {name} failed: {done.stderr.strip()[-200:]}", file=sys.stderr)
+            rows.setdefault(name, []).append(seconds)
+    if synthesis:
+        for request in SYNTHESISED[:runs]:
+            fresh = Path(tempfile.mkdtemp(prefix="selfeng-bench-cli-fresh-"))
+            try:
+                shutil.copytree(version.home, fresh, dirs_exist_ok=True)
+                seconds, done = version.run("ask", request, "--yes", home=fresh)
+                state = "answered" if done.returncode == 0 else f"exit {done.returncode}"
+                print(f"  {version.label}: synthesised ask {request!r}: {seconds:.1f}s, {state}", flush=True)
+                rows.setdefault("ask, synthesised", []).append(seconds)
+            finally:
+                shutil.rmtree(fresh, ignore_errors=True)
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", default=None, help="a commit to measure in the same run")
+    parser.add_argument("--no-synthesis", action="store_true")
+    args = parser.parse_args()
+    versions = [Version("new", ROOT, "selfeng-sandbox:latest")]
+    trees = []
+    if args.baseline:
+        tree, image = worktree(args.baseline)
+        trees.append(tree)
+        versions.insert(0, Version("old", tree, image))
+    results = {}
+    try:
+        for version in versions:
+            print(f"measuring {version.label} ({version.tree})", flush=True)
+            results[version.label] = measure(version, args.runs, not args.no_synthesis)
+    finally:
+        for version in versions:
+            shutil.rmtree(version.home, ignore_errors=True)
+        for tree in trees:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
+            )
+    new, old = results["new"], results.get("old", {})
+    print(
+        f"\n{'command':<18} {'median s':>9} {'max s':>7} {'x --version':>11}  {'old median':>10} {'new/old':>7}"
+    )
+    version_median = statistics.median(new["--version"])
+    for name, times in new.items():
+        median = statistics.median(times)
+        before = f"{statistics.median(old[name]):>10.2f}" if name in old else f"{'-':>10}"
+        ratio = f"{median / statistics.median(old[name]):>7.2f}" if name in old else f"{'-':>7}"
+        print(
+            f"{name:<18} {median:>9.2f} {max(times):>7.2f} {median / version_median:>11.1f}  {before} {ratio}"
+        )
+    print(
+        "targets: tools list < 1.0 s and < 4x --version; a reused ask <= 0.45x before; synthesised <= 0.70x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""Reuse that is right: a found tool runs only when it computes what the request asks for, a
+missing value becomes a question, and an answer claims no work the tool did not do."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.scripted_model import ScriptedModel
+from tests.test_orchestrator import services_for
+from tui_agent.core.events import DecisionMade, ToolCalled
+from tui_agent.core.tool.cases import TestCase
+
+EXE = str(Path(sys.executable).parent / "selfeng-tui")
+C_TO_F = {
+    "function_name": "celsius_to_fahrenheit",
+    "description": "Convert a temperature from degrees Celsius to degrees Fahrenheit.",
+    "parameters": [{"name": "celsius", "type": "float", "description": "degrees Celsius"}],
+    "return_type": "float",
+    "docstring": "Return celsius * 9 / 5 + 32.",
+    "examples": [{"args": {"celsius": 100}, "result": 212.0}],
+}
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[ScriptedModel]:
+    with ScriptedModel() as scripted:
+        yield scripted
+
+
+def fit(**args: object) -> dict[str, object]:
+    """An arguments reply."""
+    return {"missing": [], **args}
+
+
+def draft(name: str, returns: str) -> dict[str, object]:
+    """The model's name for the function a request needs."""
+    return {"function_name": name, "return_type": returns, "answer_example": ""}
+
+
+async def test_a_compound_request_is_not_answered_by_a_tool_doing_one_part(model: ScriptedModel) -> None:
+    model.on("signature", draft("reverse_and_uppercase", "str"))
+    services, seen = await services_for(model)
+    try:
+        decision = await services.orchestrator.decide(
+            "Reverse the string 'hello' and then convert it to upper case"
+        )
+    finally:
+        await services.aclose()
+    assert decision.decision == "synthesise" and decision.tool is None
+    first = decision.checked[0]
+    assert first.tool == "reverse_string" and first.kind == "misfit"
+    assert "the request asks for uppercase, which reverse_string does not do" in first.message
+    assert "args" not in model.asked  # refused before any argument was looked for
+    assert not [e for e in seen if isinstance(e, ToolCalled)]  # nothing ran
+
+
+async def test_an_inverse_tool_is_refused_whatever_its_score(model: ScriptedModel) -> None:
+    """The request needs fahrenheit_to_celsius, as the model names it; the library's best match is
+    its inverse, which is refused without being run."""
+    model.on("signature", draft("fahrenheit_to_celsius", "float"))
+    services, seen = await services_for(model, import_starters=False)
+    try:
+        source = "def celsius_to_fahrenheit(celsius: float) -> float:\n    return celsius * 9 / 5 + 32\n"
+        cases = [TestCase(name="boiling", args={"celsius": 100}, expected=212.0)]
+        verdict = await services.sandbox.verify(source, "celsius_to_fahrenheit", cases)
+        services.registry.add(
+            "celsius_to_fahrenheit", source, "", C_TO_F, cases=cases, verdict=verdict.to_record()
+        )
+        decision = await services.orchestrator.decide("Convert 212 degrees Fahrenheit to Celsius")
+    finally:
+        await services.aclose()
+    assert decision.search.candidates[0].name == "celsius_to_fahrenheit"
+    assert decision.decision == "synthesise"
+    refused = next(p for p in decision.checked if p.tool == "celsius_to_fahrenheit")
+    assert "the other direction" in refused.message and "fahrenheit_to_celsius" in refused.message
+    assert "args" not in model.asked and not [e for e in seen if isinstance(e, ToolCalled)]
+
+
+async def test_a_missing_value_becomes_a_question(model: ScriptedModel) -> None:
+    model.on("signature", draft("celsius_to_fahrenheit", "float"))
+    model.on("args", {**fit(from_unit="C", to_unit="F"), "missing": ["value"]})
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle("Convert this temperature to Fahrenheit")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "question" and outcome.tool == "convert_temperature"
+    assert "value" in outcome.text and "spec" not in model.asked  # asked, not synthesised
+    decisions = [e for e in seen if isinstance(e, DecisionMade)]
+    assert decisions and decisions[-1].decision == "ask"
+
+
+async def test_an_invented_value_is_asked_for_not_used(model: ScriptedModel) -> None:
+    model.on("signature", draft("convert_to_fahrenheit", "float"))
+    model.on("args", fit(value=20, from_unit="C", to_unit="F"))
+    services, _ = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle("Convert this temperature to Fahrenheit")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "question" and "value" in outcome.text
+
+
+async def test_a_yes_no_tool_cannot_answer_a_what_question(model: ScriptedModel) -> None:
+    model.on("signature", draft("nth_prime", "int"))
+    services, _ = await services_for(model)
+    try:
+        decision = await services.orchestrator.decide("What is the 7th prime number?")
+    finally:
+        await services.aclose()
+    assert decision.decision == "synthesise"
+    is_prime = next(p for p in decision.checked if p.tool == "is_prime")
+    assert "answers yes or no" in is_prime.message
+
+
+async def test_a_reply_that_claims_an_extra_operation_is_replaced_by_the_template(
+    model: ScriptedModel,
+) -> None:
+    model.on("signature", draft("reverse_text", "str"))
+    model.on("answer", 'The reversed and uppercased string is "olleh".')
+    services, _ = await services_for(model, phrase_answers=True)
+    try:
+        outcome = await services.orchestrator.handle("Reverse the string 'hello'")
+    finally:
+        await services.aclose()
+    assert outcome.value == "olleh"
+    assert outcome.text == (
+        'The answer is olleh, computed by reverse_string(text="hello"): reverse the characters of a string.'
+    )
+
+
+async def test_a_request_worded_like_one_answered_before_needs_no_model(model: ScriptedModel) -> None:
+    """The first request is decided by the model and answered; it is learned as a template, and
+    the same words with other values are then answered with no model call at all."""
+    model.on("signature", draft("percentage_of_value", "float")).on("args", fit(value=50, percent=20))
+    services, _ = await services_for(model)
+    try:
+        first = await services.orchestrator.handle("Give me 20 percent of 50, please")
+        second = await services.orchestrator.handle("Give me 12.5 percent of 640, please")
+    finally:
+        await services.aclose()
+    assert first.kind == "answer" and first.value == 10 and first.llm_calls == 2
+    assert first.text.startswith("The answer is 10, computed by percentage_of(value=50, percent=20)")
+    learned = services.registry.store.record("percentage_of").phrasings
+    assert learned[-1] == "Give me {percent} percent of {value}, please"
+    assert second.kind == "answer" and second.value == 80 and second.llm_calls == 0
+
+
+def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) -> None:
+    with ScriptedModel() as model:
+        model.on("signature", draft("percentage", "float"), draft("percentage", "float"))
+        model.on("args", fit(value=300, percent=15), fit(value=300, percent=15))
+        env = {**os.environ, "SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake"}
+        result = subprocess.run(
+            [EXE, "tools", "match", "Find 15% of the number 300", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        text = subprocess.run(
+            [EXE, "tools", "match", "Find 15% of the number 300"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["decision"] == "reuse" and data["tool"] == "percentage_of"
+    assert data["args"] == {"value": 300, "percent": 15}
+    top = data["search"]["candidates"][0]
+    assert top["name"] == "percentage_of" and {"dense", "lexical", "score"} <= set(top)
+    assert data["checked"][0]["fit"]["fits"] is True and data["draft"] == "percentage"
+    assert "decision: reuse percentage_of with {'value': 300.0, 'percent': 15.0}" in text.stdout
+    assert "the request needs, as the model names it: percentage" in text.stdout
+    record = json.loads((isolated_env / "tools" / "percentage_of" / "tool.json").read_text())
+    assert record["usage_count"] == 0  # nothing ran

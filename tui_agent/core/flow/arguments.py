@@ -1,0 +1,79 @@
+"""Arguments a request states plainly, matched to a tool's typed parameters without a model:
+quoted texts and ISO dates to the text parameters, numbers to the number parameters, a run of
+numbers to a list parameter. Only an unambiguous match counts: each kind of value fills exactly
+the parameters of its kind, one for one, and every value is used. Two numbers for two number
+parameters is ambiguous (which is which?) and is left to the model."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tui_agent.core.request.templates import LIST, NUMBER
+from tui_agent.core.tool.spec import ToolSpec
+
+QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def stated_values(request: str) -> dict[str, list[Any]]:
+    """What a request writes out, by kind and in order: texts (quoted, or ISO dates), numbers,
+    and lists (runs of two or more numbers)."""
+    texts = [a if a else b for a, b in QUOTED.findall(request)]
+    rest = QUOTED.sub(" ", request)
+    texts += DATE.findall(rest)
+    rest = DATE.sub(" ", rest)
+    lists = [[_num(n) for n in re.findall(NUMBER, m.group())] for m in re.finditer(LIST, rest)]
+    numbers = [_num(m.group()) for m in re.finditer(NUMBER, rest) if not _in_word(rest, m.span())]
+    return {"str": texts, "number": numbers, "list": lists}
+
+
+def _num(token: str) -> int | float:
+    value = float(token.replace(",", ""))
+    return int(value) if value.is_integer() and "." not in token else value
+
+
+def _in_word(text: str, span: tuple[int, int]) -> bool:
+    before = text[span[0] - 1] if span[0] else " "
+    after = text[span[1]] if span[1] < len(text) else " "
+    return before.isalpha() or after.isalpha()
+
+
+def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
+    """The arguments when the request states them unambiguously, else None."""
+    values = stated_values(request)
+    params = spec.parameters
+    kinds = {p.name: ("number" if p.type in ("int", "float") else p.type) for p in params}
+    if any(k not in ("str", "number", "list") for k in kinds.values()):
+        return None
+    wanted = {kind: [p for p in params if kinds[p.name] == kind] for kind in ("str", "number", "list")}
+    if wanted["list"]:
+        if len(wanted["list"]) != 1 or wanted["number"] or len(values["list"]) != 1:
+            return None
+        values["number"] = []  # the numbers are the list's
+    elif values["list"] and len(values["number"]) > 1:
+        return None  # a run of numbers for number parameters: which is which is for the model
+    args: dict[str, Any] = {}
+    for kind, group in wanted.items():
+        found = values[kind]
+        required = [p for p in group if p.required]
+        if len(group) > 1 or len(found) != len(required) or len(required) > 1:
+            return None
+        if required:
+            args[required[0].name] = found[0]
+    leftover = sum(len(v) for k, v in values.items() if not wanted[k])
+    if leftover:
+        return None  # a value the call would not use: the request may ask something else
+    return args
+
+
+def unused_values(request: str, spec: ToolSpec) -> str:
+    """Why the tool would leave numbers the request gives unused, or "": a request that gives
+    four numbers is not answered by a function of two (gcd_of for "the largest of 4, 17, 9, 12")."""
+    numbers = len(stated_values(request)["number"])
+    if any(p.type in ("list", "dict", "any", "str") for p in spec.parameters):
+        return ""  # a list, a text or a mapping can hold any number of them
+    takes = sum(p.type in ("int", "float") for p in spec.parameters)
+    if numbers > takes:
+        return f"the request gives {numbers} numbers and {spec.function_name} takes {takes}"
+    return ""

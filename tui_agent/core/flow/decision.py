@@ -1,0 +1,83 @@
+"""What the flow hands around: the decision for a request (and why), the request in flight, and
+its outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_agent.core.flow.executor import Execution
+from tui_agent.core.library.index import SearchResult
+
+
+@dataclass
+class Outcome:
+    """kind: answer | question | failed. ``path``: reused | synthesised | failed | declined."""
+
+    request_id: str
+    kind: str
+    text: str
+    path: str
+    tool: str | None = None
+    value: Any = None
+    verified: bool = False
+    llm_calls: int = 0
+    tokens: int = 0
+    attempts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    """What the agent would do with a request, and why: ``checked`` holds each candidate's
+    prepared call (its fit check and arguments); ``prepared`` the one it would make."""
+
+    decision: str  # reuse | synthesise | ask
+    tool: str | None
+    reason: str
+    search: SearchResult
+    checked: list[Execution] = field(default_factory=list)
+    prepared: Execution | None = None
+    draft: str = ""  # the function the request needs, as the model named it
+
+    @property
+    def score(self) -> float:
+        return next((c.score for c in self.search.candidates if c.name == self.tool), 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision,
+            "tool": self.tool,
+            "reason": self.reason,
+            "draft": self.draft,
+            "search": self.search.to_dict(),
+            "checked": [
+                {
+                    "tool": p.tool,
+                    "outcome": p.kind,
+                    "message": p.message,
+                    "fit": p.judgement.to_dict() if p.judgement else None,
+                    "args": p.args,
+                }
+                for p in self.checked
+            ],
+            "args": self.prepared.args if self.prepared else None,
+        }
+
+
+@dataclass
+class Request:
+    """One request in flight: where it is (for a failure message) and whether it has ended."""
+
+    rid: str
+    text: str
+    stage: str = "searching the library"
+    ended: bool = False
+
+    def at(self, stage: str) -> None:
+        self.stage = stage
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

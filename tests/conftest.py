@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.fake_llm import FakeLLM
+from tui_agent.core.config import load_settings
+from tui_agent.core.library.embeddings import Embedder
+from tui_agent.core.sandbox import Sandbox, make_sandbox
 
 LEAKY_PREFIXES = ("SELFENG_", "OPENAI_")
 
@@ -35,3 +38,19 @@ def config_file(tmp_path: Path) -> Path:
 def fake_llm() -> Iterator[FakeLLM]:
     with FakeLLM() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    """The real embedding model, loaded once per module: loading is the slow part."""
+    model = Embedder("all-MiniLM-L6-v2")
+    model.load()
+    return model
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The sandbox the settings choose, one warm slot. Sandbox tests override this with both backends."""
+    box = make_sandbox(load_settings(sandbox_pool=1))
+    yield box
+    box.close()

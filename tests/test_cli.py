@@ -36,7 +36,7 @@ def test_doctor_lists_every_component_with_fixes() -> None:
     assert checks["python"]["ok"] is True
     assert checks["docker"]["ok"] is False and "dockerd" in checks["docker"]["fix"]
     assert checks["llm endpoint"]["ok"] is False and "unreachable" in checks["llm endpoint"]["detail"]
-    assert checks["index"]["ok"] is False and checks["index"]["fix"]
+    assert checks["index"]["ok"] is True and "not built yet (built on first use" in checks["index"]["detail"]
     assert result.returncode == 1  # something is missing
 
 
@@ -136,3 +136,19 @@ def test_tools_new_makes_a_tool_without_running_it(tmp_path: Path) -> None:
     assert "registered double_it v1 (def double_it(x: float) -> float)" in result.stdout
     listed = run("tools", "list", "--json")
     assert [t["name"] for t in json.loads(listed.stdout)] == ["double_it"]
+
+
+def test_a_second_home_uses_the_model_already_pulled(tmp_path: Path) -> None:
+    """The local model lives in a cache every home shares: a new home needs no pull, and doctor
+    finds nothing MISSING for an index that is simply not built yet."""
+    env = {"SELFENG_HOME": str(tmp_path / "second-home")}
+    result = run("doctor", "--json", "--no-smoke", env=env)
+    checks = {c["component"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["llm endpoint"]["ok"] is True, checks["llm endpoint"]
+    assert (
+        "/models/" in checks["llm endpoint"]["detail"]
+        and "second-home" not in checks["llm endpoint"]["detail"]
+    )
+    assert checks["index"]["ok"] is True
+    text = run("doctor", "--no-smoke", env=env).stdout
+    assert "MISSING" not in next(line for line in text.splitlines() if line.startswith("index"))

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_agent.core.config import default_home
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import shared_model_file
 
 pytestmark = pytest.mark.local_model
 EXE = Path(sys.executable).parent / "selfeng-tui"
@@ -23,7 +22,7 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_reverse_hello_is_synthesised_verified_answered_and_retestable(isolated_env: Path) -> None:
-    model = default_home() / "models" / LOCAL_MODEL_FILENAME
+    model = shared_model_file()
     assert model.exists(), "run ./scripts/setup.sh: it pulls the local model"
     env = {**os.environ, "SELFENG_LOCAL_MODEL_FILE": str(model), "SELFENG_IMPORT_STARTERS": "false"}
     asked = run("ask", "--yes", "--json", "Reverse the string 'hello'", env=env)

@@ -202,3 +202,37 @@ def test_stats_are_counted_across_processes(isolated_env: Path) -> None:
     assert rows["is_prime"]["uses"] == 60 and rows["is_prime"]["answers"] == 60
     assert rows["is_prime"]["last_used"]
     assert "is_prime" in cli("tools", "stats").stdout
+
+
+def test_tools_fix_on_the_command_line_repairs_and_says_so(model: ScriptedModel, isolated_env: Path) -> None:
+    assert cli("tools", "list").returncode == 0
+    from tui_agent.core.library.store import ToolStore
+
+    store = ToolStore(isolated_env / "tools")
+    first = store.load("percentage_of")
+    kept = [c for c in first.record.cases if c["args"].get("percent", 0) < 100]
+    store.add_version(
+        "percentage_of",
+        REFUSES_BIG,
+        first.test_source,
+        first.record.spec,
+        cases=kept,
+        verdict=None,
+        why="test",
+    )
+    model.code("implementation", FIXED)
+    env = {**os.environ, "SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake-model"}
+
+    def fix(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [EXE, "tools", "fix", "percentage_of", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+
+    already = fix("--args", '{"value": 300, "percent": 15}', "--expected", "45")
+    assert already.returncode == 0 and "already gives 45" in already.stdout
+    bad = fix("--args", "{value: 1}", "--expected", "1")
+    assert bad.returncode != 0 and bad.stderr.strip().startswith("selfeng-tui: --args is not JSON")
+    repaired = fix("--args", '{"value": 200, "percent": 150}', "--expected", "300", "--json")
+    assert repaired.returncode == 0, repaired.stderr
+    result = json.loads(repaired.stdout.splitlines()[-1])
+    assert result["status"] == "repaired" and result["version"] == 3
+    assert store.load("percentage_of").tool_source == FIXED and not store.record("percentage_of").approved

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field
 
-from tui_agent.core.config import default_home, load_settings
+from tui_agent.core.config import load_settings
 from tui_agent.core.llm.client import LLMClient
-from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME
+from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.llm.model_pull import is_verified
 
 pytestmark = pytest.mark.local_model
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def model_file(monkeypatch: pytest.MonkeyPatch) -> Path:
     """The model the set-up command pulled into the default home."""
-    path = default_home() / "models" / LOCAL_MODEL_FILENAME
+    path = shared_model_file()
     assert is_verified(path), (
         f"{path} missing or unverified: run ./scripts/setup.sh (it runs `selfeng-tui model pull`)"
     )

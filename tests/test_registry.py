@@ -41,13 +41,6 @@ PASSED = {"passed": True, "reason": None}
 CASES = [TestCase(name="a", args={"text": "a"}, expected="A")]
 
 
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    model = Embedder("all-MiniLM-L6-v2")
-    model.load()
-    return model
-
-
 def open_registry(
     embedder: Embedder, bus: EventBus | None = None, starters: bool = False, **settings: object
 ) -> Registry:

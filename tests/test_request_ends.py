@@ -196,9 +196,13 @@ async def test_a_drafted_name_in_use_is_tried_first_and_never_replaced(model: Sc
     assert "implementation" not in model.asked
 
 
-async def test_a_drafted_name_in_use_that_does_not_serve_gets_a_free_name(model: ScriptedModel) -> None:
+@pytest.mark.parametrize("written_as", ["reverse_string_2", "reverse_string"])
+async def test_a_drafted_name_in_use_that_does_not_serve_gets_a_free_name(
+    model: ScriptedModel, written_as: str
+) -> None:
+    """The model may write the function under the name it drafted, not the free one it was given."""
     model.on("spec", {**SPEC, "function_name": "reverse_string"}).on("tests", CASES)
-    model.code("implementation", GOOD.replace("percentage_of", "reverse_string_2"))
+    model.code("implementation", GOOD.replace("percentage_of", written_as))
     model.on("args", {"missing": [], "value": 300, "percent": 15})
     services, _ = await services_for(model)
     services.registry.search = nothing_found  # type: ignore[method-assign]
@@ -210,3 +214,4 @@ async def test_a_drafted_name_in_use_that_does_not_serve_gets_a_free_name(model:
     assert outcome.kind == "answer" and outcome.tool == "reverse_string_2" and outcome.value == 45
     assert services.registry.store.record("reverse_string").version == 1
     assert services.registry.store.record("reverse_string_2").version == 1
+    assert "def reverse_string_2(" in services.registry.store.load("reverse_string_2").tool_source

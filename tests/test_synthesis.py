@@ -1,81 +1,22 @@
-"""Test-driven synthesis against the stand-in model and the real sandbox."""
+"""Test-driven synthesis against the stand-in model and the real sandbox: the loop."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tests.scripted_model import ScriptedModel
+from tests.synthesis_support import (
+    CASES,
+    GOOD,
+    GOOD_APART,
+    SPEC,
+    WRONG,
+    collect,
+    engine,
+    steps,
+)
 from tui_agent.core.bus import EventBus
-from tui_agent.core.config import load_settings
-from tui_agent.core.events import SynthesisStep
 from tui_agent.core.library.embeddings import Embedder
-from tui_agent.core.library.registry import Registry
-from tui_agent.core.llm.client import LLMClient
-from tui_agent.core.sandbox import Sandbox, make_sandbox
-from tui_agent.core.synthesis.engine import SynthesisEngine
+from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.spec_checks import declared_signature
-
-SPEC = {
-    "function_name": "percentage_of",
-    "description": "Compute percent % of value.",
-    "parameters": [
-        {"name": "value", "type": "float", "description": "the whole"},
-        {"name": "percent", "type": "float", "description": "the percentage"},
-    ],
-    "return_type": "float",
-    "examples": [{"args": {"value": 300, "percent": 15}, "result": 45.0}],
-}
-CASES = {
-    "cases": [
-        {"name": "half", "args": {"value": 200, "percent": 50}, "expected": 100.0},
-        {"name": "zero", "args": {"value": 80, "percent": 0}, "expected": 0.0},
-        {"name": "double", "args": {"value": 10, "percent": 200}, "expected": 20.0},
-        {"name": "negative", "args": {"value": -40, "percent": 25}, "expected": -10.0},
-    ]
-}
-GOOD = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 100\n"
-WRONG = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 10\n"
-# the same behaviour as GOOD, written apart (what an independent second opinion looks like)
-GOOD_APART = "def percentage_of(value, percent):\n    share = percent / 100\n    return share * value\n"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> Embedder:
-    model = Embedder("all-MiniLM-L6-v2")
-    model.load()
-    return model
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    box = make_sandbox(load_settings(sandbox_pool=1))
-    yield box
-    box.close()
-
-
-def engine(
-    model: ScriptedModel,
-    sandbox: Sandbox,
-    embedder: Embedder,
-    bus: EventBus | None = None,
-    **overrides: object,
-):
-    settings = load_settings(llm_base_url=model.base_url, llm_model="fake-model", **overrides)
-    registry = Registry(settings, bus, embedder)
-    registry.open(import_starters=False)
-    return SynthesisEngine(LLMClient(settings, bus), sandbox, registry, settings, bus), registry
-
-
-def steps(events: list[SynthesisStep]) -> list[tuple[str, str, int]]:
-    return [(e.step, e.status, e.attempt) for e in events]
-
-
-def collect(bus: EventBus) -> list[SynthesisStep]:
-    seen: list[SynthesisStep] = []
-    bus.subscribe(lambda e: seen.append(e) if isinstance(e, SynthesisStep) else None)
-    return seen
 
 
 async def test_right_first_time_registers_a_verified_tool(sandbox: Sandbox, embedder: Embedder) -> None:
@@ -363,148 +304,3 @@ async def test_a_spec_that_returns_int_with_fractional_examples_returns_float(
         eng, _ = engine(model, sandbox, embedder)
         spec = await eng.make_spec("What is the area of a circle with radius 3?", "r1")
     assert spec.return_type == "float"
-
-
-SNAKE = {
-    "function_name": "snake_case",
-    "description": "Convert a phrase to snake_case.",
-    "parameters": [{"name": "text", "type": "str", "description": "the phrase"}],
-    "return_type": "str",
-    "examples": [{"args": {"text": "Hello World"}, "result": "hello_world"}],
-}
-SNAKE_CASES = {
-    "cases": [
-        {"name": "one_word", "args": {"text": "Hello"}, "expected": "hello"},
-        {"name": "spaces_only", "args": {"text": "   "}, "expected": "___"},  # a wrong invented case
-        {"name": "empty", "args": {"text": ""}, "expected": ""},
-    ]
-}
-SNAKE_WRONG = "def snake_case(text: str) -> str:\n    return text.replace(' ', '').lower()\n"
-SNAKE_WRONG_APART = "def snake_case(text):\n    return ''.join(text.split()).lower()\n"
-SNAKE_GOOD = "def snake_case(text: str) -> str:\n    return '_'.join(text.lower().split())\n"
-
-
-async def test_an_anchor_survives_two_agreeing_wrong_implementations(
-    sandbox: Sandbox, embedder: Embedder
-) -> None:
-    """The request's own example says 'hello_world'. Two implementations that both drop the spaces
-    agree with each other on it, and on an invented case: the invented case is corrected, the
-    anchor never is; the code is repaired instead."""
-    with ScriptedModel() as model:
-        model.on("spec", SNAKE).on("tests", SNAKE_CASES).code("implementation", SNAKE_WRONG)
-        model.code("independent", SNAKE_WRONG_APART).code("implementation", SNAKE_GOOD)
-        eng, _ = engine(model, sandbox, embedder)
-        result = await eng.synthesize("Convert 'Hello World' to snake case")
-    assert result.ok, result.reason
-    assert result.test_fixes == ["spaces_only"]
-    assert "snake_case(text='Hello World') == 'hello_world'" in result.test_source
-    anchor = next(c for c in result.cases if c.name == "example_1")
-    assert anchor.anchor and anchor.expected == "hello_world"
-    assert result.tool_source == SNAKE_GOOD
-
-
-async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embedder: Embedder) -> None:
-    bus = EventBus()
-    seen = collect(bus)
-    with ScriptedModel() as model:
-        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
-        model.code("independent", GOOD_APART)
-        model.code("implementation", WRONG.replace("    return", "    return  "))  # the same, but for spaces
-        model.code("implementation", GOOD)
-        eng, _ = engine(model, sandbox, embedder, bus)
-        result = await eng.synthesize("What is 15% of 300?")
-        asked = list(model.asked)
-    await bus.drain()
-    assert result.ok and result.attempts == 2
-    verified = [e for e in seen if e.step == "verify" and e.status == "started"]
-    assert len(verified) == 2  # the repeated code never reached the sandbox
-    assert any("the same code as before" in e.detail for e in seen)
-    assert asked.count("implementation") == 3
-
-
-async def test_a_name_that_shadows_python_is_renamed(sandbox: Sandbox, embedder: Embedder) -> None:
-    length = {
-        "function_name": "len",
-        "description": "Count the characters in a text.",
-        "parameters": [{"name": "text", "type": "str", "description": "the text"}],
-        "return_type": "int",
-        "examples": [{"args": {"text": "supercalifragilistic"}, "result": 20}],
-    }
-    with ScriptedModel() as model:
-        model.on("spec", length)
-        eng, _ = engine(model, sandbox, embedder)
-        spec = await eng.make_spec("How many characters are in 'supercalifragilistic'?", "r1")
-    assert spec.function_name == "count_characters_text"
-
-
-async def test_python_typed_parameters_are_accepted_and_the_signature_kept(
-    sandbox: Sandbox, embedder: Embedder
-) -> None:
-    description = (
-        "from typing import List, Optional\n\n"
-        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]:\n"
-        '    """The first number above limit (0 when none is given); None when there is none.\n'
-        "    >>> first_above([1.0, 5.5, 7.0], 5)\n    5.5\n"
-        "    >>> first_above([1.0, 2.0], 3)\n    None\n"
-        '    """\n'
-    )
-    drafted = {
-        "function_name": "first_above",
-        "description": "The first number above a limit.",
-        "parameters": [
-            {"name": "numbers", "type": "List[float]", "description": "the numbers"},
-            {"name": "limit", "type": "Optional[int]", "description": "the limit", "required": False},
-        ],
-        "return_type": "Optional[float]",
-        "examples": [{"args": [[1.0, 5.5], 1], "result": 5.5}],
-    }
-    cases = {
-        "cases": [
-            {"name": "none_above", "args": {"numbers": [1.0], "limit": 4}, "expected": None},
-            {"name": "first", "args": {"numbers": [9.0, 8.0], "limit": 1}, "expected": 9.0},
-        ]
-    }
-    code = (
-        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]:\n"
-        "    return next((n for n in numbers if n > (limit or 0)), None)\n"
-    )
-    with ScriptedModel() as model:
-        model.on("spec", drafted).on("tests", cases).code("implementation", code)
-        eng, _ = engine(model, sandbox, embedder)
-        result = await eng.synthesize(description)
-        shown = [
-            m["content"]
-            for r in model.server.chat_requests
-            for m in r["messages"]
-            if "first_above(" in m["content"]
-        ]
-    assert result.ok, result.reason
-    assert result.spec is not None
-    assert result.spec.signature() == (
-        "def first_above(numbers: List[float], limit: Optional[int] = None) -> Optional[float]"
-    )
-    assert [(e.args, e.result) for e in result.spec.examples] == [
-        ({"numbers": [1.0, 5.5, 7.0], "limit": 5}, 5.5),
-        ({"numbers": [1.0, 2.0], "limit": 3}, None),
-    ]  # the description's own examples are the anchors
-    assert result.tool_source.startswith("from typing import List, Optional")
-    assert any("numbers: List[float]" in text for text in shown)
-
-
-def test_a_ratio_declared_int_returns_float() -> None:
-    from tui_agent.core.synthesis.spec_checks import settle_spec
-    from tui_agent.core.tool.spec import ToolSpec
-
-    bmi = ToolSpec.model_validate(
-        {
-            "function_name": "bmi",
-            "description": "Body mass index from weight and height.",
-            "parameters": [{"name": "weight", "type": "float"}, {"name": "height", "type": "float"}],
-            "return_type": "int",
-            "examples": [{"args": {"weight": 70, "height": 1.75}, "result": 24}],
-        }
-    )
-    assert (
-        settle_spec(bmi, "What is the BMI of a person who weighs 70 kg and is 1.75 m tall?").return_type
-        == "float"
-    )

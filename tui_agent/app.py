@@ -25,16 +25,13 @@ from textual.worker import Worker, WorkerState
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
 from tui_agent.core.events import ComponentState, Event, LLMCall, Notice, RequestFailed
-from tui_agent.core.tool.record import Tool
 from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
 from tui_agent.palette import key_help, tool_commands
-from tui_agent.screens.approval import ApprovalScreen
 from tui_agent.screens.dashboard import DashboardScreen
 from tui_agent.screens.help import HelpScreen
 from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.tool_workers import ToolWorkers
 from tui_agent.widgets.code_viewer import CodeViewer, warm_highlighting
-from tui_agent.widgets.tool_tree import ToolEntry
 
 RELOAD_ON = {"tool_registered", "tool_removed", "verdict", "answer", "approval_decided"}
 UI_STATE = "ui-state.json"
@@ -110,6 +107,7 @@ class SelfengApp(ToolWorkers, App[None]):
             self.ready.set()
             return
         self.services.orchestrator.approver = self._approve
+        self.services.orchestrator.path_approver = self._allow_path
         # the lexers' rules compile here, in a thread, not in the first frame that highlights
         await asyncio.to_thread(warm_highlighting)
         self.ready.set()
@@ -126,10 +124,6 @@ class SelfengApp(ToolWorkers, App[None]):
         self.reload_tools()
         self.warm_up_llm()
 
-    async def _approve(self, tool: Tool) -> bool:
-        """Called by the orchestrator inside the request's worker: the modal waits for the user."""
-        return bool(await self.push_screen_wait(ApprovalScreen(tool)))
-
     @work(group="llm-warm-up", exclusive=True, exit_on_error=False)
     async def warm_up_llm(self) -> None:
         self.dashboard.status.set(llm_state="starting")
@@ -137,15 +131,6 @@ class SelfengApp(ToolWorkers, App[None]):
             await self.services.llm.warm_up()
         except Exception as exc:
             self.bus.publish(Notice(level="error", message=str(exc)))
-
-    @work(group="tools", exclusive=True, exit_on_error=False)
-    async def reload_tools(self) -> None:
-        if self.services is None:
-            return
-        records = await asyncio.to_thread(self.services.registry.list)
-        entries = [ToolEntry.of(r) for r in records]
-        self.dashboard.library.show_tools(entries)
-        self.dashboard.status.set(tools=len(entries))
 
     # --- engine events ----------------------------------------------------------------
 

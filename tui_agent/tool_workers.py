@@ -1,5 +1,5 @@
-"""The app's work on one tool (open, test, remove, correct, repair), each in a worker so the
-screen stays live. A mixin of :class:`~tui_agent.app.SelfengApp`: only the app talks to the
+"""The app's work on tools (list, approve, open, test, remove, correct, repair; a file's yes),
+each in a worker so the screen stays live. A mixin of :class:`~tui_agent.app.SelfengApp`: only the app talks to the
 engine."""
 
 from __future__ import annotations
@@ -11,17 +11,41 @@ from typing import Any
 from textual import work
 
 from tui_agent.core.synthesis.repair import correct, repair_failure
+from tui_agent.core.tool.record import Tool
 from tui_agent.messages import LearnRequested, QuerySubmitted
+from tui_agent.screens.approval import ApprovalScreen
 from tui_agent.screens.confirm import ConfirmScreen
 from tui_agent.screens.correction import CorrectionScreen
 from tui_agent.screens.dashboard import LastAnswer
 from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.widgets.code_viewer import CodeViewer, verification_text
+from tui_agent.widgets.tool_tree import ToolEntry
 
 
 class ToolWorkers:
     services: Any
+    dashboard: Any
     _output_targets: dict[str, CodeViewer]
+
+    @work(group="tools", exclusive=True, exit_on_error=False)
+    async def reload_tools(self) -> None:
+        if self.services is None:
+            return
+        records = await asyncio.to_thread(self.services.registry.list)
+        entries = [ToolEntry.of(r) for r in records]
+        self.dashboard.library.show_tools(entries)
+        self.dashboard.status.set(tools=len(entries))
+
+    async def _approve(self, tool: Tool) -> bool:
+        """Called by the orchestrator inside the request's worker: the modal waits for the user."""
+        return bool(await self.push_screen_wait(ApprovalScreen(tool)))
+
+    async def _allow_path(self, path: Any) -> bool:
+        """A file outside the working directory: the person says whether a tool may read it."""
+        question = (
+            f"A tool wants to read {path}, which is outside the working directory. Let it read this one file?"
+        )
+        return bool(await self.push_screen_wait(ConfirmScreen(question, yes="Allow", no="Refuse")))
 
     @work(group="tool-load", exclusive=True, exit_on_error=False)
     async def load_tool(self, name: str, target: ToolScreen | CodeViewer) -> None:

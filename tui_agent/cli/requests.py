@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from tui_agent.cli.options import EXIT_FAIL, EXIT_OK, EXIT_QUESTION, CLIError, emit, settings_from
 from tui_agent.core.config import Settings
+from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS
 
 TERMINAL = {"answer", "question", "request_failed"}
 
@@ -67,6 +69,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     async def work(services) -> int:  # type: ignore[no-untyped-def]
         services.orchestrator.yes = args.yes
         services.orchestrator.repair_failures = args.repair
+        services.orchestrator.executor.allowed_paths |= {
+            Path(p).expanduser().resolve() for p in args.allow_path
+        }
         outcome = await services.orchestrator.handle(args.request)
         await services.bus.drain()
         if not args.json:
@@ -180,6 +185,13 @@ def register(sub: Any, tools: Any, command: Any) -> None:
         help="run a newly made tool without asking (approve_new_tools = ask otherwise refuses it)",
     )
     ask.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file outside the working directory the request may give a tool (repeatable)",
+    )
+    ask.add_argument(
         "--repair",
         action="store_true",
         help="when a tool fails on this request, repair it (its input becomes a test) and answer again",
@@ -193,3 +205,14 @@ def register(sub: Any, tools: Any, command: Any) -> None:
         cmd_tools_match,
         "the decision for a request (reuse, make or ask) and why; runs nothing",
     ).add_argument("request")
+    fix = command(
+        tools,
+        "fix",
+        cmd_tools_fix,
+        "correct a tool: for --args it should give --expected (or raise --raises); repaired into a new version",
+    )
+    fix.add_argument("name")
+    fix.add_argument("--args", required=True, help="the arguments, as a JSON object: '{\"n\": 1}'")
+    right = fix.add_mutually_exclusive_group(required=True)
+    right.add_argument("--expected", help="the right result, as JSON: 120.0, false, '\"text\"'")
+    right.add_argument("--raises", choices=ALLOWED_EXCEPTIONS, help="the exception it should raise instead")

@@ -78,7 +78,11 @@ class Settings(BaseSettings):
     structured_retries: int = Field(default=2, ge=0, le=5, description="Re-asks after invalid JSON.")
 
     # The embedded local model.
-    local_model_file: Path | None = Field(default=None, description="GGUF file; default under home/models.")
+    local_model_file: Path | None = Field(default=None, description="GGUF file; default in model_cache.")
+    model_cache: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)) / "models",
+        description="downloaded models, shared by every home",
+    )
     local_model_threads: int = Field(default=2, ge=1, le=256)
     local_model_ctx: int = Field(default=4096, ge=512, le=131072)
     local_model_start_timeout: float = Field(default=120.0, gt=0)
@@ -94,6 +98,7 @@ class Settings(BaseSettings):
     similarity_threshold: float = Field(default=0.675, ge=0.0, le=2.0)
     candidate_threshold: float = Field(default=0.2, ge=0.0, le=2.0)
     lexical_weight: float = Field(default=0.15, ge=0.0, le=1.0, description="BM25's share of a search score")
+    input_file_mb: int = Field(default=50, ge=1, le=4096, description="the largest file a tool may be given")
     phrase_answers: bool = Field(
         default=False, description="the model words plain answers too (else a template)"
     )
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("home", "local_model_file")
+    @field_validator("home", "local_model_file", "model_cache")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

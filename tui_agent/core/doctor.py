@@ -185,7 +185,7 @@ def check_index(settings: Settings) -> Check:
     index = settings.index_dir
     if not index.exists():
         return Check(
-            "index", False, f"no index at {index} yet", "selfeng-tui tools list (builds it from the library)"
+            "index", True, f"not built yet (built on first use, from the library's files) at {index}"
         )
     return Check("index", True, f"{index}")
 

@@ -71,6 +71,15 @@ class Decider:
                     decision, decision="reuse", tool=candidate.name, reason=reason, prepared=prepared
                 )
                 break
+            if prepared.kind == "refused":  # a file it may not have: no other tool may either
+                decision = replace(
+                    decision,
+                    decision="refuse",
+                    tool=candidate.name,
+                    reason=prepared.message,
+                    prepared=prepared,
+                )
+                break
             if prepared.kind == "question":
                 decision = replace(
                     decision, decision="ask", tool=candidate.name, reason=prepared.message, prepared=prepared

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model
@@ -16,6 +17,7 @@ from tui_agent.core.bus import EventBus
 from tui_agent.core.events import ToolCalled
 from tui_agent.core.flow.arguments import plain_arguments, unused_values
 from tui_agent.core.flow.fit import Judgement, RequestSignature, draft_vetoes, kind_mismatch
+from tui_agent.core.flow.inputs import check_files
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, StructuredOutputError
@@ -37,6 +39,8 @@ class Execution:
     message: str = ""
     missing: list[str] = field(default_factory=list)
     judgement: Judgement | None = None
+    files: dict[str, Path] = field(default_factory=dict)  # parameter -> the host file it reads
+    outside: list[Path] = field(default_factory=list)  # files that need a person's yes
 
 
 def arguments_model(spec: ToolSpec) -> type[BaseModel]:
@@ -61,6 +65,8 @@ class Executor:
         self.sandbox = sandbox
         self.registry = registry
         self.bus = bus
+        self.allowed_paths: set[Path] = set()  # files outside the working directory a person allowed
+        self.input_limit_mb = 50
 
     def judge(self, tool: Tool, request: str, draft: RequestSignature | None) -> Judgement:
         """The tool held against the request, with no model call (:mod:`fit`): its kind of
@@ -122,7 +128,10 @@ class Executor:
                 args,
                 message=f"the request's values do not fit {name}: {exc.errors()[0]['msg']}",
             )
-        return Execution("ready", name, args)
+        checked = check_files(spec, args, self.input_limit_mb, self.allowed_paths)
+        if checked.refused:
+            return Execution("refused", name, args, message=checked.refused)
+        return Execution("ready", name, args, files=checked.files, outside=checked.outside)
 
     async def prepare(
         self,
@@ -166,7 +175,7 @@ class Executor:
         """Run a prepared call in the sandbox."""
         name, args = prepared.tool, prepared.args
         result = await self.sandbox.call(
-            tool.tool_source, tool.record.function_name, args, request_id=request_id
+            tool.tool_source, tool.record.function_name, args, request_id=request_id, files=prepared.files
         )
         if self.bus is not None:
             self.bus.publish(

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import (
@@ -32,6 +33,7 @@ from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
 from tui_agent.core.flow.executor import Execution, Executor
 from tui_agent.core.flow.fit import RequestSignature
+from tui_agent.core.flow.inputs import files_named
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient, LLMError
@@ -55,11 +57,13 @@ class Orchestrator:
         self.engine = engine
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
+        self.executor.input_limit_mb = engine.settings.input_file_mb
         self.decider = Decider(llm, registry, self.executor, engine.settings, bus)
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.approver: Approver | None = None
         self.yes = False  # headless --yes: approved by the flag, nobody asked
         self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
+        self.path_approver: Callable[[Path], Awaitable[bool]] | None = None  # the dashboard asks
 
     async def _approved(self, tool: Tool, rid: str) -> str:
         """ "" when the tool may run, else why not (one line)."""
@@ -136,8 +140,16 @@ class Orchestrator:
             return Outcome(
                 rid, "question", "What would you like me to work out? The request was empty.", "failed"
             )
+        named = files_named(request, self.executor.input_limit_mb, self.executor.allowed_paths)
+        refused = named.refused or await self._outside_refused(named.outside, "any tool")
+        if refused:
+            return Outcome(rid, "failed", refused, "declined")
         decision = await self.decider.decide(request, request_id=rid, on_stage=req.at)
         tried = {p.tool for p in decision.checked}
+        if decision.decision == "refuse":
+            return Outcome(
+                rid, "failed", f"{decision.tool} was not run: {decision.reason}", "declined", decision.tool
+            )
         if decision.decision == "ask" and decision.prepared is not None:
             return Outcome(rid, "question", decision.prepared.message, "reused", decision.tool)
         if decision.decision == "reuse" and decision.tool is not None and decision.prepared is not None:
@@ -187,6 +199,18 @@ class Orchestrator:
         text = f"The new tool {made.record.name} could not answer: {result.message}"
         return Outcome(rid, "failed", text, "failed", made.record.name, attempts=made.attempts, notes=notes)
 
+    async def _outside_refused(self, outside: list[Path], to: str) -> str:
+        """ "" when every file outside the working directory may be read (allowed by a flag or a
+        person's yes), else why not, in one line."""
+        for path in outside:
+            if path in self.executor.allowed_paths:
+                continue
+            if self.path_approver is not None and await self.path_approver(path):
+                self.executor.allowed_paths.add(path)
+                continue
+            return f"{path} is outside the working directory: not given to {to} (allow it with --allow-path {path})"
+        return ""
+
     async def _after_failure(self, req: Request, name: str, failed: Execution) -> Outcome:
         """A reused tool failed on the request's own arguments: repair it with that input as a
         new case (``repair_failures``, or a person's yes), and answer again; else offer it."""
@@ -228,6 +252,12 @@ class Orchestrator:
         if prepared is None:
             prepared = await self.executor.prepare(
                 tool, request, request_id=rid, made_for_it=path == "synthesised"
+            )
+        if prepared.kind == "ready" and (outside := await self._outside_refused(prepared.outside, tool.name)):
+            return Outcome(rid, "failed", outside, "declined", tool.name, attempts=attempts)
+        if prepared.kind == "refused":
+            return Outcome(
+                rid, "failed", f"{tool.name} was not run: {prepared.message}", "declined", tool.name
             )
         run = (
             prepared

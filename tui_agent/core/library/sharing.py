@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from tui_agent.core.library.store import ToolReader, ToolStore
 from tui_agent.core.tool.cases import TestCase
+from tui_agent.core.tool.infer import NotASpec, infer_spec
 from tui_agent.core.tool.read_tests import read_tests
 from tui_agent.core.tool.record import META_FILE, TEST_FILE, TOOL_FILE, Tool, ToolRecord, ToolStoreError
 from tui_agent.core.tool.spec import ToolSpec
@@ -68,9 +69,16 @@ def read_tool_dir(directory: Path) -> ToolFolder:
     try:
         tool_source = (directory / TOOL_FILE).read_text(encoding="utf-8")
         test_source = (directory / TEST_FILE).read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise RegistryError(
+            f"{directory} is not a tool directory: it needs tool.py and test_tool.py ({exc})"
+        ) from None
+    if not (directory / META_FILE).exists():
+        return plain_folder(directory, tool_source, test_source)
+    try:
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise RegistryError(f"{directory} is not a tool directory ({exc})") from None
+        raise RegistryError(f"{directory}/{META_FILE} is not readable JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise RegistryError(f"{directory}/{META_FILE} is not a JSON object")
     try:
@@ -83,6 +91,19 @@ def read_tool_dir(directory: Path) -> ToolFolder:
     cases, unread = cases_of(spec, test_source, stored)
     name = meta.get("name") if isinstance(meta.get("name"), str) else spec.function_name
     return ToolFolder(name, tool_source, test_source, spec, cases, unread, meta)
+
+
+def plain_folder(directory: Path, tool_source: str, test_source: str) -> ToolFolder:
+    """A folder as people write it: ``tool.py`` with one public, typed, documented function and a
+    ``test_tool.py`` of plain asserts. The spec comes from the signature and docstring."""
+    try:
+        spec = infer_spec(tool_source)
+    except NotASpec as exc:
+        raise RegistryError(f"{directory}: {exc}") from None
+    cases, unread = cases_of(spec, test_source, [])
+    return ToolFolder(
+        spec.function_name, tool_source, test_source, spec, cases, unread, {"model": "hand-written"}
+    )
 
 
 def starter_dirs() -> list[Path]:

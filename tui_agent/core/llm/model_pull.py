@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -164,14 +165,38 @@ PULLERS: dict[str, Callable[[Path, Say], None]] = {
 }
 
 
-def pull_model(target: Path, *, sources: tuple[str, ...] = SOURCES, say: Say = print) -> str:
-    """Fetch and verify the model at ``target``; returns a one-line summary."""
+def adopt(target: Path, copies: list[Path], say: Say) -> bool:
+    """A copy pulled before (into a home, before the shared cache) becomes ``target``: linked
+    when the file system allows, copied otherwise, then checked like a download."""
+    for copy in copies:
+        if copy == target or copy.stat().st_size != MODEL_SIZE:
+            continue
+        say(f"using the copy at {copy}")
+        partial = target.with_name(target.name + ".adopting")
+        partial.unlink(missing_ok=True)
+        try:
+            os.link(copy, partial)
+        except OSError:
+            shutil.copyfile(copy, partial)
+        os.replace(partial, target)
+        verify_model(target, say)
+        return True
+    return False
+
+
+def pull_model(
+    target: Path, *, sources: tuple[str, ...] = SOURCES, say: Say = print, copies: list[Path] | None = None
+) -> str:
+    """Fetch and verify the model at ``target`` (``copies``: earlier pulls to use first);
+    returns a one-line summary."""
     if is_verified(target):
         return f"{target} is present and verified"
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         verify_model(target, say)
         return f"{target} is present and verified"
+    if adopt(target, copies or [], say):
+        return f"{target} is present and verified (from an earlier pull)"
     partial = target.with_name(target.name + ".partial")
     failures = []
     for source in sources:

@@ -14,13 +14,17 @@ Parameters are the inputs only: the answer is the return value, never a paramete
 Parameter types are one of: str, int, float, bool, list, dict. Numeric answers return int or float,
 not formatted strings; a ratio, an average or a rate returns float. A yes/no question returns bool.
 Give 1 to 3 worked examples with exact results; the first uses the values from the request.
+A file the request names (sales.csv, notes.txt, data.json) is a parameter of type file: the
+function gets the file's path and reads it with the standard library (open, csv, json). Its
+examples give the file inline, as {"file": "sales.csv", "content": "a few lines of the file"}.
 Compute every example result carefully."""
 
 TESTS_SYSTEM = """You write test cases for a Python function, as JSON data.
 Include cases whose expected value follows for certain from the description: typical values,
 edge cases (zero, empty, negative) and, if the description implies invalid input, one case that
-raises ValueError or TypeError. Do not guess about rounding or formatting. Compute every expected
-value carefully, step by step in your head."""
+raises ValueError or TypeError. Do not guess about rounding or formatting. For a parameter of
+type file, give a small file inline: {"file": "data.csv", "content": "the file's text"}. Compute
+every expected value carefully, step by step in your head."""
 
 IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
 Use exactly the signature given. Use only the standard library. No input(), no printing, no file

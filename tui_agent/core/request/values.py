@@ -65,20 +65,3 @@ def answer_kind(request: str) -> str:
     if DATE.search(request):
         return "date"
     return ""
-
-
-def docstring_examples(request: str, function: str) -> list[tuple[str, str]]:
-    """Doctest-style examples a request writes out: (call arguments, expected) source texts from
-    ``>>> function(args)`` lines followed by their result line."""
-    found = []
-    lines = request.splitlines()
-    for i, line in enumerate(lines):
-        match = re.match(rf"\s*>>>\s*{re.escape(function)}\((.*)\)\s*$", line)
-        if (
-            match
-            and i + 1 < len(lines)
-            and lines[i + 1].strip()
-            and not lines[i + 1].strip().startswith(">>>")
-        ):
-            found.append((match.group(1), lines[i + 1].strip()))
-    return found

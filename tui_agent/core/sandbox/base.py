@@ -19,6 +19,7 @@ from typing import Any
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import SandboxOutput
+from tui_agent.core.sandbox.inputs import place_inputs
 from tui_agent.core.sandbox.judge import call_result, read_run, verdict_of
 from tui_agent.core.sandbox.results import CallResult, CaseRun, Limits, RawRun, Reason, Verdict
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
@@ -44,7 +45,7 @@ class Sandbox(ABC):
         sweep_workspaces(work_root)
 
     @abstractmethod
-    def _run(self, files: dict[str, str], request: bytes, sink: LineSink | None) -> RawRun:
+    def _run(self, files: dict[str, str | Path], request: bytes, sink: LineSink | None) -> RawRun:
         """Run the runner on a fresh read-only workspace holding ``files``, with ``request`` on
         stdin, within the limits; leave nothing behind."""
 
@@ -62,7 +63,7 @@ class Sandbox(ABC):
             return None
         return lambda line: bus.publish(SandboxOutput(line=line, request_id=request_id))
 
-    def _execute(self, files: dict[str, str], request: dict[str, Any], request_id: str) -> RawRun:
+    def _execute(self, files: dict[str, str | Path], request: dict[str, Any], request_id: str) -> RawRun:
         started = time.monotonic()
         raw = self._run(files, json.dumps(request).encode(), self._sink(request_id))
         raw.duration_s = raw.duration_s or time.monotonic() - started
@@ -82,9 +83,11 @@ class Sandbox(ABC):
         request_id: str = "",
         gate: bool = True,
         case_timeout: float | None = None,
+        files: dict[str, Path] | None = None,
     ) -> CaseRun:
         """Every call in one sandbox start: what the function did with each argument set.
-        Only the arguments enter the sandbox."""
+        Only the arguments enter the sandbox, and the files they name (:mod:`inputs`: a case's
+        inline files, ``files`` the user named: parameter -> host file), each alone and read-only."""
         started = time.monotonic()
 
         def refused(detail: str) -> CaseRun:
@@ -94,7 +97,8 @@ class Sandbox(ABC):
         try:
             if gate:
                 gate_tool(tool_source, function_name)
-            payload = json.loads(json.dumps(list(calls), allow_nan=False))
+            placed, inputs = place_inputs(calls, files)
+            payload = json.loads(json.dumps(placed, allow_nan=False))
         except GateError as exc:
             return refused(str(exc))
         except (TypeError, ValueError) as exc:
@@ -102,7 +106,7 @@ class Sandbox(ABC):
         nonce = secrets.token_hex(16)
         timeout = self.case_timeout(len(calls)) if case_timeout is None else case_timeout
         request = {"nonce": nonce, "function": function_name, "cases": payload, "case_timeout": timeout}
-        raw = self._execute({"tool.py": tool_source}, request, request_id)
+        raw = self._execute({"tool.py": tool_source, **inputs}, request, request_id)
         return read_run(raw, nonce, len(calls), self.limits.output_bytes)
 
     def verify_sync(
@@ -138,10 +142,18 @@ class Sandbox(ABC):
         *,
         request_id: str = "",
         gate: bool = True,
+        files: dict[str, Path] | None = None,
     ) -> CallResult:
-        """One call; the whole wall clock is its budget."""
+        """One call; the whole wall clock is its budget. ``files``: parameter -> a host file the
+        user named, given to the tool read-only."""
         run = self.run_cases_sync(
-            tool_source, function_name, [args], request_id=request_id, gate=gate, case_timeout=0.0
+            tool_source,
+            function_name,
+            [args],
+            request_id=request_id,
+            gate=gate,
+            case_timeout=0.0,
+            files=files,
         )
         return call_result(run)
 
@@ -160,8 +172,14 @@ class Sandbox(ABC):
         )
 
     async def call(
-        self, tool_source: str, function_name: str, args: dict[str, Any], *, request_id: str = ""
+        self,
+        tool_source: str,
+        function_name: str,
+        args: dict[str, Any],
+        *,
+        request_id: str = "",
+        files: dict[str, Path] | None = None,
     ) -> CallResult:
         return await asyncio.to_thread(
-            self.call_sync, tool_source, function_name, args, request_id=request_id
+            self.call_sync, tool_source, function_name, args, request_id=request_id, files=files
         )

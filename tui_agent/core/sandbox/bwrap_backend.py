@@ -157,7 +157,7 @@ class BubblewrapSandbox(Sandbox):
         cgroup_files = [str(f) for f in cgroup.procs_files] if cgroup is not None else []
         return lifeline.command(command, cgroup_files)
 
-    def _run(self, files: dict[str, str], request: bytes, sink: LineSink | None) -> RawRun:
+    def _run(self, files: dict[str, str | Path], request: bytes, sink: LineSink | None) -> RawRun:
         workspace = Workspace(self.work_root)
         try:
             workspace.fill(files)

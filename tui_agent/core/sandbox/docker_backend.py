@@ -155,7 +155,7 @@ class DockerSandbox(Sandbox):
 
     # --- a run -------------------------------------------------------------------------
 
-    def _run(self, files: dict[str, str], request: bytes, sink: LineSink | None) -> RawRun:
+    def _run(self, files: dict[str, str | Path], request: bytes, sink: LineSink | None) -> RawRun:
         slot = self._take()
         try:
             slot.workspace.fill(files)

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 WORKSPACE_PREFIX = "ws-"
@@ -22,17 +23,30 @@ class Workspace:
         self.path = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-", dir=root))
         self.path.chmod(0o755)
 
-    def fill(self, files: dict[str, str]) -> None:
+    def fill(self, files: Mapping[str, str | Path]) -> None:
+        """Text is written as it is; a Path is a host file whose bytes are copied (never linked)."""
         for name, content in files.items():
             target = self.path / name
-            with open(target, "x", encoding="utf-8") as handle:  # never follows a symlink
-                handle.write(content)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                with open(content, "rb") as source, open(target, "xb") as handle:
+                    shutil.copyfileobj(source, handle, 1 << 20)
+            else:
+                with open(target, "x", encoding="utf-8") as handle:  # never follows a symlink
+                    handle.write(content)
             target.chmod(0o444)
+        for directory in sorted(
+            {p for name in files for p in (self.path / name).parents if self.path in p.parents}
+        ):
+            directory.chmod(0o555)
         self.path.chmod(0o555)
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.chmod(0o755)
+            for directory in self.path.rglob("*"):
+                if directory.is_dir():
+                    directory.chmod(0o755)
             shutil.rmtree(self.path, ignore_errors=True)
 
 

@@ -34,6 +34,11 @@ def rename_function(source: str, old: str, new: str) -> str:
     return tokenize.untokenize(tokens)
 
 
+def defines(source: str, name: str) -> bool:
+    """Whether ``source`` defines a top-level function ``name``."""
+    return re.search(rf"^(async\s+)?def\s+{re.escape(name)}\s*\(", source, re.M) is not None
+
+
 TYPING_NAMES = (
     "List",
     "Dict",

@@ -108,7 +108,7 @@ class SynthesisEngine:
         """The spec's worked examples first (anchors), then usable cases kept from earlier
         tries, then this try's. A retry samples (temperature) so it is not the same draw again."""
         anchors = [
-            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=True)
+            TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=e.stated, example=True)
             for i, e in enumerate(spec.examples)
         ]
         plan = await self.llm.structured(
@@ -122,7 +122,7 @@ class SynthesisEngine:
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
         usable = [
-            c.model_copy(update={"anchor": False})
+            c.model_copy(update={"anchor": False, "example": False})
             for c in plan.cases
             if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
         ]

@@ -12,16 +12,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_agent.core.library.store import ToolExistsError
 from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.agreement import same_behaviour
-from tui_agent.core.synthesis.code import rename_function
-from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, expected_text, render_tests
+from tui_agent.core.synthesis.agreement import agreeing, corrected
+from tui_agent.core.synthesis.code import defines, rename_function
+from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, render_tests
 from tui_agent.core.tool.record import ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
 
@@ -81,7 +81,7 @@ def normalised(code: str) -> str:
 def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
     """How good a failing candidate is: anchors passed first, then all cases passed."""
     passed = {t.name for t in verdict.tests if t.outcome == "passed"}
-    anchors = sum(1 for c in cases if c.anchor and f"test_{c.name}" in passed)
+    anchors = sum(1 for c in cases if (c.anchor or c.example) and f"test_{c.name}" in passed)
     return anchors, len(passed)
 
 
@@ -101,9 +101,10 @@ class SynthesisRun:
         self.register = register
         self.existing_serves = existing_serves
         self.result = SynthesisResult(ok=False)
-        self.independent: str | None = None  # a spec-only second implementation, drawn on need
+        self.opinions: list[str] = []  # spec-only implementations, drawn on need
         self.tried: set[str] = set()  # every candidate so far, whitespace-normalised
         self.current = ""  # the candidate under test
+        self.drafted = ""  # the spec's first name, when another tool had it
 
     async def _claim_name(self, spec: ToolSpec) -> ToolSpec | None:
         """A name is never taken over. When the drafted name is a tool we have, that tool is
@@ -116,6 +117,7 @@ class SynthesisRun:
             self.result.existing = name
             return None
         free = store.free_name(name)
+        self.drafted = name
         self.engine.step(
             self.rid, "spec", "done", detail=f"{name} is taken by another tool: this one is {free}"
         )
@@ -149,6 +151,16 @@ class SynthesisRun:
             engine.step(rid, step, "failed", result.attempts or 1, result.reason)
             return result
 
+    async def _implement(
+        self, spec: ToolSpec, tests: str, failure: str = "", previous: str = "", **options: Any
+    ) -> str:
+        """The model's code, with the function under the spec's name: a model that was shown the
+        new name may still write the one it drafted."""
+        code = await self.engine.implement(spec, tests, self.rid, failure, previous, **options)
+        if self.drafted and not defines(code, spec.function_name) and defines(code, self.drafted):
+            code = rename_function(code, self.drafted, spec.function_name)
+        return code
+
     async def _fresh_code(
         self, spec: ToolSpec, tests: str, failure: str, previous: str, step: str, attempt: int
     ) -> str | None:
@@ -157,7 +169,7 @@ class SynthesisRun:
         cases spelled out; None when nothing new came."""
         engine, rid = self.engine, self.rid
         for temperature in (0.0, 0.7, 1.0):
-            code = await engine.implement(spec, tests, rid, failure, previous, temperature=temperature)
+            code = await self._implement(spec, tests, failure, previous, temperature=temperature)
             if normalised(code) not in self.tried:
                 self.tried.add(normalised(code))
                 return code
@@ -256,64 +268,62 @@ class SynthesisRun:
         return failures
 
     async def _agreed_test_fixes(self, spec: ToolSpec, failures: list[Failure]) -> dict[str, TestCase]:
-        """Test name -> corrected case, only where an independent implementation, written from
-        the spec alone (it never saw the tests), behaves exactly like the current one: two
-        implementations against one test (CodeT's dual agreement). Where they disagree, the
-        test stands and the implementation is repaired."""
+        """Test name -> corrected case, only where implementations written apart from the current
+        one (from the spec alone: they never saw the tests) behave exactly like it: one for a case
+        the model invented (CodeT's dual agreement), two for a worked example (its arguments come
+        from the request), none ever for a case the request or a person states (an anchor). Where
+        they disagree, the test stands and the implementation is repaired."""
         suspects = [
             f
             for f in failures
             if f.case is not None
-            and not f.case.anchor  # the request's own values: no agreement may change them
+            and not f.case.anchor
             and f.observed is not None
             and f.observed.kind in ("value", "raises")
         ]
-        if not suspects:
+        if not suspects or not await self._opinions(spec, 1):
             return {}
-        if self.independent is None:
-            self.independent = await self._second_opinion(spec)
-        if self.independent is None:
-            return {}
-        try:
-            gate_tool(self.independent, spec.function_name)
-        except GateError:
-            self.independent = None
-            return {}
-        second = await self.engine.sandbox.run_cases(
-            self.independent, spec.function_name, [f.case.args for f in suspects if f.case is not None]
-        )
-        fixes: dict[str, TestCase] = {}
-        for failure, other in zip(suspects, second.outcomes, strict=True):
-            assert failure.case is not None and failure.observed is not None
-            if second.reason is not None or not same_behaviour(failure.observed, other):
-                continue
-            case = failure.case
-            if failure.observed.kind == "value":
-                fixes[case.name] = case.model_copy(
-                    update={"expected": failure.observed.value, "raises": None}
-                )
-            elif failure.observed.error_type in ALLOWED_EXCEPTIONS:
-                fixes[case.name] = case.model_copy(
-                    update={"expected": None, "raises": failure.observed.error_type}
-                )
-        if not fixes:
-            # this second opinion agreed with no failing test: the next failure draws a new one
-            # (a sampled implementation can be wrong too; one drawn once decides nothing more)
-            self.independent = None
-        return fixes
-
-    async def _second_opinion(self, spec: ToolSpec) -> str | None:
-        """An implementation written apart from the current one: from the spec alone (it never
-        sees the tests), framed differently (reasoning from an example first), sampled. One that
-        reads the same as the code it is meant to check proves nothing: drawn again once, then
-        given up."""
-        for temperature in (0.7, 1.0):
-            code = await self.engine.implement(
-                spec, "", self.rid, temperature=temperature, show=False, independent=True
+        agreed = await agreeing(self.engine, spec, self.opinions[0], suspects)
+        examples = [f for f in suspects if f.case is not None and f.case.example and f.name in agreed]
+        if examples:
+            third = (
+                await agreeing(self.engine, spec, self.opinions[1], examples)
+                if await self._opinions(spec, 2)
+                else set()
             )
-            if normalised(code) != normalised(self.current):
-                return code
-        return None
+            agreed = {
+                n
+                for n in agreed
+                if n in third or not next(f.case.example for f in suspects if f.name == n and f.case)
+            }
+        fixes = {
+            f.case.name: corrected(f.case, f.observed)
+            for f in suspects
+            if f.name in agreed and f.case and f.observed
+        }
+        fixes = {name: case for name, case in fixes.items() if case is not None}
+        if not fixes:
+            # these opinions agreed with no failing test: the next failure draws new ones
+            # (a sampled implementation can be wrong too; one drawn once decides nothing more)
+            self.opinions = []
+        return fixes  # type: ignore[return-value]
+
+    async def _opinions(self, spec: ToolSpec, count: int) -> bool:
+        """At least ``count`` second opinions drawn: each written apart from the current code
+        and from each other (framed differently, sampled), one that reads the same as the code
+        it is meant to check proves nothing. False when they could not be drawn."""
+        for temperature in (0.7, 1.0, 1.0, 1.0):
+            if len(self.opinions) >= count:
+                return True
+            code = await self._implement(spec, "", temperature=temperature, show=False, independent=True)
+            seen = {normalised(self.current), *(normalised(o) for o in self.opinions)}
+            try:
+                gate_tool(code, spec.function_name)
+            except GateError:
+                continue
+            if normalised(code) not in seen:
+                self.opinions.append(code)
+        return len(self.opinions) >= count
 
 
 async def register_new(

@@ -7,8 +7,9 @@ import ast
 import re
 from typing import Any
 
-from tui_agent.core.request.values import answer_kind, docstring_examples, grounded, request_values
-from tui_agent.core.tool.cases import TestCase
+from tui_agent.core.request.values import answer_kind, grounded, request_values
+from tui_agent.core.tool.cases import TestCase, inline_file
+from tui_agent.core.tool.infer import doctest_examples
 from tui_agent.core.tool.record import ToolStoreError, validate_name
 from tui_agent.core.tool.spec import PYTHON_TYPES, Example, Parameter, ToolSpec, renamed_parameters
 
@@ -79,6 +80,8 @@ def spec_problem(spec: ToolSpec, request: str) -> str:
     f(start, end) where a general remark got f(value, percent) three times over."""
     if declared_signature(request):
         return ""  # a described function: its own examples are the anchors
+    if any(p.type == "file" for p in spec.parameters):
+        return ""  # the request's file cannot be an example (its content is unknown): inline ones are
     kind = answer_kind(request)
     results = [e.result for e in spec.examples]
     if kind == "yes/no" and results and not all(isinstance(r, bool) for r in results):
@@ -189,10 +192,13 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
             spec = spec.model_copy(update={"examples": stated})
     spec = renamed_parameters(spec)
     names = {p.name for p in spec.parameters}
+    files = {p.name for p in spec.parameters if p.type == "file"}
     examples = [
         e
         for e in spec.examples
-        if set(e.args) <= names and all(p.name in e.args for p in spec.parameters if p.required)
+        if set(e.args) <= names
+        and all(p.name in e.args for p in spec.parameters if p.required)
+        and all(inline_file(e.args[f]) is not None for f in files if f in e.args)  # its content is known
     ]
     spec = plausible_return(spec.model_copy(update={"examples": examples}), request)
     name = usable_name(spec)
@@ -201,23 +207,4 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
 
 def request_examples(request: str, spec: ToolSpec) -> list[Example]:
     """The worked examples a request writes out as doctests, read as data."""
-    found = []
-    params = [p.name for p in spec.parameters]
-    for call, result in docstring_examples(request, spec.function_name):
-        try:
-            tree = ast.parse(f"f({call})", mode="eval")
-            assert isinstance(tree.body, ast.Call)
-            args = {params[i]: _data(ast.literal_eval(a)) for i, a in enumerate(tree.body.args)}
-            args.update({k.arg: _data(ast.literal_eval(k.value)) for k in tree.body.keywords if k.arg})
-            found.append(Example(args=args, result=_data(ast.literal_eval(result))))
-        except (ValueError, SyntaxError, IndexError, AssertionError, TypeError):
-            continue
-    return found
-
-
-def _data(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_data(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _data(v) for k, v in value.items()}
-    return value
+    return doctest_examples(request, spec.function_name, [p.name for p in spec.parameters])

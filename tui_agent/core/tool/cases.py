@@ -43,6 +43,9 @@ class TestCase(BaseModel):
     # implementations never changes such a case; only a person's correction does. Not offered to
     # the model (its schema does not show it).
     anchor: SkipJsonSchema[bool] = False
+    # A worked example of the spec: its arguments come from the request, its result from the
+    # model's arithmetic. Agreement may correct it only when three implementations agree.
+    example: SkipJsonSchema[bool] = False
 
     @field_validator("name")
     @classmethod
@@ -238,3 +241,15 @@ def same_value(expected: Any, actual: Any) -> bool:
             and all(same_value(v, actual[k]) for k, v in expected.items())
         )
     return type(actual) is type(expected) and actual == expected
+
+
+def inline_file(value: Any) -> tuple[str, str] | None:
+    """``{"file": "sales.csv", "content": "..."}``: a test case's file, as (name, text)."""
+    if (
+        isinstance(value, dict)
+        and set(value) == {"file", "content"}
+        and isinstance(value["file"], str)
+        and isinstance(value["content"], str)
+    ):
+        return value["file"], value["content"]
+    return None

@@ -7,6 +7,7 @@ import keyword
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from tui_agent.core.tool.types import BASE_TYPES, JSON_TYPES, base_type
 
@@ -19,9 +20,7 @@ class Parameter(BaseModel):
     description: str = ""
     default: Any = Field(default=None, description="default value; null when required")
     required: bool = True
-    annotation: str = Field(
-        default="", description="the type exactly as written, when it says more than type"
-    )
+    annotation: SkipJsonSchema[str] = ""  # the type exactly as written, when it says more than ``type``
 
     @field_validator("name")
     @classmethod
@@ -52,6 +51,7 @@ class Example(BaseModel):
 
     args: dict[str, Any]
     result: Any
+    stated: SkipJsonSchema[bool] = False  # written out by the request itself (a doctest), not computed
 
     @model_validator(mode="before")
     @classmethod

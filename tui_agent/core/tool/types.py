@@ -16,6 +16,7 @@ BASE_TYPES: dict[str, Any] = {
     "list": list,
     "dict": dict,
     "any": Any,
+    "file": str,  # a file the user names: the tool gets its path in the sandbox, read-only
 }
 JSON_TYPES = {
     "str": "string",
@@ -24,6 +25,7 @@ JSON_TYPES = {
     "bool": "boolean",
     "list": "array",
     "dict": "object",
+    "file": "string",
 }
 WORDS = {
     "str": "str",
@@ -54,6 +56,7 @@ WORDS = {
     "mapping": "dict",
     "object": "any",
     "any": "any",
+    "file": "file",
 }
 _NONE = re.compile(r"\bnone\b|\bnonetype\b")
 

@@ -1,0 +1,203 @@
+"""Files a request names: a tool reads the one file named, read-only, in its sandbox. A file outside
+the working directory needs a person's yes, a file over the size limit is refused, and the sandbox
+sees that file alone, never the folder around it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox_support import make
+from tests.scripted_model import ScriptedModel
+from tui_agent.core.bus import EventBus
+from tui_agent.core.config import load_settings
+from tui_agent.core.events import Event, ToolCalled
+from tui_agent.core.flow.decision import Outcome
+from tui_agent.core.flow.inputs import files_named
+from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.services import start_services
+
+SALES = "region,amount\nnorth,120.5\nsouth,80\nwest,49.5\n"
+SPEC = {
+    "function_name": "column_total",
+    "description": "The sum of the amount column of a CSV file.",
+    "parameters": [{"name": "path", "type": "file", "description": "the CSV file"}],
+    "return_type": "float",
+    "examples": [{"args": {"path": {"file": "sales.csv", "content": "amount\n1\n2\n"}}, "result": 3.0}],
+}
+CASES = {
+    "cases": [
+        {"name": "two", "args": {"path": {"file": "a.csv", "content": "amount\n1\n2\n"}}, "expected": 3.0},
+        {"name": "one", "args": {"path": {"file": "b.csv", "content": "x,amount\nq,5\n"}}, "expected": 5.0},
+        {"name": "none", "args": {"path": {"file": "c.csv", "content": "amount\n"}}, "expected": 0.0},
+        {
+            "name": "halves",
+            "args": {"path": {"file": "d.csv", "content": "amount\n0.5\n0.25\n"}},
+            "expected": 0.75,
+        },
+    ]
+}
+CODE = '''import csv
+
+
+def column_total(path: str) -> float:
+    """The sum of the amount column of a CSV file."""
+    with open(path, newline="") as handle:
+        return float(sum(float(row["amount"]) for row in csv.DictReader(handle)))
+'''
+EXE = str(Path(sys.executable).parent / "selfeng-tui")
+
+
+@pytest.fixture
+async def model() -> AsyncIterator[ScriptedModel]:
+    with ScriptedModel() as scripted:
+        yield scripted
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    here = tmp_path / "project"
+    here.mkdir()
+    (here / "sales.csv").write_text(SALES)
+    (here / "secret.txt").write_text("not for tools")
+    monkeypatch.chdir(here)
+    return here
+
+
+def script(model: ScriptedModel, named: str) -> None:
+    model.on("spec", SPEC).on("tests", CASES).code("implementation", CODE)
+    model.on("args", {"missing": [], "path": named}).on("answer", "It is 250.")
+
+
+async def answer(model: ScriptedModel, request: str) -> tuple[Outcome, list[Event]]:
+    settings = load_settings(
+        llm_base_url=model.base_url,
+        llm_model="fake-model",
+        sandbox_pool=1,
+        approve_new_tools="auto",
+        import_starters=False,
+    )
+    bus = EventBus()
+    seen: list[Event] = []
+    bus.subscribe(seen.append, maxsize=100_000)
+    services = await start_services(settings, bus)
+    try:
+        return await services.orchestrator.handle(request), seen
+    finally:
+        await services.aclose()
+
+
+async def test_a_tool_reads_the_csv_the_request_names(model: ScriptedModel, workdir: Path) -> None:
+    script(model, "sales.csv")
+    outcome, seen = await answer(model, "What is the total of the amount column in sales.csv?")
+    assert outcome.kind == "answer" and outcome.tool == "column_total", outcome.text
+    assert outcome.value == 250.0 and outcome.verified
+    called = [e.args for e in seen if isinstance(e, ToolCalled)]
+    assert called == [{"path": "sales.csv"}]  # the person sees the name they used
+    assert (workdir / "sales.csv").read_text() == SALES
+
+
+async def test_a_file_outside_the_working_directory_is_not_given_without_a_yes(
+    model: ScriptedModel, workdir: Path
+) -> None:
+    script(model, "/etc/shadow")
+    outcome, _ = await answer(model, "What is the total of the amount column in /etc/shadow?")
+    assert outcome.kind == "failed" and outcome.value is None
+    assert "/etc/shadow is outside the working directory" in outcome.text
+    assert "--allow-path /etc/shadow" in outcome.text
+    assert model.asked == []  # refused before any tool was made for it
+
+
+async def test_a_file_over_the_size_limit_is_refused(model: ScriptedModel, workdir: Path) -> None:
+    with (workdir / "big.csv").open("wb") as big:
+        big.truncate(60 * 1024 * 1024)
+    script(model, "big.csv")
+    outcome, _ = await answer(model, "What is the total of the amount column in big.csv?")
+    assert outcome.kind == "failed" and outcome.value is None
+    assert "'big.csv' is 60 MB; a tool may be given 50 MB at most" in outcome.text
+    assert model.asked == []
+
+
+def test_the_files_a_request_names_are_its_unquoted_existing_paths(workdir: Path) -> None:
+    named = files_named("What is the total in sales.csv? And 10 / 2, and /etc/shadow.", 50, set())
+    assert named.files == {"sales.csv": workdir / "sales.csv", "/etc/shadow": Path("/etc/shadow")}
+    assert named.outside == [Path("/etc/shadow")] and named.refused == ""
+    assert files_named("Reverse the string '/etc/shadow'", 50, set()).files == {}
+    assert files_named("Reverse the string 'missing.csv' and ./nothing.txt", 50, set()).files == {}
+    allowed = files_named("lines of /etc/shadow", 50, {Path("/etc/shadow")})
+    assert allowed.outside == [] and allowed.files == {"/etc/shadow": Path("/etc/shadow")}
+
+
+def test_ask_reads_an_allowed_file_elsewhere_and_refuses_it_otherwise(
+    model: ScriptedModel, tmp_path: Path, workdir: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere" / "sales.csv"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(SALES)
+    env = {**os.environ, "SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake-model"}
+    env |= {"SELFENG_IMPORT_STARTERS": "false", "SELFENG_APPROVE_NEW_TOOLS": "auto"}
+    request = f"What is the total of the amount column in {elsewhere}?"
+
+    script(model, str(elsewhere))
+    refused = subprocess.run([EXE, "ask", request], capture_output=True, text=True, timeout=300, env=env)
+    assert refused.returncode == 1
+    assert f"--allow-path {elsewhere}" in refused.stderr.strip().splitlines()[-1]
+
+    model.on("args", {"missing": [], "path": str(elsewhere)}).on("answer", "It is 250.")
+    allowed = subprocess.run(
+        [EXE, "ask", "--json", "--allow-path", str(elsewhere), request],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    last = json.loads(allowed.stdout.splitlines()[-1])
+    assert last["type"] == "answer" and last["value"] == 250.0
+
+
+BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap)]
+LOOK_AROUND = '''import os
+
+
+def look(path: str) -> dict:
+    """What a tool given one file can see and do."""
+    seen = sorted(os.path.join(top, name) for top, _, names in os.walk("/work") for name in names)
+    try:
+        open(path, "a").write("changed")
+        wrote = True
+    except OSError:
+        wrote = False
+    try:
+        neighbour = open(os.path.join(os.environ["HOST_DIR"], "secret.txt")).read()
+    except OSError:
+        neighbour = ""
+    return {"seen": seen, "text": open(path).read(), "wrote": wrote, "neighbour": neighbour}
+'''
+
+
+@pytest.fixture(params=BACKENDS)
+def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
+    box = make(request.param, tmp_path / "work")
+    yield box
+    box.close()
+
+
+def test_the_sandbox_sees_the_named_file_alone_and_cannot_change_it(sandbox: Sandbox, workdir: Path) -> None:
+    source = LOOK_AROUND.replace('os.environ["HOST_DIR"]', repr(str(workdir)))
+    result = sandbox.call_sync(
+        source, "look", {"path": "sales.csv"}, gate=False, files={"path": workdir / "sales.csv"}
+    )
+    assert result.ok, result.error
+    seen = result.value
+    assert seen["text"] == SALES
+    assert [p for p in seen["seen"] if p.endswith(".csv")] == ["/work/inputs/path/sales.csv"]
+    assert not any("secret" in p for p in seen["seen"]) and seen["neighbour"] == ""
+    assert seen["wrote"] is False
+    assert (workdir / "sales.csv").read_text() == SALES

@@ -1,0 +1,89 @@
+"""Files a request names, checked before a tool may read them: only a regular file the user can
+read, no bigger than ``input_file_mb``, and inside the working directory unless the person allows
+the path (the dashboard asks; headless needs ``--allow-path``). The tool gets a read-only copy of
+that one file in its sandbox, never the folder around it."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui_agent.core.tool.spec import ToolSpec
+
+
+@dataclass
+class FileCheck:
+    """``files``: parameter -> the host file to give; ``refused``: why not (one line);
+    ``outside``: files outside the working directory that need a person's yes."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    refused: str = ""
+    outside: list[Path] = field(default_factory=list)
+
+
+def check_files(
+    spec: ToolSpec, args: dict[str, Any], limit_mb: int, allowed: set[Path], cwd: Path | None = None
+) -> FileCheck:
+    found = FileCheck()
+    for p in spec.parameters:
+        named = p.type == "file" and p.name in args
+        if named and not _check_one(str(args[p.name]), p.name, found, limit_mb, allowed, cwd):
+            return found
+    return found
+
+
+def files_named(text: str, limit_mb: int, allowed: set[Path], cwd: Path | None = None) -> FileCheck:
+    """The files a request's own words name (``sales.csv``, ``~/data/x.json``, ``/etc/shadow``)
+    that exist: checked before any tool is made for them, so a refusal costs no synthesis. A
+    quoted word is text the request works on ("reverse '/etc/hosts'"), not a file it names."""
+    found = FileCheck()
+    here = (cwd or Path.cwd()).resolve()
+    for word in text.split():
+        if word[:1] in "\"'`":
+            continue
+        named = word.strip("()[]{}<>,;:!?").rstrip(".")
+        if not _PATHLIKE.search(named):
+            continue
+        path = Path(named).expanduser()
+        try:
+            exists = (path if path.is_absolute() else here / path).is_file()
+        except OSError:
+            exists = False
+        if exists and not _check_one(named, named, found, limit_mb, allowed, cwd):
+            return found
+    return found
+
+
+_PATHLIKE = re.compile(r"/|^~|\.[A-Za-z0-9]{1,8}$")
+
+
+def _check_one(
+    named: str, key: str, found: FileCheck, limit_mb: int, allowed: set[Path], cwd: Path | None
+) -> bool:
+    """Adds ``named`` to ``found`` (files, and outside when it needs a yes); False, with the
+    reason in ``found.refused``, when no tool may be given it."""
+    here = (cwd or Path.cwd()).resolve()
+    path = Path(named).expanduser()
+    path = path if path.is_absolute() else here / path
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        found.refused = f"there is no file {named!r} (looked at {path})"
+        return False
+    if not real.is_file():
+        found.refused = f"{named!r} is not a regular file"
+        return False
+    if not os.access(real, os.R_OK):
+        found.refused = f"{named!r} cannot be read by you, so no tool may read it"
+        return False
+    size_mb = real.stat().st_size / (1024 * 1024)
+    if size_mb > limit_mb:
+        found.refused = f"{named!r} is {size_mb:.0f} MB; a tool may be given {limit_mb} MB at most (setting input_file_mb)"
+        return False
+    if here not in real.parents and real not in {a.resolve() for a in allowed}:
+        found.outside.append(real)
+    found.files[key] = real
+    return True

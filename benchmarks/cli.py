@@ -9,7 +9,7 @@ same session (a git worktree with its own sandbox image and home), and the table
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 import shutil
 import statistics
 import subprocess
@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from baseline import checkout, child_env
 
 from tui_agent.core.llm.model_files import shared_model_file
 
@@ -42,14 +44,13 @@ class Version:
         self.home = Path(tempfile.mkdtemp(prefix=f"selfeng-bench-cli-{label}-"))
 
     def env(self, home: Path | None = None) -> dict[str, str]:
-        return {
-            **os.environ,
-            "PYTHONPATH": str(self.tree),
-            "SELFENG_HOME": str(home or self.home),
-            "SELFENG_LOCAL_MODEL_FILE": str(MODEL),
-            "SELFENG_SANDBOX_IMAGE": self.image,
-            "SELFENG_APPROVE_NEW_TOOLS": "auto",
-        }
+        return child_env(
+            self.tree,
+            self.image,
+            SELFENG_HOME=str(home or self.home),
+            SELFENG_LOCAL_MODEL_FILE=str(MODEL),
+            SELFENG_APPROVE_NEW_TOOLS="auto",
+        )
 
     def run(self, *args: str, home: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
         started = time.perf_counter()
@@ -61,22 +62,6 @@ class Version:
             timeout=900,
         )
         return time.perf_counter() - started, done
-
-
-def worktree(rev: str) -> tuple[Path, str]:
-    tree = Path(tempfile.mkdtemp(prefix="selfeng-baseline-")) / "tree"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
-        check=True,
-        capture_output=True,
-    )
-    image = f"selfeng-sandbox:baseline-{rev[:12]}"
-    code = "import docker\nfrom tui_agent.core.sandbox.image import build_image\n"
-    code += f"build_image(docker.from_env(), {image!r}, say=lambda m: None)\n"
-    subprocess.run(
-        [sys.executable, "-c", code], cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True
-    )
-    return tree, image
 
 
 def measure(version: Version, runs: int, synthesis: bool) -> dict[str, list[float]]:
@@ -115,23 +100,18 @@ def main() -> int:
     parser.add_argument("--no-synthesis", action="store_true")
     args = parser.parse_args()
     versions = [Version("new", ROOT, "selfeng-sandbox:latest")]
-    trees = []
-    if args.baseline:
-        tree, image = worktree(args.baseline)
-        trees.append(tree)
-        versions.insert(0, Version("old", tree, image))
     results = {}
-    try:
-        for version in versions:
-            print(f"measuring {version.label} ({version.tree})", flush=True)
-            results[version.label] = measure(version, args.runs, not args.no_synthesis)
-    finally:
-        for version in versions:
-            shutil.rmtree(version.home, ignore_errors=True)
-        for tree in trees:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
-            )
+    with contextlib.ExitStack() as stack:
+        if args.baseline:
+            tree, image = stack.enter_context(checkout(args.baseline))
+            versions.insert(0, Version("old", tree, image))
+        try:
+            for version in versions:
+                print(f"measuring {version.label} ({version.tree})", flush=True)
+                results[version.label] = measure(version, args.runs, not args.no_synthesis)
+        finally:
+            for version in versions:
+                shutil.rmtree(version.home, ignore_errors=True)
     new, old = results["new"], results.get("old", {})
     print(
         f"\n{'command':<18} {'median s':>9} {'max s':>7} {'x --version':>11}  {'old median':>10} {'new/old':>7}"

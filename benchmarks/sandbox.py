@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from baseline import ROOT, checkout, child_env
+
 TOOL = '''
 def reverse_string(text: str) -> str:
     """The characters of text in reverse order."""
@@ -120,35 +120,26 @@ def bench(image: str, runs: int) -> dict[str, dict[str, list[float]]]:
 
 
 def baseline(rev: str, runs: int) -> dict[str, dict[str, list[float]]]:
-    """The same measurement on commit ``rev``: a worktree, its own image tag, a child process."""
-    tree = Path(tempfile.mkdtemp(prefix="selfeng-baseline-")) / "tree"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
-        check=True,
-        capture_output=True,
-    )
-    image = f"selfeng-sandbox:baseline-{rev[:12]}"
-    try:
+    """The same measurement on commit ``rev``, in a child process running that commit's code."""
+    with checkout(rev) as (tree, image):
         code = (
-            "import docker, json, sys\n"
+            "import json, sys\n"
             f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
             "import tui_agent\n"
             f"assert tui_agent.__file__.startswith({str(tree)!r}), tui_agent.__file__\n"
-            "from tui_agent.core.sandbox.image import build_image\n"
-            f"build_image(docker.from_env(), {image!r}, say=lambda m: None)\n"
             "import sandbox as bench\n"
             f"print('@@' + json.dumps(bench.bench({image!r}, {runs})))\n"
         )
-        env = {**os.environ, "PYTHONPATH": str(tree)}
         out = subprocess.run(
-            [sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            cwd=tree,
+            env=child_env(tree, image),
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        line = next(line for line in out.stdout.splitlines() if line.startswith("@@"))
-        return json.loads(line[2:])
-    finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
-        )
+    line = next(line for line in out.stdout.splitlines() if line.startswith("@@"))
+    return json.loads(line[2:])
 
 
 def main() -> int:

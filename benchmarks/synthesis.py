@@ -2,7 +2,10 @@
 (benchmarks/data/requests.json, each with its expected answer), then the same requests reworded,
 which should reuse the tools made the first time. Prints one row per request and a summary.
 
-    .venv/bin/python benchmarks/synthesis.py [--limit N]
+    .venv/bin/python benchmarks/synthesis.py [--limit N] [--baseline REV]
+
+``--baseline REV`` first runs that commit's own copy of this benchmark (in a git worktree, with its
+own sandbox image), then this one, and prints both summaries side by side with the ratio new/old.
 """
 
 from __future__ import annotations
@@ -12,12 +15,17 @@ import asyncio
 import json
 import math
 import os
+import re
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from baseline import ROOT, checkout, child_env, ratio
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
@@ -102,7 +110,7 @@ async def run(limit: int | None) -> None:
 
 
 def summarize(rows: list[dict[str, Any]]) -> None:
-    print("\nphase     path       att calls tokens   wall  right request -> value  (table above)")
+    print("\nphase     path       att calls tokens   wall  right request -> value  (table above)", flush=True)
     for phase in ("first", "reworded"):
         part = [r for r in rows if r["phase"] == phase]
         if not part:
@@ -132,10 +140,72 @@ def summarize(rows: list[dict[str, Any]]) -> None:
     )
 
 
+SUMMARY = {
+    "right": re.compile(r"^(first|reworded): (\d+)/(\d+) right"),
+    "syntheses verified": re.compile(r"^\s+syntheses verified: (\d+)/(\d+)"),
+    "median synthesised": re.compile(r"^\s+median synthesised request: ([\d.]+)s"),
+}
+
+
+def summary_of(lines: list[str]) -> dict[str, str]:
+    """The summary lines of one run, keyed "<phase> <what>": the same for every commit's copy."""
+    found: dict[str, str] = {}
+    phase = ""
+    for line in lines:
+        if match := SUMMARY["right"].match(line):
+            phase = match[1]
+            found[f"{phase} right"] = f"{match[2]}/{match[3]}"
+        elif phase and (match := SUMMARY["syntheses verified"].match(line)):
+            found[f"{phase} syntheses verified"] = f"{match[1]}/{match[2]}"
+        elif phase and (match := SUMMARY["median synthesised"].match(line)):
+            found[f"{phase} median synthesised"] = f"{match[1]}s"
+    return found
+
+
+def run_and_read(command: list[str], cwd: Path, env: dict[str, str], label: str) -> dict[str, str]:
+    """One commit's benchmark in a child process, shown as it goes, its summary read back."""
+    lines = []
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            print(f"{label} | {line}", end="", flush=True)
+            lines.append(line)
+    return summary_of(lines)
+
+
+def compare(rev: str, limit: int | None) -> None:
+    extra = ["--limit", str(limit)] if limit else []
+    with checkout(rev) as (tree, image):
+        old = run_and_read(
+            [sys.executable, str(tree / "benchmarks" / "synthesis.py"), *extra],
+            tree,
+            child_env(tree, image),
+            "old",
+        )
+    new = run_and_read(
+        [sys.executable, str(Path(__file__).resolve()), *extra],
+        ROOT,
+        child_env(ROOT, "selfeng-sandbox:latest"),
+        "new",
+    )
+    print(f"\n{'':<32} {'old ' + rev[:9]:>14} {'new':>10} {'new/old':>8}")
+    for key in sorted(set(old) | set(new), key=lambda k: (not k.startswith("first"), k)):
+        a, b = old.get(key, "-"), new.get(key, "-")
+        both = key.endswith("median synthesised") and a != "-" and b != "-"
+        print(f"{key:<32} {a:>14} {b:>10} {ratio(float(b[:-1]), float(a[:-1])) if both else '':>8}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None)
-    asyncio.run(run(parser.parse_args().limit))
+    parser.add_argument("--baseline", default=None, help="a commit to measure in the same run")
+    args = parser.parse_args()
+    if args.baseline:
+        compare(args.baseline, args.limit)
+    else:
+        asyncio.run(run(args.limit))
 
 
 if __name__ == "__main__":

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox_support import make
+from tests.sandbox_support import BACKENDS, make
 from tests.scripted_model import ScriptedModel
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
 from tui_agent.core.events import Event, ToolCalled
 from tui_agent.core.flow.decision import Outcome
+from tui_agent.core.flow.fit import file_mismatch
 from tui_agent.core.flow.inputs import files_named
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.services import start_services
+from tui_agent.core.synthesis.spec_checks import settle_spec
+from tui_agent.core.tool.spec import ToolSpec
 
 SALES = "region,amount\nnorth,120.5\nsouth,80\nwest,49.5\n"
 SPEC = {
@@ -124,6 +127,59 @@ async def test_a_file_over_the_size_limit_is_refused(model: ScriptedModel, workd
     assert model.asked == []
 
 
+async def test_a_file_drafted_as_text_is_read_as_a_file(model: ScriptedModel, workdir: Path) -> None:
+    """A small model drafts ``csv_path: str`` with the file's bare name as its example: the
+    parameter becomes a file, the example and a case with no content are dropped, and the tool
+    reads the named file."""
+    as_text = {
+        **SPEC,
+        "parameters": [{"name": "csv_path", "type": "str", "description": "the CSV file"}],
+        "examples": [{"args": {"csv_path": "sales.csv"}, "result": 250.0}],
+    }
+    cases = [{**c, "args": {"csv_path": c["args"]["path"]}} for c in CASES["cases"]]
+    cases.append({"name": "bare_name", "args": {"csv_path": "sales.csv"}, "expected": 250.0})
+    model.on("spec", as_text).on("tests", {"cases": cases})
+    model.code("implementation", CODE.replace("path", "csv_path"))
+    model.on("args", {"missing": [], "csv_path": "sales.csv"}).on("answer", "It is 250.")
+    outcome, seen = await answer(model, "What is the total of the amount column in sales.csv?")
+    assert outcome.kind == "answer" and outcome.value == 250.0 and outcome.verified, outcome.text
+    assert [e.args for e in seen if isinstance(e, ToolCalled)] == [{"csv_path": "sales.csv"}]
+
+
+def test_a_file_is_a_file_only_when_it_exists(workdir: Path) -> None:
+    drafted = ToolSpec.model_validate(
+        {
+            "function_name": "extension_of",
+            "description": "The extension of a file name.",
+            "parameters": [{"name": "filename", "type": "str"}],
+            "return_type": "str",
+            "examples": [{"args": {"filename": "sales.csv"}, "result": "csv"}],
+        }
+    )
+    named = settle_spec(drafted, "What is the extension of sales.csv?")
+    assert (
+        named.parameters[0].type == "file" and named.signature() == "def extension_of(filename: str) -> str"
+    )
+    elsewhere = drafted.model_copy(update={"examples": []})
+    assert settle_spec(elsewhere, "What is the extension of report.pdf?").parameters[0].type == "str"
+
+
+def test_a_tool_that_reads_no_file_does_not_answer_about_one(workdir: Path) -> None:
+    count_words = ToolSpec.model_validate(
+        {
+            "function_name": "count_words",
+            "description": "How many words a text has.",
+            "parameters": [{"name": "text", "type": "str"}],
+            "return_type": "int",
+        }
+    )
+    assert file_mismatch(count_words, "How many words are in sales.csv?") == (
+        "the request is about the file sales.csv, and count_words reads no file"
+    )
+    assert file_mismatch(count_words, "How many words are in 'sales.csv'?") == ""
+    assert file_mismatch(count_words, "How many words are in missing.txt?") == ""
+
+
 def test_the_files_a_request_names_are_its_unquoted_existing_paths(workdir: Path) -> None:
     named = files_named("What is the total in sales.csv? And 10 / 2, and /etc/shadow.", 50, set())
     assert named.files == {"sales.csv": workdir / "sales.csv", "/etc/shadow": Path("/etc/shadow")}
@@ -162,7 +218,6 @@ def test_ask_reads_an_allowed_file_elsewhere_and_refuses_it_otherwise(
     assert last["type"] == "answer" and last["value"] == 250.0
 
 
-BACKENDS = [pytest.param("docker", marks=pytest.mark.docker), pytest.param("bwrap", marks=pytest.mark.bwrap)]
 LOOK_AROUND = '''import os
 
 

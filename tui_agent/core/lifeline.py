@@ -66,3 +66,14 @@ class Lifeline:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (one we may not signal counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

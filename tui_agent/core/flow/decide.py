@@ -108,9 +108,10 @@ class Decider:
             empty = SearchResult(
                 request, (), self.registry.threshold, self.registry.settings.candidate_threshold
             )
-            decision = Decision("reuse", tool.name, prepared.message, empty, [prepared], prepared)
+            kind = "refuse" if prepared.kind == "refused" else "reuse"  # a file it may not be given
+            decision = Decision(kind, tool.name, prepared.message, empty, [prepared], prepared)
             self.bus.publish(
-                DecisionMade(decision="reuse", tool=tool.name, reason=prepared.message, request_id=request_id)
+                DecisionMade(decision=kind, tool=tool.name, reason=prepared.message, request_id=request_id)
             )
             return decision
         return None

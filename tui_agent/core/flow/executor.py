@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import ToolCalled
 from tui_agent.core.flow.arguments import plain_arguments, unused_values
-from tui_agent.core.flow.fit import Judgement, RequestSignature, draft_vetoes, kind_mismatch
+from tui_agent.core.flow.fit import Judgement, RequestSignature, draft_vetoes, file_mismatch, kind_mismatch
 from tui_agent.core.flow.inputs import check_files
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
@@ -73,7 +73,7 @@ class Executor:
         answer, the values the request gives that it would leave unused, and the ``draft`` of the
         function the request needs."""
         spec = ToolSpec.model_validate(tool.record.spec)
-        vetoes = [kind_mismatch(spec, request), unused_values(request, spec)]
+        vetoes = [kind_mismatch(spec, request), file_mismatch(spec, request), unused_values(request, spec)]
         if draft is not None:
             vetoes += draft_vetoes(draft, spec, tool.record.phrasings, request)
         return Judgement(draft.function_name if draft else "", tuple(v for v in vetoes if v))
@@ -156,6 +156,8 @@ class Executor:
         """The call, when the request reads as one this tool answered before (a learned
         template) but for its values: the same computation, decided without a model."""
         spec = ToolSpec.model_validate(tool.record.spec)
+        if file_mismatch(spec, request):
+            return None
         kinds = {p.name: p.type for p in spec.parameters}
         for template in tool.record.phrasings:
             args = match_template(template, request, kinds)
@@ -168,7 +170,17 @@ class Executor:
                 args = call_model(spec).model_validate(args).model_dump(by_alias=True)
             except ValidationError:
                 continue
-            return Execution("ready", spec.function_name, args, message=f"it answered {template!r} before")
+            checked = check_files(spec, args, self.input_limit_mb, self.allowed_paths)
+            if checked.refused:
+                return Execution("refused", spec.function_name, args, message=checked.refused)
+            return Execution(
+                "ready",
+                spec.function_name,
+                args,
+                message=f"it answered {template!r} before",
+                files=checked.files,
+                outside=checked.outside,
+            )
         return None
 
     async def execute(self, tool: Tool, prepared: Execution, *, request_id: str = "") -> Execution:

@@ -6,7 +6,8 @@ So the model is asked once per request, without any tool in view, what function 
 (a snake_case name and a return type), and each candidate is held against that draft:
 
 - the kind of answer: a yes/no question wants a yes/no tool and a yes/no tool answers nothing
-  else (no model needed for this one);
+  else, and a request about a file on this machine wants a tool that reads a file (no model
+  needed for these);
 - the return type: a request whose answer is text ("MMXXIV") is not answered by a tool returning
   a number (roman_to_int);
 - the direction: a draft ``rgb_to_hex`` is not served by ``hex_to_rgb``;
@@ -23,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tui_agent.core.request.values import asks_yes_no
+from tui_agent.core.request.values import asks_yes_no, named_files
 from tui_agent.core.tool.spec import ToolSpec
 from tui_agent.core.tool.types import base_type
 
@@ -90,6 +91,17 @@ def kind_mismatch(spec: ToolSpec, request: str) -> str:
     if yes_no and not returns_bool:
         return f"the request asks yes or no, and {spec.function_name} does not answer yes or no"
     return ""
+
+
+def file_mismatch(spec: ToolSpec, request: str) -> str:
+    """Why a tool that reads no file cannot answer a request about a file on this machine, or "":
+    given the file's name as text, count_words("notes.txt") would answer 1."""
+    if any(p.type == "file" for p in spec.parameters):
+        return ""
+    named = named_files(request)
+    return (
+        f"the request is about the file {named[0]}, and {spec.function_name} reads no file" if named else ""
+    )
 
 
 def _words(text: str) -> list[str]:

@@ -6,11 +6,11 @@ that one file in its sandbox, never the folder around it."""
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_agent.core.request.values import named_files
 from tui_agent.core.tool.spec import ToolSpec
 
 
@@ -40,24 +40,10 @@ def files_named(text: str, limit_mb: int, allowed: set[Path], cwd: Path | None =
     that exist: checked before any tool is made for them, so a refusal costs no synthesis. A
     quoted word is text the request works on ("reverse '/etc/hosts'"), not a file it names."""
     found = FileCheck()
-    here = (cwd or Path.cwd()).resolve()
-    for word in text.split():
-        if word[:1] in "\"'`":
-            continue
-        named = word.strip("()[]{}<>,;:!?").rstrip(".")
-        if not _PATHLIKE.search(named):
-            continue
-        path = Path(named).expanduser()
-        try:
-            exists = (path if path.is_absolute() else here / path).is_file()
-        except OSError:
-            exists = False
-        if exists and not _check_one(named, named, found, limit_mb, allowed, cwd):
+    for named in named_files(text, (cwd or Path.cwd()).resolve()):
+        if not _check_one(named, named, found, limit_mb, allowed, cwd):
             return found
     return found
-
-
-_PATHLIKE = re.compile(r"/|^~|\.[A-Za-z0-9]{1,8}$")
 
 
 def _check_one(

@@ -23,6 +23,7 @@ from typing import Any
 from filelock import FileLock
 from pydantic import TypeAdapter, ValidationError
 
+from tui_agent.core.lifeline import alive
 from tui_agent.core.tool.record import (
     META_FILE,
     TEST_FILE,
@@ -70,21 +71,11 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _owner_alive(entry: Path, prefix: str) -> bool:
+def _owneralive(entry: Path, prefix: str) -> bool:
     """Leftovers are named ``<prefix><name>-<pid>-<random>``; an entry without a pid predates
     owners and is treated as left by a dead process."""
     parts = entry.name[len(prefix) :].rsplit("-", 2)
-    return len(parts) == 3 and parts[1].isdigit() and _alive(int(parts[1]))
+    return len(parts) == 3 and parts[1].isdigit() and alive(int(parts[1]))
 
 
 def parse_record(data: Any, where: str) -> ToolRecord:
@@ -251,7 +242,7 @@ class ToolStore(ToolReader):
         notes = []
         with self.locked():
             for entry in self.root.glob(f"{OLD}*"):
-                if _owner_alive(entry, OLD):
+                if _owneralive(entry, OLD):
                     continue
                 name = entry.name[len(OLD) :].rsplit("-", 2)[0]
                 current = self.root / name
@@ -262,7 +253,7 @@ class ToolStore(ToolReader):
                     notes.append(f"restored {name} after an interrupted save")
             for prefix in (STAGING, TRASH):
                 for entry in self.root.glob(f"{prefix}*"):
-                    if not _owner_alive(entry, prefix):
+                    if not _owneralive(entry, prefix):
                         shutil.rmtree(entry, ignore_errors=True)
                         notes.append(f"dropped an interrupted save ({entry.name})")
         return notes

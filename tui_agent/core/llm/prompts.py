@@ -61,6 +61,7 @@ def spec_text(spec: ToolSpec) -> str:
             f"\n# example: {spec.function_name}(**{json.dumps(e.args)}) == {e.result!r}"
             for e in spec.examples
         )
+        + file_note(spec)
     )
 
 
@@ -87,6 +88,18 @@ def implement_messages(
     if failure:
         ask += f"\n\nYour previous version:\n```python\n{previous}\n```\nfailed these tests:\n{failure}\nFix the function."
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def file_note(spec: ToolSpec) -> str:
+    """A file parameter is the one file the function may open: its path, read-only."""
+    files = [p.name for p in spec.parameters if p.type == "file"]
+    if not files:
+        return ""
+    return (
+        f"\n# {', '.join(files)}: the path of a file; the function opens it for reading (open, csv, "
+        'json). A test gives the file inline, {"file": "name.csv", "content": "its text"}, and the '
+        "function receives its path."
+    )
 
 
 def tool_card(spec: ToolSpec) -> str:

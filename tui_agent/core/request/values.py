@@ -4,6 +4,7 @@ percent") and specs whose examples use values the request never gave; both are c
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
@@ -65,3 +66,33 @@ def answer_kind(request: str) -> str:
     if DATE.search(request):
         return "date"
     return ""
+
+
+PATHLIKE = re.compile(r"/|^~|\.[A-Za-z0-9]{1,8}$")
+
+
+def path_words(request: str) -> list[str]:
+    """The request's unquoted words that look like paths (``sales.csv``, ``~/x.json``,
+    ``/etc/shadow``). A quoted word is text the request works on ("reverse '/etc/hosts'")."""
+    found = []
+    for word in request.split():
+        if word[:1] in "\"'`":
+            continue
+        named = word.strip("()[]{}<>,;:!?").rstrip(".")
+        if PATHLIKE.search(named):
+            found.append(named)
+    return found
+
+
+def named_files(request: str, cwd: Path | None = None) -> list[str]:
+    """The path words that are files on this machine (relative ones from ``cwd``)."""
+    here = cwd or Path.cwd()
+    found = []
+    for named in path_words(request):
+        path = Path(named).expanduser()
+        try:
+            if (path if path.is_absolute() else here / path).is_file():
+                found.append(named)
+        except OSError:
+            continue
+    return found

@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from tui_agent.core.lifeline import alive
+
 WORKSPACE_PREFIX = "ws-"
 
 
@@ -57,20 +59,10 @@ def sweep_workspaces(root: Path) -> int:
         return 0
     for entry in root.glob(f"{WORKSPACE_PREFIX}*"):
         pid_text = entry.name.removeprefix(WORKSPACE_PREFIX).split("-")[0]
-        if pid_text.isdigit() and _alive(int(pid_text)):
+        if pid_text.isdigit() and alive(int(pid_text)):
             continue
         with contextlib.suppress(OSError):
             entry.chmod(0o755)
         shutil.rmtree(entry, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -18,7 +18,15 @@ from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.code import extract_code, with_typing_imports
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
 from tui_agent.core.synthesis.spec_checks import overspecified, settle_spec, spec_problem
-from tui_agent.core.tool.cases import Outcome, TestCase, TestPlan, matches, render_tests, unique_cases
+from tui_agent.core.tool.cases import (
+    Outcome,
+    TestCase,
+    TestPlan,
+    inline_file,
+    matches,
+    render_tests,
+    unique_cases,
+)
 from tui_agent.core.tool.spec import ToolSpec
 
 __all__ = ["SynthesisEngine", "SynthesisFailed", "SynthesisResult"]
@@ -121,10 +129,14 @@ class SynthesisEngine:
         )
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
+        files = {p.name for p in spec.parameters if p.type == "file"}
         usable = [
             c.model_copy(update={"anchor": False, "example": False})
             for c in plan.cases
-            if set(c.args) <= names and (c.raises or required <= set(c.args)) and not overspecified(spec, c)
+            if set(c.args) <= names
+            and (c.raises or required <= set(c.args))
+            and (c.raises or all(inline_file(c.args[f]) is not None for f in files & set(c.args)))
+            and not overspecified(spec, c)
         ]
         return unique_cases([*anchors, *(kept or []), *usable])
 

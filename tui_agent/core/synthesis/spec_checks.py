@@ -7,11 +7,12 @@ import ast
 import re
 from typing import Any
 
-from tui_agent.core.request.values import answer_kind, grounded, request_values
+from tui_agent.core.request.values import answer_kind, grounded, named_files, request_values
 from tui_agent.core.tool.cases import TestCase, inline_file
 from tui_agent.core.tool.infer import doctest_examples
 from tui_agent.core.tool.record import ToolStoreError, validate_name
 from tui_agent.core.tool.spec import PYTHON_TYPES, Example, Parameter, ToolSpec, renamed_parameters
+from tui_agent.core.tool.types import base_type
 
 SIGNATURE = re.compile(
     r"(?:def\s+)?([A-Za-z_]\w*)\s*\(([^()]*)\)\s*(?:->\s*([^\n:]+?))?\s*(?::|$|\n|\.\s)", re.M
@@ -190,7 +191,7 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
         stated = request_examples(request, spec)
         if stated:
             spec = spec.model_copy(update={"examples": stated})
-    spec = renamed_parameters(spec)
+    spec = file_parameters(renamed_parameters(spec), named_files(request))
     names = {p.name for p in spec.parameters}
     files = {p.name for p in spec.parameters if p.type == "file"}
     examples = [
@@ -203,6 +204,34 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
     spec = plausible_return(spec.model_copy(update={"examples": examples}), request)
     name = usable_name(spec)
     return spec if name == spec.function_name else spec.model_copy(update={"function_name": name})
+
+
+FILEISH = re.compile(r"(^|_)(file|files|path|paths|filename|filepath|fname|csv|json|txt|log|document)(_|$)")
+
+
+def file_parameters(spec: ToolSpec, files: list[str]) -> ToolSpec:
+    """A request that names a file on this machine is served by a parameter of type file,
+    whatever the draft called its type: a small model writes ``file_path: str``, and only a
+    file parameter gets the named file into the sandbox and small inline files into its tests.
+    The parameter is the one named like a path, or whose example is the file's name."""
+    if not files or any(p.type == "file" for p in spec.parameters):
+        return spec
+    names = {f.lower() for f in files}
+
+    def names_the_file(p: Parameter) -> bool:
+        given = [e.args.get(p.name) for e in spec.examples]
+        return bool(FILEISH.search(p.name.lower())) or any(
+            isinstance(v, str) and v.lower() in names for v in given
+        )
+
+    fileish = [p for p in spec.parameters if base_type(p.type) in ("str", "any") and names_the_file(p)]
+    if not fileish:
+        return spec
+    retyped = [
+        p.model_copy(update={"type": "file", "annotation": ""}) if p is fileish[0] else p
+        for p in spec.parameters
+    ]
+    return spec.model_copy(update={"parameters": retyped})
 
 
 def request_examples(request: str, spec: ToolSpec) -> list[Example]:

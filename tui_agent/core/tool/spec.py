@@ -43,7 +43,8 @@ class Parameter(BaseModel):
 
     @property
     def shown_type(self) -> str:
-        return self.annotation or self.type
+        """The annotation code would carry: a file arrives as its path, a ``str``."""
+        return self.annotation or ("str" if self.type == "file" else self.type)
 
 
 class Example(BaseModel):

@@ -102,7 +102,8 @@ def cli(*args: str) -> tuple[int, Any]:
 
 def case_keys(record: dict[str, Any]) -> set[str]:
     return {
-        json.dumps([c["args"], c.get("expected"), c.get("raises")], sort_keys=True) for c in record["cases"]
+        json.dumps([c["args"], c.get("expected"), c.get("raises")], sort_keys=True)
+        for c in record.get("cases", [])
     }
 
 
@@ -119,9 +120,10 @@ def one(item: dict[str, Any], scratch: Path) -> dict[str, Any]:
     args, expected = json.dumps(item["args"]), json.dumps(item["expected"])
     _, fixed = cli("tools", "fix", name, "--args", args, "--expected", expected)
     seconds = time.perf_counter() - started
-    _, now = cli("tools", "show", name)
+    _, shown = cli("tools", "show", name)
+    now = shown.get("record", shown)
     test_code, verdict = cli("tools", "test", name)
-    kept = case_keys(imported) <= case_keys(now) and now["version"] > imported["version"]
+    kept = case_keys(imported) <= case_keys(now) and now.get("version", 0) > imported["version"]
     return {
         "kind": item["kind"],
         "name": name,
@@ -129,7 +131,7 @@ def one(item: dict[str, Any], scratch: Path) -> dict[str, Any]:
         "attempts": fixed.get("attempts", 0),
         "seconds": seconds,
         "kept": kept and test_code == 0 and verdict.get("passed") is True,
-        "cases": len(now["cases"]),
+        "cases": len(now.get("cases", [])),
         "message": fixed.get("message", ""),
     }
 

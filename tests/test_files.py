@@ -128,15 +128,16 @@ async def test_a_file_over_the_size_limit_is_refused(model: ScriptedModel, workd
 
 
 async def test_a_file_drafted_as_text_is_read_as_a_file(model: ScriptedModel, workdir: Path) -> None:
-    """A small model drafts ``csv_path: str`` with the file's bare name as its example: the
-    parameter becomes a file, the example and a case with no content are dropped, and the tool
-    reads the named file."""
+    """A small model drafts ``csv_path: str`` with the file's bare name as its example, and gives
+    its test files as plain content: the parameter becomes a file, the contents become files,
+    the example and a case that names a file it does not give are dropped, and the tool reads
+    the named file."""
     as_text = {
         **SPEC,
         "parameters": [{"name": "csv_path", "type": "str", "description": "the CSV file"}],
         "examples": [{"args": {"csv_path": "sales.csv"}, "result": 250.0}],
     }
-    cases = [{**c, "args": {"csv_path": c["args"]["path"]}} for c in CASES["cases"]]
+    cases = [{**c, "args": {"csv_path": c["args"]["path"]["content"]}} for c in CASES["cases"]]
     cases.append({"name": "bare_name", "args": {"csv_path": "sales.csv"}, "expected": 250.0})
     model.on("spec", as_text).on("tests", {"cases": cases})
     model.code("implementation", CODE.replace("path", "csv_path"))

@@ -4,7 +4,9 @@ one task per message."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from tui_agent.core.tool.cases import inline_file
 from tui_agent.core.tool.spec import ToolSpec
 
 SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
@@ -16,14 +18,14 @@ not formatted strings; a ratio, an average or a rate returns float. A yes/no que
 Give 1 to 3 worked examples with exact results; the first uses the values from the request.
 A file the request names (sales.csv, notes.txt, data.json) is a parameter of type file: the
 function gets the file's path and reads it with the standard library (open, csv, json). Its
-examples give the file inline, as {"file": "sales.csv", "content": "a few lines of the file"}.
+examples give the file's content as a string of a few lines, never the file's name.
 Compute every example result carefully."""
 
 TESTS_SYSTEM = """You write test cases for a Python function, as JSON data.
 Include cases whose expected value follows for certain from the description: typical values,
 edge cases (zero, empty, negative) and, if the description implies invalid input, one case that
 raises ValueError or TypeError. Do not guess about rounding or formatting. For a parameter of
-type file, give a small file inline: {"file": "data.csv", "content": "the file's text"}. Compute
+type file, give the file's content as a string of a few lines, never a file name. Compute
 every expected value carefully, step by step in your head."""
 
 IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
@@ -58,7 +60,7 @@ def spec_text(spec: ToolSpec) -> str:
         f'{spec.signature()}\n"""{spec.description}"""\n'
         + "\n".join(f"# {p.name}: {p.description}" for p in spec.parameters)
         + "".join(
-            f"\n# example: {spec.function_name}(**{json.dumps(e.args)}) == {e.result!r}"
+            f"\n# example: {spec.function_name}(**{json.dumps(_as_written(e.args))}) == {e.result!r}"
             for e in spec.examples
         )
         + file_note(spec)
@@ -90,15 +92,20 @@ def implement_messages(
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
+def _as_written(args: dict[str, Any]) -> dict[str, Any]:
+    """An inline file shown as the model is asked to write one: its content."""
+    return {k: found[1] if (found := inline_file(v)) else v for k, v in args.items()}
+
+
 def file_note(spec: ToolSpec) -> str:
     """A file parameter is the one file the function may open: its path, read-only."""
     files = [p.name for p in spec.parameters if p.type == "file"]
     if not files:
         return ""
     return (
-        f"\n# {', '.join(files)}: the path of a file; the function opens it for reading (open, csv, "
-        'json). A test gives the file inline, {"file": "name.csv", "content": "its text"}, and the '
-        "function receives its path."
+        f"\n# {', '.join(files)}: the path of a file (type file); the function opens it for reading "
+        "(open, csv, json). Examples and tests give the file's content as a string of a few lines, "
+        "never a file name; the function receives the path of a file holding that content."
     )
 
 

@@ -22,10 +22,10 @@ from tui_agent.core.tool.cases import (
     Outcome,
     TestCase,
     TestPlan,
-    inline_file,
     matches,
     render_tests,
     unique_cases,
+    with_inline_files,
 )
 from tui_agent.core.tool.spec import ToolSpec
 
@@ -130,14 +130,18 @@ class SynthesisEngine:
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
         files = {p.name for p in spec.parameters if p.type == "file"}
-        usable = [
-            c.model_copy(update={"anchor": False, "example": False})
-            for c in plan.cases
-            if set(c.args) <= names
-            and (c.raises or required <= set(c.args))
-            and (c.raises or all(inline_file(c.args[f]) is not None for f in files & set(c.args)))
-            and not overspecified(spec, c)
-        ]
+        usable = []
+        for c in plan.cases:
+            if (
+                not set(c.args) <= names
+                or not (c.raises or required <= set(c.args))
+                or overspecified(spec, c)
+            ):
+                continue
+            args = with_inline_files(c.args, files)  # a file's content, or no case: a bare name is no file
+            if args is None and not c.raises:
+                continue
+            usable.append(c.model_copy(update={"anchor": False, "example": False, "args": args or c.args}))
         return unique_cases([*anchors, *(kept or []), *usable])
 
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tui_agent.core.request.values import answer_kind, grounded, named_files, request_values
-from tui_agent.core.tool.cases import TestCase, inline_file
+from tui_agent.core.tool.cases import TestCase, with_inline_files
 from tui_agent.core.tool.infer import doctest_examples
 from tui_agent.core.tool.record import ToolStoreError, validate_name
 from tui_agent.core.tool.spec import PYTHON_TYPES, Example, Parameter, ToolSpec, renamed_parameters
@@ -195,11 +195,11 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
     names = {p.name for p in spec.parameters}
     files = {p.name for p in spec.parameters if p.type == "file"}
     examples = [
-        e
+        e.model_copy(update={"args": args})
         for e in spec.examples
         if set(e.args) <= names
         and all(p.name in e.args for p in spec.parameters if p.required)
-        and all(inline_file(e.args[f]) is not None for f in files if f in e.args)  # its content is known
+        and (args := with_inline_files(e.args, files)) is not None  # a file's content is known
     ]
     spec = plausible_return(spec.model_copy(update={"examples": examples}), request)
     name = usable_name(spec)

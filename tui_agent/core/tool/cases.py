@@ -98,8 +98,24 @@ def _call(function: str, args: dict[str, Any]) -> str:
     for key, value in args.items():
         if not key.isidentifier() or keyword.iskeyword(key):
             raise ValueError(f"{key!r} is not an argument name")
-        parts.append(f"{key}={_literal(value)}")
+        found = inline_file(value)
+        shown = f"file_with({found[0]!r}, {found[1]!r})" if found else _literal(value)
+        parts.append(f"{key}={shown}")
     return f"{function}({', '.join(parts)})"
+
+
+FILE_WITH = '''
+
+def file_with(name, content):
+    """The path of a new file holding content: how a test gives a function a file."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.mkdtemp(), name)
+    with open(path, "w") as handle:
+        handle.write(content)
+    return path
+'''
 
 
 def _expectation(value: Any) -> str:
@@ -145,7 +161,8 @@ def unique_cases(cases: list[TestCase]) -> list[TestCase]:
 
 def render_tests(function: str, cases: list[TestCase]) -> str:
     body = "\n\n".join(render_case(function, case) for case in cases)
-    return f"import pytest\nfrom tool import {function}\n\n\n{body}"
+    helper = FILE_WITH if "file_with(" in body else ""
+    return f"import pytest\nfrom tool import {function}\n{helper}\n\n{body}"
 
 
 # --- the host's comparison ----------------------------------------------------------------
@@ -253,3 +270,31 @@ def inline_file(value: Any) -> tuple[str, str] | None:
     ):
         return value["file"], value["content"]
     return None
+
+
+_FILE_NAME = re.compile(r"^[^\s{}\[\],]*(/[^\s{}\[\],]*|\.[A-Za-z0-9]{1,8})$")
+
+
+def as_inline_file(value: Any) -> dict[str, str] | None:
+    """A file argument as a test or an example gives it: an inline file, or the file's content
+    as a string (which a small model writes far more reliably than the inline form), made an
+    inline file. A bare file name ("data.csv") names no file the test has: None."""
+    if inline_file(value) is not None:
+        return value
+    if not isinstance(value, str) or _FILE_NAME.match(value.strip()):
+        return None
+    start = value.lstrip()[:1]
+    first = value.strip().splitlines()[0] if value.strip() else ""
+    ext = "json" if start in ("{", "[") else "csv" if "," in first else "txt"
+    return {"file": f"input.{ext}", "content": value}
+
+
+def with_inline_files(args: dict[str, Any], files: set[str]) -> dict[str, Any] | None:
+    """``args`` with each file argument an inline file, or None when one cannot be."""
+    out = dict(args)
+    for name in files & set(args):
+        inline = as_inline_file(args[name])
+        if inline is None:
+            return None
+        out[name] = inline
+    return out

@@ -15,7 +15,9 @@ import pytest
 from tests.scripted_model import ScriptedModel
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import DecisionMade, ToolCalled
+from tui_agent.core.flow.arguments import unused_values
 from tui_agent.core.tool.cases import TestCase
+from tui_agent.core.tool.spec import ToolSpec
 
 EXE = str(Path(sys.executable).parent / "selfeng-tui")
 C_TO_F = {
@@ -183,3 +185,19 @@ def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) 
     assert "the request needs, as the model names it: percentage" in text.stdout
     record = json.loads((isolated_env / "tools" / "percentage_of" / "tool.json").read_text())
     assert record["usage_count"] == 0  # nothing ran
+
+
+def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
+    fibonacci = ToolSpec.model_validate(
+        {
+            "function_name": "fibonacci",
+            "description": "The n-th Fibonacci number.",
+            "parameters": [{"name": "n", "type": "int", "description": "the position"}],
+            "return_type": "int",
+        }
+    )
+    assert unused_values("How many days are there between 2024-01-01 and 2024-03-01?", fibonacci) == (
+        "the request gives '2024-01-01', '2024-03-01', and fibonacci takes no text"
+    )
+    assert unused_values("What is the 10th Fibonacci number?", fibonacci) == ""
+    assert unused_values("Add 3 and 4", fibonacci) == "the request gives 2 numbers and fibonacci takes 1"

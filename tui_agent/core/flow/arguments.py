@@ -67,10 +67,20 @@ def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
     return args
 
 
+TAKES_TEXT = frozenset(["str", "any", "list", "dict", "file"])
+
+
 def unused_values(request: str, spec: ToolSpec) -> str:
-    """Why the tool would leave numbers the request gives unused, or "": a request that gives
-    four numbers is not answered by a function of two (gcd_of for "the largest of 4, 17, 9, 12")."""
-    numbers = len(stated_values(request)["number"])
+    """Why the tool would leave values the request gives unused, or "": a request that gives
+    four numbers is not answered by a function of two (gcd_of for "the largest of 4, 17, 9, 12"),
+    nor one that gives dates or quoted text by a function of numbers alone (fibonacci for "days
+    between 2024-01-01 and 2024-03-01")."""
+    stated = stated_values(request)
+    texts = stated["str"]
+    if texts and not any(p.type in TAKES_TEXT for p in spec.parameters):
+        shown = ", ".join(repr(t) for t in texts[:2])
+        return f"the request gives {shown}, and {spec.function_name} takes no text"
+    numbers = len(stated["number"])
     if any(p.type in ("list", "dict", "any", "str") for p in spec.parameters):
         return ""  # a list, a text or a mapping can hold any number of them
     takes = sum(p.type in ("int", "float") for p in spec.parameters)

@@ -137,7 +137,11 @@ async def test_a_file_drafted_as_text_is_read_as_a_file(model: ScriptedModel, wo
         "parameters": [{"name": "csv_path", "type": "str", "description": "the CSV file"}],
         "examples": [{"args": {"csv_path": "sales.csv"}, "result": 250.0}],
     }
-    cases = [{**c, "args": {"csv_path": c["args"]["path"]["content"]}} for c in CASES["cases"]]
+    # the test writer is shown the file as its text (csv_path_text) and may answer either way
+    cases = [
+        {**c, "args": {f"csv_path{'_text' * (i % 2)}": c["args"]["path"]["content"]}}
+        for i, c in enumerate(CASES["cases"])
+    ]
     cases.append({"name": "bare_name", "args": {"csv_path": "sales.csv"}, "expected": 250.0})
     model.on("spec", as_text).on("tests", {"cases": cases})
     model.code("implementation", CODE.replace("path", "csv_path"))

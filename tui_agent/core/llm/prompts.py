@@ -67,7 +67,51 @@ def spec_text(spec: ToolSpec) -> str:
     )
 
 
+TEXT_SUFFIX = "_text"
+
+
+def as_text_spec(spec: ToolSpec) -> ToolSpec:
+    """The spec as the test writer sees it: a file parameter shown as the file's whole text
+    (``file_path`` -> ``file_path_text``). Shown a path, a small model writes file names that
+    exist nowhere; shown a text, it writes the file's content, which the engine gives back to
+    the function as a file."""
+    files = {p.name for p in spec.parameters if p.type == "file"}
+    if not files:
+        return spec
+    params = [
+        p.model_copy(
+            update={
+                "name": p.name + TEXT_SUFFIX,
+                "type": "str",
+                "annotation": "",
+                "description": "the whole text of the file (for a CSV: a header line, then rows)",
+            }
+        )
+        if p.name in files
+        else p
+        for p in spec.parameters
+    ]
+    examples = [
+        e.model_copy(
+            update={
+                "args": {(k + TEXT_SUFFIX if k in files else k): v for k, v in _as_written(e.args).items()}
+            }
+        )
+        for e in spec.examples
+    ]
+    return spec.model_copy(update={"parameters": params, "examples": examples})
+
+
+def from_text_args(args: dict[str, Any], files: set[str]) -> dict[str, Any]:
+    """A test case's arguments as the test writer gave them, under the function's own names."""
+    return {
+        (k.removesuffix(TEXT_SUFFIX) if k.removesuffix(TEXT_SUFFIX) in files else k): v
+        for k, v in args.items()
+    }
+
+
 def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
+    spec = as_text_spec(spec)
     ask = (
         f"Function:\n{spec_text(spec)}\n\nWrite 6 test cases with different arguments: the examples, "
         "then typical values other than the examples, then edge cases."

@@ -14,6 +14,7 @@ from tui_agent.core.events import CodeChunk, SynthesisStep
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient
+from tui_agent.core.llm.prompts import from_text_args
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.code import extract_code, with_typing_imports
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
@@ -132,6 +133,7 @@ class SynthesisEngine:
         files = {p.name for p in spec.parameters if p.type == "file"}
         usable = []
         for c in plan.cases:
+            c = c.model_copy(update={"args": from_text_args(c.args, files)})
             if (
                 not set(c.args) <= names
                 or not (c.raises or required <= set(c.args))

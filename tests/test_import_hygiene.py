@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import subprocess
 import sys
@@ -50,3 +51,19 @@ def test_modules_and_classes_stay_small() -> None:
                     f"{path.relative_to(ROOT)}: class {node.name} {node.end_lineno - node.lineno + 1} lines"
                 )
     assert too_big == []
+
+
+def test_reading_the_library_loads_no_model_libraries(isolated_env: Path) -> None:
+    """`tools list` and `config` only read files: torch, sentence-transformers and ChromaDB stay
+    unloaded (they cost seconds and hundreds of MB)."""
+    probe = (
+        "import sys\nfrom tui_agent.cli import main\n"
+        "for argv in (['tools', 'list'], ['config']):\n"
+        "    sys.argv = ['selfeng-tui', *argv]\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print('HEAVY', sorted(m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "SELFENG_IMPORT_STARTERS": "false"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY []"

@@ -128,10 +128,15 @@ class Executor:
                 args,
                 message=f"the request's values do not fit {name}: {exc.errors()[0]['msg']}",
             )
+        return self._with_files(spec, args)
+
+    def _with_files(self, spec: ToolSpec, args: dict[str, Any], message: str = "") -> Execution:
+        """A call ready to run once its files are checked, or refused for one it may not have."""
+        name = spec.function_name
         checked = check_files(spec, args, self.input_limit_mb, self.allowed_paths)
         if checked.refused:
             return Execution("refused", name, args, message=checked.refused)
-        return Execution("ready", name, args, files=checked.files, outside=checked.outside)
+        return Execution("ready", name, args, message=message, files=checked.files, outside=checked.outside)
 
     async def prepare(
         self,
@@ -170,17 +175,7 @@ class Executor:
                 args = call_model(spec).model_validate(args).model_dump(by_alias=True)
             except ValidationError:
                 continue
-            checked = check_files(spec, args, self.input_limit_mb, self.allowed_paths)
-            if checked.refused:
-                return Execution("refused", spec.function_name, args, message=checked.refused)
-            return Execution(
-                "ready",
-                spec.function_name,
-                args,
-                message=f"it answered {template!r} before",
-                files=checked.files,
-                outside=checked.outside,
-            )
+            return self._with_files(spec, args, f"it answered {template!r} before")
         return None
 
     async def execute(self, tool: Tool, prepared: Execution, *, request_id: str = "") -> Execution:

@@ -35,10 +35,13 @@ class ScriptedModel:
         self.replies: dict[str, deque[Reply | str]] = defaultdict(deque)
         self.server = FakeLLM(router=self.route)
         self.asked: list[str] = []
+        self.prompts: list[tuple[str, str]] = []  # (step, what the user message said)
 
     def route(self, body: dict[str, Any]) -> Reply | str:
         step = step_of(body)
         self.asked.append(step)
+        said = [str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"]
+        self.prompts.append((step, said[-1] if said else ""))
         if step == "independent" and not self.replies[step]:
             step = "implementation"  # a test that scripts one queue of code for both
         queue = self.replies[step]

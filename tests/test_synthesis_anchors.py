@@ -70,12 +70,15 @@ async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embed
         eng, _ = engine(model, sandbox, embedder, bus)
         result = await eng.synthesize("What is 15% of 300?")
         asked = list(model.asked)
+        code_prompts = [said for step, said in model.prompts if step == "implementation"]
     await bus.drain()
     assert result.ok and result.attempts == 2
     verified = [e for e in seen if e.step == "verify" and e.status == "started"]
     assert len(verified) == 2  # the repeated code never reached the sandbox
     assert any("the same code as before" in e.detail for e in seen)
     assert asked.count("implementation") == 3
+    # the repair was shown the wrong code; the draw after it came back unchanged was not
+    assert "Your previous version" in code_prompts[1] and "Your previous version" not in code_prompts[2]
 
 
 async def test_a_name_that_shadows_python_is_renamed(sandbox: Sandbox, embedder: Embedder) -> None:

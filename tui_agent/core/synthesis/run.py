@@ -165,11 +165,15 @@ class SynthesisRun:
         self, spec: ToolSpec, tests: str, failure: str, previous: str, step: str, attempt: int
     ) -> str | None:
         """The next candidate, never one already tried: a repair that comes back the same (after
-        normalising whitespace) is drawn again at a temperature, at most twice, with the failing
-        cases spelled out; None when nothing new came."""
+        normalising whitespace) is drawn again, first written afresh from the spec and the tests
+        (shown the wrong code, a small model copies it back, bug included), then at a temperature
+        with the failing cases spelled out; None when nothing new came."""
         engine, rid = self.engine, self.rid
-        for temperature in (0.0, 0.7, 1.0):
-            code = await self._implement(spec, tests, failure, previous, temperature=temperature)
+        draws = [(failure, previous, 0.0), ("", "", 0.0), (failure, previous, 0.7), ("", "", 1.0)]
+        if not failure:
+            draws = [("", "", 0.0), ("", "", 0.7), ("", "", 1.0)]
+        for shown_failure, shown_code, temperature in draws:
+            code = await self._implement(spec, tests, shown_failure, shown_code, temperature=temperature)
             if normalised(code) not in self.tried:
                 self.tried.add(normalised(code))
                 return code

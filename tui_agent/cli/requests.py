@@ -52,12 +52,15 @@ async def _run_request(settings: Settings, as_json: bool, work, *, print_events:
         services = await start_services(settings, warm_llm=True)
     except SandboxUnavailable as exc:
         raise CLIError(str(exc)) from None
-    if print_events:
-        services.bus.subscribe(_printer(as_json), name="printer", maxsize=100_000)
+    printer = (
+        services.bus.subscribe(_printer(as_json), name="printer", maxsize=100_000) if print_events else None
+    )
     try:
         return await work(services)
     finally:
         await services.bus.drain()
+        if printer is not None:
+            printer.close()  # what the shutdown says never follows the outcome line
         await services.aclose()
 
 

@@ -17,7 +17,7 @@ from tests.sandbox_support import BACKENDS, make
 from tests.scripted_model import ScriptedModel
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import Event, ToolCalled
+from tui_agent.core.events import Event, SynthesisStep, ToolCalled
 from tui_agent.core.flow.decision import Outcome
 from tui_agent.core.flow.fit import file_mismatch
 from tui_agent.core.flow.inputs import files_named
@@ -104,6 +104,14 @@ async def test_a_tool_reads_the_csv_the_request_names(model: ScriptedModel, work
     called = [e.args for e in seen if isinstance(e, ToolCalled)]
     assert called == [{"path": "sales.csv"}]  # the person sees the name they used
     assert (workdir / "sales.csv").read_text() == SALES
+    # the test writer and the coder were shown how the file begins; the tool keeps none of it
+    for step in ("tests", "implementation"):
+        said = next(text for asked, text in model.prompts if asked == step)
+        assert "#     region,amount\n#     north,120.5" in said, step
+    stored = json.loads(
+        (Path(os.environ["SELFENG_HOME"]) / "tools" / "column_total" / "tool.json").read_text()
+    )
+    assert "north" not in json.dumps(stored)
 
 
 async def test_a_file_outside_the_working_directory_is_not_given_without_a_yes(
@@ -149,6 +157,10 @@ async def test_a_file_drafted_as_text_is_read_as_a_file(model: ScriptedModel, wo
     outcome, seen = await answer(model, "What is the total of the amount column in sales.csv?")
     assert outcome.kind == "answer" and outcome.value == 250.0 and outcome.verified, outcome.text
     assert [e.args for e in seen if isinstance(e, ToolCalled)] == [{"csv_path": "sales.csv"}]
+    tests_done = [
+        e.detail for e in seen if isinstance(e, SynthesisStep) and e.step == "tests" and e.status == "done"
+    ]
+    assert tests_done == ["4 cases (dropped: 1 with a file name where the file's content belongs)"]
 
 
 def test_a_file_is_a_file_only_when_it_exists(workdir: Path) -> None:

@@ -24,6 +24,28 @@ class FileCheck:
     outside: list[Path] = field(default_factory=list)
 
 
+SAMPLE_LINES = 6
+SAMPLE_CHARS = 600
+
+
+def sample_of(path: Path) -> str:
+    """The first lines of a text file, cut short; "" for a file that is not text."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SAMPLE_CHARS * 2)
+    except OSError:
+        return ""
+    if b"\x00" in head:
+        return ""
+    lines = head.decode("utf-8", errors="replace").splitlines()[:SAMPLE_LINES]
+    return "\n".join(line[:120] for line in lines)[:SAMPLE_CHARS]
+
+
+def samples(found: FileCheck) -> dict[str, str]:
+    """How each file a request names begins, by the name the request gave it."""
+    return {name: text for name, path in found.files.items() if (text := sample_of(path))}
+
+
 def check_files(
     spec: ToolSpec, args: dict[str, Any], limit_mb: int, allowed: set[Path], cwd: Path | None = None
 ) -> FileCheck:

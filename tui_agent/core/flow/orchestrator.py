@@ -33,7 +33,7 @@ from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
 from tui_agent.core.flow.executor import Execution, Executor
 from tui_agent.core.flow.fit import RequestSignature
-from tui_agent.core.flow.inputs import files_named
+from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient, LLMError
@@ -176,7 +176,9 @@ class Orchestrator:
             return prepared.kind == "ready"
 
         req.stage = "making a new tool"
-        made = await self.engine.synthesize(request, request_id=rid, existing_serves=serves)
+        made = await self.engine.synthesize(
+            request, request_id=rid, existing_serves=serves, samples=samples(named)
+        )
         if made.existing is not None:
             self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
             result = await self._execute(req, made.existing, "reused")

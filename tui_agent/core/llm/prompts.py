@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tui_agent.core.tool.cases import inline_file
-from tui_agent.core.tool.spec import ToolSpec
+from tui_agent.core.tool.spec import Parameter, ToolSpec
 
 SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
 Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes
@@ -29,8 +29,8 @@ type file, give the file's content as a string of a few lines, never a file name
 every expected value carefully, step by step in your head."""
 
 IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
-Use exactly the signature given. Use only the standard library. No input(), no printing, no file
-or network access. Reply with the complete function in one ```python code block and nothing else."""
+Use exactly the signature given. Use only the standard library. No input(), no printing, no network;
+open no file except one a parameter of type file gives, for reading. Reply with the complete function in one ```python code block and nothing else."""
 
 INDEPENDENT_SYSTEM = """You write one Python function from its description and worked examples.
 Inside the function, before the code, write a short comment that works through the first example
@@ -58,13 +58,21 @@ def spec_messages(request: str, problem: str = "") -> list[dict[str, str]]:
 def spec_text(spec: ToolSpec) -> str:
     return (
         f'{spec.signature()}\n"""{spec.description}"""\n'
-        + "\n".join(f"# {p.name}: {p.description}" for p in spec.parameters)
+        + "\n".join(_parameter_line(p) for p in spec.parameters)
         + "".join(
             f"\n# example: {spec.function_name}(**{json.dumps(_as_written(e.args))}) == {e.result!r}"
             for e in spec.examples
         )
         + file_note(spec)
     )
+
+
+def _parameter_line(p: Parameter) -> str:
+    line = f"# {p.name}: {p.description}"
+    if p.sample:
+        shown = "\n".join(f"#     {row}" for row in p.sample.splitlines())
+        line += f"\n#   (the file the request names begins like this:\n{shown}\n#   )"
+    return line
 
 
 TEXT_SUFFIX = "_text"
@@ -84,7 +92,8 @@ def as_text_spec(spec: ToolSpec) -> ToolSpec:
                 "name": p.name + TEXT_SUFFIX,
                 "type": "str",
                 "annotation": "",
-                "description": "the whole text of the file (for a CSV: a header line, then rows)",
+                "description": "the whole text of the file (for a CSV: a header line, then rows)"
+                + ("; write it in the same layout as the file the request names" if p.sample else ""),
             }
         )
         if p.name in files

@@ -8,6 +8,8 @@ state of one synthesis lives in its :class:`~tui_agent.core.synthesis.run.Synthe
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
 from tui_agent.core.events import CodeChunk, SynthesisStep
@@ -72,9 +74,13 @@ class SynthesisEngine:
         request_id: str = "",
         register: bool = True,
         existing_serves: ExistingServes | None = None,
+        samples: dict[str, str] | None = None,
     ) -> SynthesisResult:
-        """``existing_serves(name)``: asked when the drafted name is a tool we already have."""
-        run = SynthesisRun(self, request, request_id, register=register, existing_serves=existing_serves)
+        """``existing_serves(name)``: asked when the drafted name is a tool we already have;
+        ``samples``: how each file the request names begins (shown to the model, never stored)."""
+        run = SynthesisRun(
+            self, request, request_id, register=register, existing_serves=existing_serves, samples=samples
+        )
         return await run.run()
 
     # --- spec -------------------------------------------------------------------------
@@ -113,9 +119,10 @@ class SynthesisEngine:
 
     async def make_tests(
         self, spec: ToolSpec, request_id: str, problem: str = "", kept: list[TestCase] | None = None
-    ) -> list[TestCase]:
+    ) -> tuple[list[TestCase], Counter[str]]:
         """The spec's worked examples first (anchors), then usable cases kept from earlier
-        tries, then this try's. A retry samples (temperature) so it is not the same draw again."""
+        tries, then this try's, and why the others were dropped. A retry samples (temperature)
+        so it is not the same draw again."""
         anchors = [
             TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=e.stated, example=True)
             for i, e in enumerate(spec.examples)
@@ -132,29 +139,45 @@ class SynthesisEngine:
         required = {p.name for p in spec.parameters if p.required}
         files = {p.name for p in spec.parameters if p.type == "file"}
         usable = []
+        dropped: Counter[str] = Counter()
         for c in plan.cases:
             c = c.model_copy(update={"args": from_text_args(c.args, files)})
-            if (
-                not set(c.args) <= names
-                or not (c.raises or required <= set(c.args))
-                or overspecified(spec, c)
-            ):
+            if not set(c.args) <= names:
+                dropped["arguments the function does not take"] += 1
+                continue
+            if not (c.raises or required <= set(c.args)):
+                dropped["a required argument missing"] += 1
+                continue
+            if overspecified(spec, c):
+                dropped["an error the description never mentions"] += 1
                 continue
             args = with_inline_files(c.args, files)  # a file's content, or no case: a bare name is no file
             if args is None and not c.raises:
+                dropped["a file name where the file's content belongs"] += 1
                 continue
             usable.append(c.model_copy(update={"anchor": False, "example": False, "args": args or c.args}))
-        return unique_cases([*anchors, *(kept or []), *usable])
+        before = [*anchors, *(kept or []), *usable]
+        cases = unique_cases(before)
+        if len(cases) < len(before):
+            dropped["the same arguments as another case"] += len(before) - len(cases)
+        return cases, dropped
 
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
         problem = ""
         kept: list[TestCase] = []
         for attempt in range(1, TEST_REWRITES + 2):
             self.step(request_id, "tests", "started", attempt)
-            cases = await self.make_tests(spec, request_id, problem, kept)
+            cases, dropped = await self.make_tests(spec, request_id, problem, kept)
             if len(cases) < MIN_TESTS:
                 kept = cases  # too few, but each one usable: keep them and ask for more
-            self.step(request_id, "tests", "done", attempt, f"{len(cases)} cases")
+            why = "; ".join(f"{n} with {reason}" for reason, n in dropped.most_common())
+            self.step(
+                request_id,
+                "tests",
+                "done",
+                attempt,
+                f"{len(cases)} cases" + (f" (dropped: {why})" if why else ""),
+            )
             self.step(request_id, "gates", "started", attempt)
             try:
                 source = render_tests(spec.function_name, cases)
@@ -163,6 +186,8 @@ class SynthesisEngine:
                 self.step(request_id, "gates", "failed", attempt, problem)
                 continue
             problem = await self._gate_problem(spec, cases, source)
+            if problem and why:
+                problem += f"; cases were dropped for {why}"
             if not problem:
                 self.step(request_id, "gates", "done", attempt, f"{len(cases)} cases, none passed by a stub")
                 self.publish_code(request_id, "test_tool.py", source)

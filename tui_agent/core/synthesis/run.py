@@ -21,6 +21,7 @@ from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.synthesis.agreement import agreeing, corrected
 from tui_agent.core.synthesis.code import defines, rename_function
+from tui_agent.core.synthesis.spec_checks import with_samples
 from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, render_tests
 from tui_agent.core.tool.record import ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
@@ -94,8 +95,10 @@ class SynthesisRun:
         *,
         register: bool,
         existing_serves: ExistingServes | None = None,
+        samples: dict[str, str] | None = None,
     ) -> None:
         self.engine = engine
+        self.samples = samples or {}
         self.request = request
         self.rid = request_id
         self.register = register
@@ -127,7 +130,8 @@ class SynthesisRun:
         engine, rid, result = self.engine, self.rid, self.result
         try:
             engine.step(rid, "spec", "started")
-            claimed = await self._claim_name(await engine.make_spec(self.request, rid))
+            drafted = with_samples(await engine.make_spec(self.request, rid), self.samples)
+            claimed = await self._claim_name(drafted)
             if claimed is None:
                 return result
             spec = result.spec = claimed

@@ -234,6 +234,25 @@ def file_parameters(spec: ToolSpec, files: list[str]) -> ToolSpec:
     return spec.model_copy(update={"parameters": retyped})
 
 
+def with_samples(spec: ToolSpec, samples: dict[str, str]) -> ToolSpec:
+    """Each file parameter gets how its file begins: the one its example names, else the next
+    file in the order the request named them."""
+    files = [p for p in spec.parameters if p.type == "file"]
+    if not files or not samples:
+        return spec
+    left = dict(samples)
+    chosen: dict[str, str] = {}
+    for p in files:
+        named = next((str(e.args[p.name]) for e in spec.examples if str(e.args.get(p.name)) in left), None)
+        name = named or next(iter(left), None)
+        if name is not None:
+            chosen[p.name] = left.pop(name)
+    params = [
+        p.model_copy(update={"sample": chosen[p.name]}) if p.name in chosen else p for p in spec.parameters
+    ]
+    return spec.model_copy(update={"parameters": params})
+
+
 def request_examples(request: str, spec: ToolSpec) -> list[Example]:
     """The worked examples a request writes out as doctests, read as data."""
     return doctest_examples(request, spec.function_name, [p.name for p in spec.parameters])

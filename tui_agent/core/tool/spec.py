@@ -21,6 +21,9 @@ class Parameter(BaseModel):
     default: Any = Field(default=None, description="default value; null when required")
     required: bool = True
     annotation: SkipJsonSchema[str] = ""  # the type exactly as written, when it says more than ``type``
+    # For a file parameter: how the file the request names begins. Shown to the model so tests and
+    # code follow the real layout (a header, commas without spaces); never stored with the tool.
+    sample: SkipJsonSchema[str] = Field(default="", exclude=True)
 
     @field_validator("name")
     @classmethod

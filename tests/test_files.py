@@ -273,3 +273,38 @@ def test_the_sandbox_sees_the_named_file_alone_and_cannot_change_it(sandbox: San
     assert not any("secret" in p for p in seen["seen"]) and seen["neighbour"] == ""
     assert seen["wrote"] is False
     assert (workdir / "sales.csv").read_text() == SALES
+
+
+async def test_a_tool_that_finds_nothing_in_the_file_gives_no_answer(
+    model: ScriptedModel, workdir: Path
+) -> None:
+    """A lookup that passes its own flat cases and returns None on the real, nested file has not
+    answered: None is no verified value for a tool that declares -> int."""
+    (workdir / "config.json").write_text('{"database": {"port": 5432}}')
+    spec = {
+        "function_name": "field_value",
+        "description": "The value of a field of a JSON file.",
+        "parameters": [
+            {"name": "path", "type": "file", "description": "the JSON file"},
+            {"name": "field", "type": "str", "description": "the field"},
+        ],
+        "return_type": "int",
+        "examples": [],
+    }
+    cases = [
+        {
+            "name": f"f{n}",
+            "args": {"path": {"file": "c.json", "content": f'{{"k{n}": {n}}}'}, "field": f"k{n}"},
+            "expected": n,
+        }
+        for n in range(1, 5)
+    ]
+    code = "import json\n\n\ndef field_value(path: str, field: str) -> int:\n    with open(path) as f:\n        return json.load(f).get(field)\n"
+    model.on("spec", spec).on("tests", {"cases": cases}).code("implementation", code)
+    model.on("args", fit_args := {"missing": [], "path": "config.json", "field": "database.port"})
+    outcome, seen = await answer(model, "In config.json, what is the value of the field database.port?")
+    assert outcome.kind == "failed" and outcome.value is None and not outcome.verified, outcome.text
+    assert "returned nothing (None)" in outcome.text and "-> int" in outcome.text
+    assert [e.args for e in seen if isinstance(e, ToolCalled)] == [
+        {k: fit_args[k] for k in ("path", "field")}
+    ]

@@ -26,6 +26,7 @@ from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.record import Tool
 from tui_agent.core.tool.spec import ToolSpec, call_model, field_name, parameter_fields
+from tui_agent.core.tool.types import admits_none
 
 
 @dataclass
@@ -195,7 +196,12 @@ class Executor:
                     request_id=request_id,
                 )
             )
-        await asyncio.to_thread(self.registry.record_use, tool.name, ok=result.ok)
+        returns = tool.record.spec.get("return_type", "")
+        nothing = result.ok and result.value is None and not admits_none(returns)
+        await asyncio.to_thread(self.registry.record_use, tool.name, ok=result.ok and not nothing)
         if not result.ok:
             return Execution("error", name, args, message=result.error or str(result.reason))
+        if nothing:  # a tool that found nothing has not answered: None is no verified value
+            message = f"{name} returned nothing (None) for these arguments, though it declares -> {returns}"
+            return Execution("error", name, args, message=message)
         return Execution("value", name, args, value=result.value)

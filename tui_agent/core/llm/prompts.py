@@ -94,6 +94,8 @@ def as_text_spec(spec: ToolSpec) -> ToolSpec:
                 "annotation": "",
                 "description": "the whole text of the file (for a CSV: a header line, then rows)"
                 + ("; write it in the same layout as the file the request names" if p.sample else ""),
+                # its layout, not its rows: shown the rows, the model copies them into every case
+                "sample": "\n".join(p.sample.splitlines()[:2]),
             }
         )
         if p.name in files
@@ -120,11 +122,17 @@ def from_text_args(args: dict[str, Any], files: set[str]) -> dict[str, Any]:
 
 
 def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
+    files = any(p.type == "file" for p in spec.parameters)
     spec = as_text_spec(spec)
     ask = (
         f"Function:\n{spec_text(spec)}\n\nWrite 6 test cases with different arguments: the examples, "
         "then typical values other than the examples, then edge cases."
     )
+    if files:
+        ask += (
+            " Each case gets its own small file text: 2 to 4 lines with small, simple values whose "
+            "answer you can work out exactly."
+        )
     if problem:
         ask += f"\nThe previous cases were not enough: {problem}. Write cases with other arguments."
     return [{"role": "system", "content": TESTS_SYSTEM}, {"role": "user", "content": ask}]

@@ -82,6 +82,12 @@ def _split_top(text: str, sep: str) -> list[str]:
     return [*parts, current]
 
 
+def admits_none(annotation: Any) -> bool:
+    """Whether a return annotation says None is an answer (``Optional[int]``, ``str | None``)."""
+    text = str(annotation or "").replace("typing.", "").lower()
+    return "optional" in text or bool(re.search(r"\bnone\b", text))
+
+
 def base_type(annotation: Any) -> str:
     """The engine's type for an annotation as written: str, int, float, bool, list, dict or any."""
     text = str(annotation or "").strip().strip("'\"").replace("typing.", "")

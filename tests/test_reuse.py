@@ -201,3 +201,41 @@ def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
     )
     assert unused_values("What is the 10th Fibonacci number?", fibonacci) == ""
     assert unused_values("Add 3 and 4", fibonacci) == "the request gives 2 numbers and fibonacci takes 1"
+
+
+CIRCLE = ToolSpec(
+    function_name="circle_area",
+    description="The area of a circle of a given radius.",
+    parameters=[{"name": "radius", "type": "float", "description": "the radius"}],
+    return_type="float",
+    docstring="Return pi * radius ** 2.",
+)
+SNAKE = ToolSpec(
+    function_name="snake_case",
+    description="Convert a phrase to snake_case.",
+    parameters=[{"name": "text", "type": "str", "description": "the phrase"}],
+    return_type="str",
+    docstring="Return the words of text in lower case joined by underscores.",
+)
+
+
+@pytest.mark.parametrize(
+    ("spec", "request_text", "drafted", "why"),
+    [
+        (CIRCLE, "Area of a circle whose diameter is 10 cm", "circle_area", "gives a diameter"),
+        (CIRCLE, "Area of a circle whose radius is 10 cm", "circle_area", ""),
+        (SNAKE, "Convert 'hello world' to lower case", "to_lower_case", "asks for lower"),
+        (SNAKE, "Convert 'Hello World Again' to snake case", "to_snake_case", ""),
+    ],
+)
+def test_a_tool_is_held_to_what_the_request_names(
+    spec: ToolSpec, request_text: str, drafted: str, why: str
+) -> None:
+    """A value named as something the tool does not take, or an operation the tool only uses as
+    a step (snake_case lower-cases on the way), is not the tool's job."""
+    from tui_agent.core.flow.fit import RequestSignature, draft_vetoes
+
+    vetoes = draft_vetoes(
+        RequestSignature(function_name=drafted, return_type=spec.return_type), spec, [], request_text
+    )
+    assert (why in " ".join(vetoes)) if why else vetoes == []

@@ -12,8 +12,11 @@ So the model is asked once per request, without any tool in view, what function 
   a number (roman_to_int);
 - the direction: a draft ``rgb_to_hex`` is not served by ``hex_to_rgb``;
 - the words that matter: a word of the draft's name that the request itself says ("rounded",
-  "circumference", "least") and that the tool never mentions (in its name, description,
-  docstring, parameters or phrasings) means the request asks for something the tool does not do.
+  "circumference", "least") and that the tool never names as what it computes (its name,
+  description, parameters or phrasings; a docstring's "in lower case" is a step of snake_case,
+  not what it is for) means the request asks for something the tool does not do;
+- the quantities given: a value the request names ("whose diameter is 10", "a BMI of 22") is a
+  value the tool must take by that name; circle_area(radius) does not take a diameter.
 """
 
 from __future__ import annotations
@@ -112,8 +115,10 @@ def _stems(text: str) -> set[str]:
     return {w[:STEM] for w in _words(text)}
 
 
-def vocabulary(spec: ToolSpec, phrasings: list[str]) -> set[str]:
-    parts = [spec.function_name, spec.description, spec.docstring, *phrasings]
+def vocabulary(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -> set[str]:
+    """The words a tool is known by; ``how``: with its docstring, which says how it works (the
+    words of a step, "in lower case", are not what the tool is for)."""
+    parts = [spec.function_name, spec.description, *phrasings] + ([spec.docstring] if how else [])
     parts += [f"{p.name} {p.description}" for p in spec.parameters]
     return _stems(" ".join(parts))
 
@@ -126,6 +131,47 @@ def _direction(name: str) -> tuple[set[str], set[str]] | None:
     at = words.index("to")
     source, target = set(words[:at]) - FILLER, set(words[at + 1 :]) - FILLER
     return (source, target) if source and target else None
+
+
+# "diameter is 10", "a BMI of 22", "rate = 0.5": the word that names the value that follows
+NAMED_VALUE = re.compile(r"\b([a-z]+)\s+(?:is|of|=|equals)\s+[-+]?\d")
+
+
+# words that point at a value without naming what it is
+POINTERS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "how",
+        "where",
+        "when",
+        "why",
+        "that",
+        "this",
+        "these",
+        "those",
+        "there",
+        "here",
+        "it",
+        "much",
+        "many",
+        "one",
+        "each",
+        "all",
+        "list",
+        "set",
+        "sequence",
+        "series",
+        "input",
+    ]
+)
+
+
+def named_quantities(request: str) -> list[str]:
+    """The words a request uses to name its numbers, outside quoted text."""
+    bare = re.sub(r"'[^']*'|\"[^\"]*\"", " ", request.lower())
+    return [w for w in NAMED_VALUE.findall(bare) if w not in FILLER | POINTERS and len(w) > 2]
 
 
 def _same_kind(drafted: str, declared: str) -> bool:
@@ -146,14 +192,18 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     if mine and theirs and mine[0] & theirs[1] and mine[1] & theirs[0]:
         reasons.append(f"the other direction: the request wants {draft.function_name}")
     said = _stems(re.sub(r"'[^']*'|\"[^\"]*\"", " ", request))
-    known = vocabulary(spec, phrasings)
+    known, what = vocabulary(spec, phrasings), vocabulary(spec, phrasings, how=False)
     unknown = [
         w
         for w in _words(draft.function_name)
-        if w not in FILLER and w[:STEM] in said and w[:STEM] not in known
+        if w not in FILLER and w[:STEM] in said and w[:STEM] not in what
     ]
     if unknown:
         reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")
+    strange = [w for w in named_quantities(request) if w[:STEM] not in known]
+    if strange:
+        takes = ", ".join(p.name for p in spec.parameters)
+        reasons.append(f"the request gives a {strange[0]}, and {spec.function_name} takes {takes}")
     return reasons
 
 

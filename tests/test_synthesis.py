@@ -304,3 +304,14 @@ async def test_a_spec_that_returns_int_with_fractional_examples_returns_float(
         eng, _ = engine(model, sandbox, embedder)
         spec = await eng.make_spec("What is the area of a circle with radius 3?", "r1")
     assert spec.return_type == "float"
+
+
+async def test_a_forgotten_standard_import_is_added_not_failed(sandbox: Sandbox, embedder: Embedder) -> None:
+    """The local model writes ``math.fsum`` with no ``import math``: a slip, not a failed attempt."""
+    forgetful = "def percentage_of(value: float, percent: float) -> float:\n    return math.fsum([value * percent / 100])\n"
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", forgetful)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert result.ok and result.attempts == 1, result.reason
+    assert result.tool_source.startswith("import math\n")

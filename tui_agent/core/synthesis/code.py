@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -63,3 +64,51 @@ def with_typing_imports(source: str) -> str:
     if not missing:
         return source
     return f"from typing import {', '.join(missing)}\n" + source
+
+
+# Standard modules a small model uses without importing them (``csv.reader`` with no ``import csv``).
+MODULES = frozenset(
+    [
+        "csv",
+        "json",
+        "re",
+        "math",
+        "os",
+        "datetime",
+        "statistics",
+        "collections",
+        "itertools",
+        "functools",
+        "string",
+        "decimal",
+        "fractions",
+        "calendar",
+        "time",
+        "random",
+        "operator",
+    ]
+)
+
+
+def with_module_imports(source: str) -> str:
+    """The standard modules the code uses as ``module.name`` and never imports or binds, imported:
+    a forgotten ``import csv`` is a slip, not a reason to throw away a repair."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    bound: set[str] = set()
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            used.add(node.value.id)
+    missing = sorted((used & MODULES) - bound)
+    return "".join(f"import {m}\n" for m in missing) + source if missing else source

@@ -17,6 +17,9 @@ from tui_agent.core.request.values import grounded
         (-5, "Convert -5 degrees Celsius to Fahrenheit"),
         ("hello", "Reverse the string 'hello'"),
         (True, "Is it prime?"),
+        ("cm", "Convert 5 feet to centimeters"),  # a unit the request spells out, abbreviated
+        ("km", "How many kilometres is 26.2 miles?"),
+        ("F", "What is 37 degrees Celsius in Fahrenheit?"),
     ],
 )
 def test_values_the_request_gives_are_grounded(value: object, request_text: str) -> None:
@@ -30,6 +33,8 @@ def test_values_the_request_gives_are_grounded(value: object, request_text: str)
         (0.8, "Reverse the string 'hello'"),
         (0.5, "Multiply 5 by 3"),  # only percentages may be scaled
         ("world", "Reverse the string 'hello'"),
+        ("kg", "Convert 5 feet to centimeters"),  # no word of the request it abbreviates
+        ("ms", "How many kilometres is 26.2 miles?"),
     ],
 )
 def test_invented_values_are_not(value: object, request_text: str) -> None:

@@ -27,10 +27,31 @@ def grounded(value: Any, request: str) -> bool:
             candidates |= {round(c * 100, 9) for c in candidates}  # 15% given as 0.15
         return bool(candidates & numbers)
     if isinstance(value, str):
-        return value.strip().lower() in request.lower()
+        return value.strip().lower() in request.lower() or abbreviates(value.strip(), request)
     if isinstance(value, list):
         return all(grounded(v, request) for v in value)
     return True
+
+
+UNIT_ROOTS = ("meter", "metre", "gram", "liter", "litre", "second", "byte", "watt", "hertz")
+
+
+def abbreviates(short: str, request: str) -> bool:
+    """Whether ``short`` (1 to 3 letters) abbreviates a longer word the request says: its start
+    ("mi" miles, "F" Fahrenheit), its first and last letter ("ft" feet), or a prefix letter and
+    a unit's root ("cm" centimeters, "km" kilometres)."""
+    if not (short.isalpha() and 1 <= len(short) <= 3) or (len(short) == 1 and not short.isupper()):
+        return False  # a lone letter is a symbol ("F") only in capitals; "a" abbreviates nothing
+    short = short.lower()
+    for word in re.findall(r"[a-z]{3,}", request.lower()):
+        one = word.removesuffix("es") if word.endswith("ches") else word.removesuffix("s")
+        if len(word) < len(short) + 2 or word[0] != short[0]:
+            continue
+        if word.startswith(short) or (len(short) == 2 and one[-1] == short[1]):
+            return True
+        if len(short) == 2 and any(r[0] == short[1] and word.find(r, 1) > 0 for r in UNIT_ROOTS):
+            return True
+    return False
 
 
 def request_values(request: str) -> list[str]:

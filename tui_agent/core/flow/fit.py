@@ -138,34 +138,8 @@ NAMED_VALUE = re.compile(r"\b([a-z]+)\s+(?:is|of|=|equals)\s+[-+]?\d")
 
 
 # words that point at a value without naming what it is
-POINTERS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "how",
-        "where",
-        "when",
-        "why",
-        "that",
-        "this",
-        "these",
-        "those",
-        "there",
-        "here",
-        "it",
-        "much",
-        "many",
-        "one",
-        "each",
-        "all",
-        "list",
-        "set",
-        "sequence",
-        "series",
-        "input",
-    ]
-)
+_POINTING = "what which who how where when why that this these those there here it much many one each all"
+POINTERS = frozenset(_POINTING.split()) | {"list", "set", "sequence", "series", "input"}
 
 
 def named_quantities(request: str) -> list[str]:

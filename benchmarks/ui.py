@@ -183,13 +183,15 @@ async def reused_in_dashboard() -> list[tuple[str, float, str]]:
 
     home = Path(tempfile.mkdtemp(prefix="selfeng-bench-ui-"))
     os.environ.update(SELFENG_HOME=str(home), SELFENG_CONFIG=str(home / "config.toml"), HF_HUB_OFFLINE="1")
-    settings = load_settings(local_model_file=shared_model_file(), sandbox_pool=1)
+    # a request that is not reused after all is made and run, not left waiting for a yes
+    settings = load_settings(local_model_file=shared_model_file(), sandbox_pool=1, approve_new_tools="auto")
     app = SelfengApp(settings)
     timings = []
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.ready.is_set():
             await pilot.pause(0.05)
         await app.services.llm.warm_up()
+        known = set(app.services.registry.store.names())
         for request in REUSED:
             app.dashboard.answer.kind = "idle"
             app.dashboard.query_one("#query").value = request  # type: ignore[attr-defined]
@@ -197,7 +199,9 @@ async def reused_in_dashboard() -> list[tuple[str, float, str]]:
             await pilot.press("enter")
             while app.dashboard.answer.kind not in ("answer", "failed", "question"):
                 await asyncio.sleep(0.02)
-            timings.append((request, time.perf_counter() - started, app.dashboard.answer.text[:60]))
+            made = set(app.services.registry.store.names()) - known
+            shown = f"{'made ' + ', '.join(made) if made else 'reused'}: {app.dashboard.answer.text[:50]}"
+            timings.append((request, time.perf_counter() - started, shown))
         await app.shutdown()
     return timings
 

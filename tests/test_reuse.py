@@ -218,6 +218,13 @@ SNAKE = ToolSpec(
     docstring="Return the words of text in lower case joined by underscores.",
 )
 
+REVERSE = ToolSpec(
+    function_name="reverse_string",
+    description="Reverse the characters of a string.",
+    parameters=[{"name": "text", "type": "str", "description": "the string to reverse"}],
+    return_type="str",
+)
+
 
 @pytest.mark.parametrize(
     ("spec", "request_text", "drafted", "why"),
@@ -226,6 +233,8 @@ SNAKE = ToolSpec(
         (CIRCLE, "Area of a circle whose radius is 10 cm", "circle_area", ""),
         (SNAKE, "Convert 'hello world' to lower case", "to_lower_case", "asks for lower"),
         (SNAKE, "Convert 'Hello World Again' to snake case", "to_snake_case", ""),
+        (REVERSE, "Reverse the word 'terminal'", "reverse_word", ""),  # a word is the string it reverses
+        (REVERSE, "How many words are in 'to be or not'?", "count_words", "asks for words"),
     ],
 )
 def test_a_tool_is_held_to_what_the_request_names(

@@ -133,6 +133,11 @@ def _direction(name: str) -> tuple[set[str], set[str]] | None:
     return (source, target) if source and target else None
 
 
+# a quoted value and the word that says what kind of value it is ("the word 'terminal'"): what
+# the tool works on, not what it computes; "How many words are in 'x'" keeps its words
+KINDS = "word|words|string|strings|text|texts|phrase|phrases|sentence|sentences|name|names"
+LABELLED = re.compile(rf"(?:\b(?:{KINDS})\s+)?(?:'[^']*'|\"[^\"]*\")", re.IGNORECASE)
+
 # "diameter is 10", "a BMI of 22", "rate = 0.5": the word that names the value that follows
 NAMED_VALUE = re.compile(r"\b([a-z]+)\s+(?:is|of|=|equals)\s+[-+]?\d")
 
@@ -165,7 +170,7 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     mine, theirs = _direction(draft.function_name), _direction(spec.function_name)
     if mine and theirs and mine[0] & theirs[1] and mine[1] & theirs[0]:
         reasons.append(f"the other direction: the request wants {draft.function_name}")
-    said = _stems(re.sub(r"'[^']*'|\"[^\"]*\"", " ", request))
+    said = _stems(re.sub(LABELLED, " ", request))
     known, what = vocabulary(spec, phrasings), vocabulary(spec, phrasings, how=False)
     unknown = [
         w

@@ -78,6 +78,8 @@ def measure(version: Version, runs: int, synthesis: bool) -> dict[str, list[floa
             seconds, done = version.run(*args)
             if done.returncode != 0:
                 print(f"  {version.label} {name} failed: {done.stderr.strip()[-200:]}", file=sys.stderr)
+            elif name == "ask, reused" and name not in rows:  # what was timed: the answer itself
+                print(f"  {version.label}: {REUSED!r} -> {done.stdout.strip()[-120:]}", flush=True)
             rows.setdefault(name, []).append(seconds)
     if synthesis:
         for request in SYNTHESISED[:runs]:

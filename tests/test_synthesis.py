@@ -14,6 +14,7 @@ from tests.synthesis_support import (
     steps,
 )
 from tui_agent.core.bus import EventBus
+from tui_agent.core.events import SandboxOutput
 from tui_agent.core.library.embeddings import Embedder
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.spec_checks import declared_signature
@@ -101,14 +102,22 @@ async def test_a_wrong_test_is_fixed_only_when_an_independent_implementation_agr
             {"name": "quarter", "args": {"value": -40, "percent": 25}, "expected": -100.0},
         ]
     }
+    bus = EventBus()
+    said: list[str] = []
+    bus.subscribe(lambda e: said.append(e.line) if isinstance(e, SandboxOutput) else None)
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", wrong_case).code("implementation", GOOD)
         model.code("independent", GOOD_APART)  # the independent one, from the spec alone
-        eng, _ = engine(model, sandbox, embedder)
+        eng, _ = engine(model, sandbox, embedder, bus)
         result = await eng.synthesize("What is 15% of 300?")
         asked = list(model.asked)
+    await bus.drain()
     assert result.ok, (result.reason, result.verdict.detail if result.verdict else "", result.test_source)
     assert result.test_fixes == ["quarter"]
+    assert (
+        "a second opinion, written from the spec alone, does the same as this code on 1 of 1 failing cases: test_quarter"
+        in said
+    )
     assert result.attempts == 1 and asked.count("implementation") == 1  # the same code, re-verified
     assert "percentage_of(value=-40, percent=25) == pytest.approx(-10.0" in result.test_source
     assert result.test_source.count("def test_") == 5  # nothing deleted

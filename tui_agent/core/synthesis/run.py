@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui_agent.core.events import SandboxOutput
 from tui_agent.core.library.store import ToolExistsError
 from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
@@ -292,6 +293,11 @@ class SynthesisRun:
         if not suspects or not await self._opinions(spec, 1):
             return {}
         agreed = await agreeing(self.engine, spec, self.opinions[0], suspects)
+        self._say(
+            f"a second opinion, written from the spec alone, does the same as this code on "
+            f"{len(agreed)} of {len(suspects)} failing cases"
+            + (f": {', '.join(sorted(agreed))}" if agreed else "")
+        )
         examples = [f for f in suspects if f.case is not None and f.case.example and f.name in agreed]
         if examples:
             third = (
@@ -315,6 +321,11 @@ class SynthesisRun:
             # (a sampled implementation can be wrong too; one drawn once decides nothing more)
             self.opinions = []
         return fixes  # type: ignore[return-value]
+
+    def _say(self, line: str) -> None:
+        """A line in the sandbox's log, beside the verdicts it explains."""
+        if self.engine.bus is not None:
+            self.engine.bus.publish(SandboxOutput(line=line, request_id=self.rid))
 
     async def _opinions(self, spec: ToolSpec, count: int) -> bool:
         """At least ``count`` second opinions drawn: each written apart from the current code

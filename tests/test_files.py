@@ -104,7 +104,9 @@ async def test_a_tool_reads_the_csv_the_request_names(model: ScriptedModel, work
     called = [e.args for e in seen if isinstance(e, ToolCalled)]
     assert called == [{"path": "sales.csv"}]  # the person sees the name they used
     assert (workdir / "sales.csv").read_text() == SALES
-    # the test writer and the coder were shown how the file begins; the tool keeps none of it
+    # the designer, the test writer and the coder were shown how the file begins; the tool keeps none of it
+    spec_said = next(text for asked, text in model.prompts if asked == "spec")
+    assert "The file sales.csv begins like this:\n```\nregion,amount\nnorth,120.5" in spec_said
     for step in ("tests", "implementation"):
         said = next(text for asked, text in model.prompts if asked == step)
         assert "#     region,amount\n#     north,120.5" in said, step

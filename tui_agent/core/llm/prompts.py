@@ -48,8 +48,12 @@ ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, 
 result exactly as given. Do not compute anything yourself and do not change the result."""
 
 
-def spec_messages(request: str, problem: str = "") -> list[dict[str, str]]:
+def spec_messages(
+    request: str, problem: str = "", samples: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     ask = f"Request: {request}"
+    for name, sample in (samples or {}).items():
+        ask += f"\nThe file {name} begins like this:\n```\n{sample}\n```"
     if problem:
         ask += f"\nA previous design was not usable: {problem}. Design it again."
     return [{"role": "system", "content": SPEC_SYSTEM}, {"role": "user", "content": ask}]

@@ -85,14 +85,18 @@ class SynthesisEngine:
 
     # --- spec -------------------------------------------------------------------------
 
-    async def make_spec(self, request: str, request_id: str) -> ToolSpec:
+    async def make_spec(
+        self, request: str, request_id: str, samples: dict[str, str] | None = None
+    ) -> ToolSpec:
         """A spec whose parameters the request can fill: retried (sampling) with the reason
         when its worked examples do not call it with the request's own values. A rule that
         cannot be met after the tries is a warning, not the end of the request."""
         problem = ""
         spec: ToolSpec | None = None
         for attempt in range(SPEC_TRIES):
-            spec = await self._draft_spec(request, request_id, problem, temperature=0.5 if attempt else 0.0)
+            spec = await self._draft_spec(
+                request, request_id, problem, temperature=0.5 if attempt else 0.0, samples=samples
+            )
             problem = spec_problem(spec, request)
             if not problem:
                 return spec
@@ -102,9 +106,11 @@ class SynthesisEngine:
         self.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
         return spec
 
-    async def _draft_spec(self, request: str, request_id: str, problem: str, temperature: float) -> ToolSpec:
+    async def _draft_spec(
+        self, request: str, request_id: str, problem: str, temperature: float, samples: dict[str, str] | None
+    ) -> ToolSpec:
         drafted = await self.llm.structured(
-            prompts.spec_messages(request, problem),
+            prompts.spec_messages(request, problem, samples),
             ToolSpec,
             purpose="spec",
             request_id=request_id,

@@ -131,7 +131,7 @@ class SynthesisRun:
         engine, rid, result = self.engine, self.rid, self.result
         try:
             engine.step(rid, "spec", "started")
-            drafted = with_samples(await engine.make_spec(self.request, rid), self.samples)
+            drafted = with_samples(await engine.make_spec(self.request, rid, self.samples), self.samples)
             claimed = await self._claim_name(drafted)
             if claimed is None:
                 return result

@@ -59,6 +59,7 @@ class Version:
             capture_output=True,
             text=True,
             env=self.env(home),
+            cwd=self.tree,  # `python -m` puts the working directory first on sys.path
             timeout=900,
         )
         return time.perf_counter() - started, done

@@ -139,20 +139,45 @@ async def test_a_reply_that_claims_an_extra_operation_is_replaced_by_the_templat
 
 
 async def test_a_request_worded_like_one_answered_before_needs_no_model(model: ScriptedModel) -> None:
-    """The first request is decided by the model and answered; it is learned as a template, and
-    the same words with other values are then answered with no model call at all."""
-    model.on("signature", draft("percentage_of_value", "float")).on("args", fit(value=50, percent=20))
+    """The first request is decided with the model's draft (its numbers are told apart by the
+    words beside them) and answered; it is learned as a template, and the same words with other
+    values are then answered with no model call at all."""
+    model.on("signature", draft("percentage_of_value", "float"))
     services, _ = await services_for(model)
     try:
         first = await services.orchestrator.handle("Give me 20 percent of 50, please")
         second = await services.orchestrator.handle("Give me 12.5 percent of 640, please")
     finally:
         await services.aclose()
-    assert first.kind == "answer" and first.value == 10 and first.llm_calls == 2
+    assert first.kind == "answer" and first.value == 10 and first.llm_calls == 1
     assert first.text.startswith("The answer is 10, computed by percentage_of(value=50, percent=20)")
     learned = services.registry.store.record("percentage_of").phrasings
     assert learned[-1] == "Give me {percent} percent of {value}, please"
     assert second.kind == "answer" and second.value == 80 and second.llm_calls == 0
+
+
+async def test_numbers_named_by_the_words_beside_them_need_no_model(model: ScriptedModel) -> None:
+    """ "20 percent of 50": the number beside "percent" is the percent, the other the value; the
+    model drafts the signature and is not asked for arguments."""
+    model.on("signature", draft("percentage_of", "float"))
+    services, _ = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle("How much is 20 percent of 50?")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.tool == "percentage_of" and outcome.value == 10.0
+    assert "args" not in model.asked and model.asked == ["signature"]
+
+
+def test_two_numbers_without_words_that_tell_them_apart_are_for_the_model() -> None:
+    from tui_agent.core.flow.arguments import numbers_by_name
+
+    assert numbers_by_name("Area of a rectangle of width 3 and height 4", ["width", "height"]) == {
+        "width": 3,
+        "height": 4,
+    }
+    assert numbers_by_name("What is 3 to the power of 5?", ["base", "exponent"]) is None
+    assert numbers_by_name("Greatest common divisor of 84 and 36", ["a", "b"]) is None
 
 
 def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) -> None:

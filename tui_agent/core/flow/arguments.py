@@ -2,7 +2,8 @@
 quoted texts and ISO dates to the text parameters, numbers to the number parameters, a run of
 numbers to a list parameter. Only an unambiguous match counts: each kind of value fills exactly
 the parameters of its kind, one for one, and every value is used. Two numbers for two number
-parameters is ambiguous (which is which?) and is left to the model."""
+parameters are told apart only by the words beside them ("20 percent" is the percent, "radius
+2.5" the radius, the last one then the other); otherwise which is which is left to the model."""
 
 from __future__ import annotations
 
@@ -54,6 +55,12 @@ def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
     elif values["list"] and len(values["number"]) > 1:
         return None  # a run of numbers for number parameters: which is which is for the model
     args: dict[str, Any] = {}
+    if len(wanted["number"]) > 1 and not wanted["list"]:
+        named = numbers_by_name(request, [p.name for p in wanted["number"]])
+        if named is None:
+            return None
+        args.update(named)
+        wanted["number"], values["number"] = [], []
     for kind, group in wanted.items():
         found = values[kind]
         required = [p for p in group if p.required]
@@ -64,6 +71,40 @@ def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
     leftover = sum(len(v) for k, v in values.items() if not wanted[k])
     if leftover:
         return None  # a value the call would not use: the request may ask something else
+    return args
+
+
+def _stem(word: str) -> str:
+    return ("percent" if word == "%" else word).lower()[:5]
+
+
+def numbers_by_name(request: str, names: list[str]) -> dict[str, Any] | None:
+    """Each number of the request given to the parameter the word beside it names ("20 percent",
+    "15%", "radius 2.5", "width is 4"); one number and one parameter left over go together.
+    None unless every number finds its own parameter."""
+    rest = DATE.sub(" ", QUOTED.sub(" ", request))
+    found = [m for m in re.finditer(NUMBER, rest) if not _in_word(rest, m.span())]
+    if len(found) != len(names):
+        return None
+    stems = {name: {_stem(w) for w in name.split("_") if len(w) > 1} for name in names}
+    args: dict[str, Any] = {}
+    left = []
+    for match in found:
+        after = re.match(r"\s*(%|[a-zA-Z]+)", rest[match.end() :])
+        before = re.search(r"([a-zA-Z]+)\s*(?:is|of|=|:)?\s*$", rest[: match.start()])
+        words = {_stem(m.group(1)) for m in (after, before) if m}
+        owners = [n for n in names if n not in args and stems[n] & words]
+        if len(owners) > 1:
+            return None
+        if owners:
+            args[owners[0]] = _num(match.group())
+        else:
+            left.append(match)
+    free = [n for n in names if n not in args]
+    if len(left) > 1 or len(free) != len(left):
+        return None
+    if left:
+        args[free[0]] = _num(left[0].group())
     return args
 
 

@@ -349,6 +349,7 @@ def scale(embedder: Embedder, sizes: list[int]) -> None:
                     verdict=VERIFIED,
                 )
             registry.close()
+            registry.index.close_local()  # the embedded index's cached connection goes with its files
             shutil.rmtree(home / "index", ignore_errors=True)
             started = time.perf_counter()
             registry = fresh_registry(home, embedder)  # the index rebuilt from the files alone

@@ -324,3 +324,19 @@ async def test_a_forgotten_standard_import_is_added_not_failed(sandbox: Sandbox,
         result = await eng.synthesize("What is 15% of 300?")
     assert result.ok and result.attempts == 1, result.reason
     assert result.tool_source.startswith("import math\n")
+
+
+async def test_tests_the_model_appends_to_its_code_are_dropped(sandbox: Sandbox, embedder: Embedder) -> None:
+    """A repair that ends with its own ``@pytest.mark.parametrize`` test would not even import
+    (no pytest in tool.py): the tool is the function, the appended test is dropped."""
+    appended = GOOD + (
+        "\n\n@pytest.mark.parametrize('v, p, e', [(300, 15, 45.0)])\n"
+        "def test_percentage_of(v, p, e):\n    assert percentage_of(v, p) == e\n\n"
+        "if __name__ == '__main__':\n    print(percentage_of(300, 15))\n"
+    )
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", appended)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+    assert result.ok and result.attempts == 1, result.reason
+    assert result.tool_source == GOOD

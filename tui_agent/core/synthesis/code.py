@@ -112,3 +112,29 @@ def with_module_imports(source: str) -> str:
             used.add(node.value.id)
     missing = sorted((used & MODULES) - bound)
     return "".join(f"import {m}\n" for m in missing) + source if missing else source
+
+
+def without_tests(source: str) -> str:
+    """The code without the tests a small model appends to it: top-level ``test_*`` functions
+    (decorators included), ``import pytest`` and an ``if __name__ == "__main__"`` block. They
+    never belong to the tool, and a ``@pytest.mark`` there stops tool.py from importing at all."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop: list[tuple[int, int]] = []
+    for node in tree.body:
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        end = node.end_lineno or node.lineno
+        if (
+            (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"))
+            or (isinstance(node, ast.Import) and all(a.name.split(".")[0] == "pytest" for a in node.names))
+            or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pytest")
+            or (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test))
+        ):
+            drop.append((start, end))
+    if not drop:
+        return source
+    lines = source.splitlines(keepends=True)
+    kept = [line for n, line in enumerate(lines, 1) if not any(a <= n <= b for a, b in drop)]
+    return "".join(kept).rstrip() + "\n"

@@ -18,7 +18,12 @@ from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.llm.prompts import from_text_args
 from tui_agent.core.sandbox import Sandbox
-from tui_agent.core.synthesis.code import extract_code, with_module_imports, with_typing_imports
+from tui_agent.core.synthesis.code import (
+    extract_code,
+    with_module_imports,
+    with_typing_imports,
+    without_tests,
+)
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
 from tui_agent.core.synthesis.spec_checks import overspecified, settle_spec, spec_problem
 from tui_agent.core.tool.cases import (
@@ -245,7 +250,7 @@ class SynthesisEngine:
             pieces.append(piece)
             if show:
                 self.publish_code(request_id, "tool.py", piece, replace=False)
-        code = with_module_imports(with_typing_imports(extract_code("".join(pieces))))
+        code = with_module_imports(with_typing_imports(without_tests(extract_code("".join(pieces)))))
         if show:
             self.publish_code(request_id, "tool.py", code)
         return code

@@ -226,6 +226,15 @@ def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
     )
     assert unused_values("What is the 10th Fibonacci number?", fibonacci) == ""
     assert unused_values("Add 3 and 4", fibonacci) == "the request gives 2 numbers and fibonacci takes 1"
+    average = ToolSpec(
+        function_name="average",
+        parameters=[{"name": "numbers", "type": "list", "description": "the numbers"}],
+        return_type="float",
+    )  # a list holds any number of numbers, and still no date
+    assert unused_values("How many days are there between 2024-01-01 and 2024-03-01?", average) == (
+        "the request gives the date 2024-01-01, and average takes no date"
+    )
+    assert unused_values("What is the average of 4, 8 and 15?", average) == ""
 
 
 CIRCLE = ToolSpec(

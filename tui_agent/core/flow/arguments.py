@@ -121,6 +121,10 @@ def unused_values(request: str, spec: ToolSpec) -> str:
     if texts and not any(p.type in TAKES_TEXT for p in spec.parameters):
         shown = ", ".join(repr(t) for t in texts[:2])
         return f"the request gives {shown}, and {spec.function_name} takes no text"
+    dates = DATE.findall(QUOTED.sub(" ", request))
+    if dates and not any(p.type in ("str", "any", "file") for p in spec.parameters):
+        # a date is not three numbers: average(numbers=[2024, 1, 1, 2024, 3, 1]) is no answer
+        return f"the request gives the date {dates[0]}, and {spec.function_name} takes no date"
     numbers = len(stated["number"])
     if any(p.type in ("list", "dict", "any", "str") for p in spec.parameters):
         return ""  # a list, a text or a mapping can hold any number of them

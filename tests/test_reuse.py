@@ -180,6 +180,23 @@ def test_two_numbers_without_words_that_tell_them_apart_are_for_the_model() -> N
     assert numbers_by_name("Greatest common divisor of 84 and 36", ["a", "b"]) is None
 
 
+def test_a_plain_reading_the_tools_example_reads_otherwise_is_for_the_model() -> None:
+    """A tool made to take its percent as a fraction (its example: percent=0.15 for 15% of 300):
+    "15 percent of 300" read plainly would give percent=15 and answer 4500."""
+    from tui_agent.core.flow.arguments import plain_arguments
+
+    spec = ToolSpec(
+        function_name="percentage_of",
+        parameters=[{"name": "value", "type": "float"}, {"name": "percent", "type": "float"}],
+        return_type="float",
+        examples=[{"args": {"value": 300, "percent": 0.15}, "result": 45.0}],
+    )
+    assert plain_arguments("calculate 15 percent of 300", spec) is None
+    assert plain_arguments("calculate 20 percent of 50", spec) is None  # 20 is no fraction
+    whole = spec.model_copy(update={"examples": []})
+    assert plain_arguments("calculate 20 percent of 50", whole) == {"percent": 20, "value": 50}
+
+
 def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) -> None:
     with ScriptedModel() as model:
         model.on("signature", draft("percentage", "float"), draft("percentage", "float"))

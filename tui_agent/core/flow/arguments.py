@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from tui_agent.core.request.templates import LIST, NUMBER
+from tui_agent.core.request.values import grounded
 from tui_agent.core.tool.spec import ToolSpec
 
 QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
@@ -71,7 +72,23 @@ def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
     leftover = sum(len(v) for k, v in values.items() if not wanted[k])
     if leftover:
         return None  # a value the call would not use: the request may ask something else
-    return args
+    for example in spec.examples:
+        # a worked example the request's own values also fit, read another way (percent=0.15 for
+        # "15 percent"), says the plain reading may be the wrong one: the model decides
+        if example.args != args and all(grounded(v, request) for v in example.args.values()):
+            return None
+    return None if off_scale(args, spec) else args
+
+
+def off_scale(args: dict[str, Any], spec: ToolSpec) -> bool:
+    """A number of 1 or more for a parameter whose worked examples are all fractions (a percent
+    taken as 0.15): the plain reading disagrees with the tool's own examples."""
+    for name, value in args.items():
+        shown = [e.args[name] for e in spec.examples if isinstance(e.args.get(name), int | float)]
+        fractions = shown and all(0 < abs(v) < 1 for v in shown)
+        if fractions and isinstance(value, int | float) and abs(value) >= 1:
+            return True
+    return False
 
 
 def _stem(word: str) -> str:

@@ -276,6 +276,13 @@ REVERSE = ToolSpec(
     return_type="str",
 )
 
+KM_TO_MILES = ToolSpec(
+    function_name="kilometers_to_miles",
+    description="Convert a distance in kilometers to miles.",
+    parameters=[{"name": "kilometers", "type": "float", "description": "the distance"}],
+    return_type="float",
+)
+
 
 @pytest.mark.parametrize(
     ("spec", "request_text", "drafted", "why"),
@@ -286,6 +293,8 @@ REVERSE = ToolSpec(
         (SNAKE, "Convert 'Hello World Again' to snake case", "to_snake_case", ""),
         (REVERSE, "Reverse the word 'terminal'", "reverse_word", ""),  # a word is the string it reverses
         (REVERSE, "How many words are in 'to be or not'?", "count_words", "asks for words"),
+        (KM_TO_MILES, "how many miles is 5 km", "km_to_miles", ""),  # km abbreviates kilometers
+        (KM_TO_MILES, "how many miles is 5 km, rounded", "rounded_km_to_miles", "asks for rounded"),
     ],
 )
 def test_a_tool_is_held_to_what_the_request_names(

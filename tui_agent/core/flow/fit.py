@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tui_agent.core.request.values import asks_yes_no, named_files
+from tui_agent.core.request.values import abbreviates, asks_yes_no, named_files
 from tui_agent.core.tool.spec import ToolSpec
 from tui_agent.core.tool.types import base_type
 
@@ -115,12 +115,16 @@ def _stems(text: str) -> set[str]:
     return {w[:STEM] for w in _words(text)}
 
 
-def vocabulary(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -> set[str]:
+def vocabulary_text(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -> str:
     """The words a tool is known by; ``how``: with its docstring, which says how it works (the
     words of a step, "in lower case", are not what the tool is for)."""
     parts = [spec.function_name, spec.description, *phrasings] + ([spec.docstring] if how else [])
     parts += [f"{p.name} {p.description}" for p in spec.parameters]
-    return _stems(" ".join(parts))
+    return " ".join(parts).replace("_", " ")
+
+
+def vocabulary(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -> set[str]:
+    return _stems(vocabulary_text(spec, phrasings, how=how))
 
 
 def _direction(name: str) -> tuple[set[str], set[str]] | None:
@@ -172,10 +176,11 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
         reasons.append(f"the other direction: the request wants {draft.function_name}")
     said = _stems(re.sub(LABELLED, " ", request))
     known, what = vocabulary(spec, phrasings), vocabulary(spec, phrasings, how=False)
+    named = vocabulary_text(spec, phrasings, how=False)
     unknown = [
         w
         for w in _words(draft.function_name)
-        if w not in FILLER and w[:STEM] in said and w[:STEM] not in what
+        if w not in FILLER and w[:STEM] in said and w[:STEM] not in what and not abbreviates(w, named)
     ]
     if unknown:
         reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.synthesis.agreement import same_behaviour
-from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun, normalised
+from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun, failures_in, normalised
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, expected_text, matches, render_tests
 from tui_agent.core.tool.record import Tool, ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
@@ -142,7 +142,7 @@ async def _repair(
     tests = render_tests(spec.function_name, cases)
     engine.publish_code(request_id, "test_tool.py", tests)
     verdict = await run.verify_current(tool.tool_source, cases, spec)
-    failure = "\n".join(f.line() for f in run.failures_of(cases, verdict))
+    failure = "\n".join(f.line() for f in failures_in(cases, verdict))
     try:
         await run.implement_until_green(spec, cases, tests, previous=tool.tool_source, failure=failure)
     except SynthesisFailed as exc:

@@ -87,6 +87,20 @@ def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
     return anchors, len(passed)
 
 
+def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
+    """Each failing case with what the code did on it, as the verification observed it."""
+    by_test = {f"test_{c.name}": c for c in cases}
+    failures = []
+    for outcome in verdict.failing:
+        case = by_test.get(outcome.name)
+        observed = outcome.observed
+        if case is None or observed is None:
+            failures.append(Failure(outcome.name, case, "?", outcome.message[:200]))
+            continue
+        failures.append(Failure(outcome.name, case, expected_text(case), observed.shown(), observed))
+    return failures
+
+
 class SynthesisRun:
     def __init__(
         self,
@@ -191,9 +205,6 @@ class SynthesisRun:
         self.current = tool
         return await self._verify(tool, cases, spec, 1)
 
-    def failures_of(self, cases: list[TestCase], verdict: Verdict) -> list[Failure]:
-        return self._failures(cases, verdict)
-
     async def implement_until_green(
         self, spec: ToolSpec, cases: list[TestCase], tests: str, *, previous: str = "", failure: str = ""
     ) -> None:
@@ -226,7 +237,7 @@ class SynthesisRun:
             score = passed_counts(cases, verdict)
             if best is None or score > best[0]:
                 best = (score, tool)  # the next repair starts from the candidate that passed the most
-            failures = self._failures(cases, verdict)
+            failures = failures_in(cases, verdict)
             fixes = await self._agreed_test_fixes(spec, failures)
             if fixes:
                 cases = [fixes.get(c.name, c) for c in cases]
@@ -239,7 +250,7 @@ class SynthesisRun:
                     if verdict.passed:
                         result.ok, result.tool_source, result.cases = True, tool, cases
                         return
-                    failures = self._failures(cases, verdict)
+                    failures = failures_in(cases, verdict)
                     best = (passed_counts(cases, verdict), tool)
                 else:
                     failures = [f for f in failures if f.case is None or f.case.name not in fixes]
@@ -261,20 +272,6 @@ class SynthesisRun:
         else:
             engine.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
         return verdict
-
-    @staticmethod
-    def _failures(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
-        """Each failing case with what the code did on it, as the verification observed it."""
-        by_test = {f"test_{c.name}": c for c in cases}
-        failures = []
-        for outcome in verdict.failing:
-            case = by_test.get(outcome.name)
-            observed = outcome.observed
-            if case is None or observed is None:
-                failures.append(Failure(outcome.name, case, "?", outcome.message[:200]))
-                continue
-            failures.append(Failure(outcome.name, case, expected_text(case), observed.shown(), observed))
-        return failures
 
     async def _agreed_test_fixes(self, spec: ToolSpec, failures: list[Failure]) -> dict[str, TestCase]:
         """Test name -> corrected case, only where implementations written apart from the current

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tui_agent.core.flow.arguments import QUOTED
 from tui_agent.core.request.values import abbreviates, asks_yes_no, named_files
 from tui_agent.core.tool.spec import ToolSpec
 from tui_agent.core.tool.types import base_type
@@ -153,7 +154,7 @@ POINTERS = frozenset(_POINTING.split()) | {"list", "set", "sequence", "series", 
 
 def named_quantities(request: str) -> list[str]:
     """The words a request uses to name its numbers, outside quoted text."""
-    bare = re.sub(r"'[^']*'|\"[^\"]*\"", " ", request.lower())
+    bare = QUOTED.sub(" ", request.lower())
     return [w for w in NAMED_VALUE.findall(bare) if w not in FILLER | POINTERS and len(w) > 2]
 
 

@@ -176,9 +176,8 @@ class Orchestrator:
             return prepared.kind == "ready"
 
         req.stage = "making a new tool"
-        made = await self.engine.synthesize(
-            request, request_id=rid, existing_serves=serves, samples=samples(named)
-        )
+        shown = await asyncio.to_thread(samples, named)  # file reads stay off the event loop
+        made = await self.engine.synthesize(request, request_id=rid, existing_serves=serves, samples=shown)
         if made.existing is not None:
             self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
             result = await self._execute(req, made.existing, "reused")

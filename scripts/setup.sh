@@ -52,9 +52,28 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c '
 else
   # torch first, pinned: a looser pin pulls gigabytes of CUDA packages.
   "$VENV/bin/python" -c 'import torch' 2>/dev/null || { say "installing torch 2.13.0 (CPU)"; "$VENV/bin/pip" install -q torch==2.13.0; }
-  say "installing selfeng-tui with its extras (a first run builds llama-cpp-python: ~8 min)"
+  say "installing selfeng-tui with its extras"
   "$VENV/bin/pip" install -q -e ".[dev,local]"
   echo "$want" > "$stamp"
+fi
+
+# llama.cpp is built for a portable instruction set, never "native": on a CPU that has AMX, a
+# native build uses AMX tiles, and where the kernel does not grant them (virtual machines) every
+# generation dies with a general protection fault in ggml_backend_amx_mul_mat. The build flags
+# are stamped: a venv built with other flags is rebuilt (no pip cache: its wheel would keep them).
+if [ "$(uname -m)" = "x86_64" ]; then
+  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}
+else
+  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF}
+fi
+llama_stamp="$VENV/.selfeng-llama-build"
+if [ -f "$llama_stamp" ] && [ "$(cat "$llama_stamp")" = "$LLAMA_CMAKE_ARGS" ]; then
+  say "llama-cpp-python built with: $LLAMA_CMAKE_ARGS"
+else
+  say "building llama-cpp-python with $LLAMA_CMAKE_ARGS (~8 min)"
+  CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 "$VENV/bin/pip" install -q --no-cache-dir --force-reinstall \
+    --no-deps "llama-cpp-python[server]==$(sed -nE 's/.*llama-cpp-python\[server\]==([0-9.]+).*/\1/p' pyproject.toml)"
+  echo "$LLAMA_CMAKE_ARGS" > "$llama_stamp"
 fi
 
 # --- 4. the sandbox image ---------------------------------------------------------------
@@ -66,5 +85,12 @@ fi
 
 # --- 5. the local model ----------------------------------------------------------------
 "$VENV/bin/selfeng-tui" model pull
+# one token from the model: a build that cannot run on this CPU fails here, not in the first request
+"$VENV/bin/python" - <<'PY' || { say "the local model does not run on this machine (llama-cpp-python build)"; exit 1; }
+from llama_cpp import Llama
+from tui_agent.core.llm.model_files import shared_model_file
+Llama(str(shared_model_file()), n_ctx=256, n_threads=2, verbose=False)("ok", max_tokens=1)
+PY
+say "the local model runs"
 
 say "done: run '.venv/bin/selfeng-tui doctor' to see every component"

@@ -57,14 +57,25 @@ else
   echo "$want" > "$stamp"
 fi
 
-# llama.cpp is built for a portable instruction set, never "native": on a CPU that has AMX, a
-# native build uses AMX tiles, and where the kernel does not grant them (virtual machines) every
-# generation dies with a general protection fault in ggml_backend_amx_mul_mat. The build flags
-# are stamped: a venv built with other flags is rebuilt (no pip cache: its wheel would keep them).
+# llama.cpp is built for this CPU's vector instructions but never with AMX: a "native" build on a
+# CPU that has AMX uses AMX tiles, and where the kernel does not grant them (virtual machines)
+# every generation dies with a general protection fault in ggml_backend_amx_mul_mat. So the
+# flags are read off /proc/cpuinfo, AMX left out. They are stamped: a venv built with other
+# flags is rebuilt (without pip's cache, whose wheel would keep the old ones).
+llama_flags() {
+  local cpu args="-DGGML_NATIVE=OFF"
+  cpu=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+  local pair
+  for pair in avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx_vnni:AVX_VNNI avx512f:AVX512 \
+    avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+    case "$cpu" in *" ${pair%%:*} "*) args="$args -DGGML_${pair#*:}=ON" ;; esac
+  done
+  echo "$args"
+}
 if [ "$(uname -m)" = "x86_64" ]; then
-  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}
+  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:-$(llama_flags)}
 else
-  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF}
+  LLAMA_CMAKE_ARGS=${SELFENG_LLAMA_CMAKE_ARGS:--DGGML_NATIVE=ON}
 fi
 llama_stamp="$VENV/.selfeng-llama-build"
 if [ -f "$llama_stamp" ] && [ "$(cat "$llama_stamp")" = "$LLAMA_CMAKE_ARGS" ]; then

@@ -3,6 +3,7 @@ server that dies with us. CI runs these: they prove the default works on a fresh
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -99,3 +100,39 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_a_killed_model_server_is_started_again_for_the_next_call(model_file: Path) -> None:
+    """The server can die under us (the kernel's OOM killer, a crash): the call in flight fails
+    with a line that says so, the next one gets a new server."""
+    llm = LLMClient(load_settings())
+    ask = [{"role": "user", "content": "Say OK."}]
+    try:
+        await llm.complete(ask, purpose="test", max_tokens=2)
+        assert llm.local is not None and llm.local.pid is not None
+        first = llm.local.pid
+        os.killpg(first, signal.SIGKILL)
+        for _ in range(100):  # the kill lands asynchronously
+            if llm.local.died is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert llm.local.died is not None
+        assert await llm.complete(ask, purpose="test", max_tokens=2)
+        assert llm.local.pid not in (None, first) and llm.local.state == "ready"
+    finally:
+        await llm.aclose()
+
+
+def test_the_prompt_cache_keeps_no_logits_copy() -> None:
+    """Each cached prompt state used to hold a copy of the whole logits buffer, uncounted: 22 GB
+    and an OOM kill after a few dozen requests. The cache keeps one row."""
+    import numpy as np
+    from llama_cpp.llama import LlamaState
+
+    from tui_agent.core.llm.llama_server import SlimRAMCache
+
+    cache = SlimRAMCache(capacity_bytes=100)
+    state = LlamaState(np.arange(3, dtype=np.intc), np.ones((128, 1000), np.single), 3, b"kv", 2, 0)
+    cache[[1, 2, 3]] = state
+    kept = cache[[1, 2, 3, 4]]
+    assert kept.scores.shape == (1, 1000) and kept.llama_state == b"kv"

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     )
     local_model_threads: int = Field(default=2, ge=1, le=256)
     local_model_ctx: int = Field(default=4096, ge=512, le=131072)
+    local_model_cache_mb: int = Field(
+        default=256, ge=0, le=65536, description="RAM for the local model's prompt cache (MB); 0: none."
+    )
     local_model_start_timeout: float = Field(default=120.0, gt=0)
 
     # Library and index.

@@ -83,6 +83,10 @@ class LLMClient(StructuredOutput):
 
     async def _openai(self) -> openai.AsyncOpenAI:
         async with self._lock:
+            if self._client is not None and self.local is not None and self.local.died is not None:
+                # the local server died (killed, crashed): the next call starts a new one
+                await self._client.close()
+                self._client = None
             if self._client is None:
                 base_url = self.settings.llm_base_url
                 if base_url is None:
@@ -168,6 +172,15 @@ class LLMClient(StructuredOutput):
         where = self.endpoint
         if isinstance(exc, openai.APITimeoutError):
             return LLMTimeout(f"the LLM at {where} did not answer within {self.settings.llm_timeout:.0f}s")
+        if (
+            isinstance(exc, openai.APIConnectionError)
+            and self.local is not None
+            and self.local.died is not None
+        ):
+            return LLMUnavailable(
+                f"the local model server stopped (exit code {self.local.died}; see {self.local.log_path}): "
+                "it is started again for the next call"
+            )
         if isinstance(exc, openai.APIConnectionError):
             return LLMUnavailable(
                 f"the LLM endpoint {where} is down or unreachable; check it or SELFENG_LLM_BASE_URL"

@@ -308,3 +308,18 @@ def test_a_tool_is_held_to_what_the_request_names(
         RequestSignature(function_name=drafted, return_type=spec.return_type), spec, [], request_text
     )
     assert (why in " ".join(vetoes)) if why else vetoes == []
+
+
+async def test_without_a_draft_only_a_strong_match_is_reused(model: ScriptedModel) -> None:
+    """The model cannot say what function the request needs (no usable reply): a tool that only
+    resembles the request is not run on a guess; the decision says why."""
+    model.on("signature", "I cannot", "I cannot", "I cannot")
+    services, seen = await services_for(model)
+    try:
+        decision = await services.orchestrator.decide("add up the digits of 98765")
+    finally:
+        await services.aclose()
+    assert decision.search.candidates and decision.search.candidates[0].score < decision.search.threshold
+    assert decision.decision == "synthesise" and decision.tool is None and not decision.checked
+    assert decision.reason == "the model could not draft the function needed, and no tool matches strongly"
+    assert not [e for e in seen if isinstance(e, ToolCalled)]

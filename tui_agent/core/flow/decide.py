@@ -58,6 +58,11 @@ class Decider:
             :limit
         ]
         draft = await self.draft(request, request_id) if candidates else None
+        if candidates and draft is None:
+            # the model could not say what function the request needs: only a strong match is
+            # held against it (else "add up the digits of 98765" ran fibonacci)
+            candidates = [c for c in candidates if c.score >= found.threshold]
+            decision.reason = "the model could not draft the function needed, and no tool matches strongly"
         decision.draft = draft.function_name if draft else ""
         for candidate in candidates:
             if on_stage is not None:

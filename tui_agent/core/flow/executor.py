@@ -58,6 +58,20 @@ def arguments_model(spec: ToolSpec) -> type[BaseModel]:
     return create_model(f"Arguments_{spec.function_name}", **fields)
 
 
+def _request_example(spec: ToolSpec, request: str) -> dict[str, Any] | None:
+    """The worked example a tool made for this very request drew from it: every value the
+    request's own, every required parameter given. It is the call the request asks for, so it
+    needs no argument call (and a small model asked for "Reverse the string 'hello'" sometimes
+    hands over the answer, 'olleh')."""
+    if any(p.type == "file" for p in spec.parameters):
+        return None  # its examples hold a file's content; the request names the file
+    required = {p.name for p in spec.parameters if p.required}
+    for example in spec.examples:
+        if required <= set(example.args) and all(grounded(v, request) for v in example.args.values()):
+            return dict(example.args)
+    return None
+
+
 class Executor:
     def __init__(
         self, llm: LLMClient, sandbox: Sandbox, registry: Registry, bus: EventBus | None = None
@@ -84,13 +98,13 @@ class Executor:
     ) -> Execution:
         """The arguments the request gives: stated plainly (no model), or found by the model. A
         value the request does not give is asked for, never invented. ``made_for_it``: the tool
-        was designed for this very request, and its spec has a worked example built from the
-        request's own values; a small model asked to extract "Reverse the string 'hello'"
-        sometimes hands over the answer ('olleh'), and for such a tool that slip is corrected
-        from the example."""
+        was designed for this very request, and its worked example built from the request's own
+        values is the call."""
         spec = ToolSpec.model_validate(tool.record.spec)
         name = spec.function_name
-        found: dict[str, Any] | None = None if made_for_it else plain_arguments(request, spec)
+        found: dict[str, Any] | None = (
+            _request_example(spec, request) if made_for_it else plain_arguments(request, spec)
+        )
         if found is None:
             try:
                 answer = await self.llm.structured(
@@ -106,12 +120,6 @@ class Executor:
                 )
             found = {p.name: getattr(answer, field_name(i)) for i, p in enumerate(spec.parameters)}
         args = {key: value for key, value in found.items() if value is not None and grounded(value, request)}
-        if made_for_it and any(p.required and p.name not in args for p in spec.parameters):
-            example = next(
-                (e.args for e in spec.examples if all(grounded(v, request) for v in e.args.values())), None
-            )
-            if example is not None:
-                args = dict(example)
         for p in spec.parameters:
             if p.name not in args and not p.required:
                 args[p.name] = p.default

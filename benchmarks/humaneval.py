@@ -27,6 +27,7 @@ from tui_agent.core.sandbox import make_sandbox
 from tui_agent.core.sandbox.base import Sandbox
 from tui_agent.core.synthesis.code import extract_code
 from tui_agent.core.synthesis.engine import SynthesisEngine
+from tui_agent.core.tool.described import described_function, with_context
 
 RAW_SYSTEM = """Complete the Python function. Reply with the complete function, with its imports, in
 one ```python code block and nothing else."""
@@ -55,7 +56,10 @@ async def raw_answer(llm: LLMClient, problem: dict[str, Any]) -> str:
         max_tokens=1024,
     )
     code = extract_code(reply)
-    return code if f"def {problem['entry_point']}" in code else problem["prompt"] + code
+    code = code if f"def {problem['entry_point']}" in code else problem["prompt"] + code
+    # the helpers the prompt defines (is_palindrome beside make_palindrome), as the loop gets them
+    described = described_function(problem["prompt"])
+    return with_context(code, described.context) if described else code
 
 
 async def run(start: int, step: int, limit: int | None) -> None:

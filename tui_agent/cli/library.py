@@ -121,6 +121,8 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
     print(f"# {r.spec.get('description', '')}")
     for unread in r.unread_tests:
         print(f"# not read as a case (so not part of the verdict): {unread}")
+    for disputed in r.disputed:
+        print(f"# set aside, disputed (so not part of the verdict): {disputed}")
     print("\n# --- tool.py ---")
     print(tool.tool_source)
     print("# --- test_tool.py ---")

@@ -7,30 +7,48 @@ import json
 from typing import Any
 
 from tui_agent.core.tool.cases import inline_file
+from tui_agent.core.tool.read_tests import read_tests
 from tui_agent.core.tool.spec import Parameter, ToolSpec
 
-SPEC_SYSTEM = """You design ONE small, general, pure Python function that answers requests like the user's.
+SPEC_SYSTEM = '''You design ONE small, general, pure Python function that answers requests like the user's.
 Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes
 percentage_of(value: float, percent: float), not a function without arguments.
 Parameters are the inputs only: the answer is the return value, never a parameter.
-Parameter types are one of: str, int, float, bool, list, dict. Numeric answers return int or float,
-not formatted strings; a ratio, an average or a rate returns float. A yes/no question returns bool.
-Give 1 to 3 worked examples with exact results; the first uses the values from the request.
-A file the request names (sales.csv, notes.txt, data.json) is a parameter of type file: the
+Type every parameter and the result with str, int, float, bool, list or dict. Numeric answers
+return int or float, not formatted strings; a ratio, an average or a rate returns float. A yes/no
+question returns bool.
+A file the request names (sales.csv, notes.txt, data.json) is a parameter file_path: str: the
 function gets the file's path and reads it with the standard library (open, csv, json). Its
 examples give the file's content as a string of a few lines, never the file's name.
-Compute every example result carefully."""
+Write the signature and the docstring only, no body: one line on what it computes, an Args: line
+per parameter, then 1 to 3 doctest examples with exact results; the first uses the values from
+the request. Compute every example result carefully. Reply in one ```python code block, like:
+def percentage_of(value: float, percent: float) -> float:
+    """The given percent of a value.
 
-TESTS_SYSTEM = """You write test cases for a Python function, as JSON data.
-Include cases whose expected value follows for certain from the description: typical values,
-edge cases (zero, empty, negative) and, if the description implies invalid input, one case that
-raises ValueError or TypeError. Do not guess about rounding or formatting. For a parameter of
-type file, give the file's content as a string of a few lines, never a file name. Compute
-every expected value carefully, step by step in your head."""
+    Args:
+        value: the whole amount
+        percent: the percentage to take, 15 for 15%
 
-IMPLEMENT_SYSTEM = """You write one Python function that passes the given pytest tests.
-Use exactly the signature given. Use only the standard library. No input(), no printing, no network;
-open no file except one a parameter of type file gives, for reading. Reply with the complete function in one ```python code block and nothing else."""
+    >>> percentage_of(300, 15)
+    45.0
+    """'''
+
+TESTS_SYSTEM = """You write test cases for a Python function: one pytest assert per line, calling it
+with keyword arguments and comparing with the exact expected value, like
+    assert area(width=2, height=3) == 6
+Choose arguments whose expected value follows for certain from the description: typical values,
+then edge cases. Only if the description says which input is invalid, one case may check it:
+    with pytest.raises(ValueError):
+        area(width=-1, height=3)
+Do not guess about rounding or formatting. For a parameter of type file, give the file's content
+as a string of a few lines, never a file name. Compute every expected value carefully.
+Reply with only the test lines in one ```python code block: no function, no imports."""
+
+IMPLEMENT_SYSTEM = """You write one Python function that does what its description says and gives
+exactly the results of its examples. Use exactly the signature given. Use only the standard
+library. No input(), no printing, no network; open no file except one a parameter of type file
+gives, for reading. Reply with the complete function in one ```python code block and nothing else."""
 
 INDEPENDENT_SYSTEM = """You write one Python function from its description and worked examples.
 Inside the function, before the code, write a short comment that works through the first example
@@ -60,6 +78,10 @@ def spec_messages(
 
 
 def spec_text(spec: ToolSpec) -> str:
+    if spec.described and spec.docstring:
+        # the request's own words, examples included: a paraphrase loses what tests and code need
+        docstring = "\n".join(f"    {line}" if line else "" for line in spec.docstring.splitlines())
+        return f'{spec.signature()}:\n    """\n{docstring}\n    """' + file_note(spec)
     return (
         f'{spec.signature()}\n"""{spec.description}"""\n'
         + "\n".join(_parameter_line(p) for p in spec.parameters)
@@ -71,6 +93,13 @@ def spec_text(spec: ToolSpec) -> str:
     )
 
 
+def context_text(spec: ToolSpec) -> str:
+    """The code the request wrote around the function, which it may use."""
+    if not spec.context.strip():
+        return ""
+    return f"\n\nCode from the request that the function may use (do not rewrite it):\n```python\n{spec.context}\n```"
+
+
 def _parameter_line(p: Parameter) -> str:
     line = f"# {p.name}: {p.description}"
     if p.sample:
@@ -80,6 +109,7 @@ def _parameter_line(p: Parameter) -> str:
 
 
 TEXT_SUFFIX = "_text"
+TEST_COUNT = 5  # beside the spec's own examples, which are cases already
 
 
 def as_text_spec(spec: ToolSpec) -> ToolSpec:
@@ -125,12 +155,30 @@ def from_text_args(args: dict[str, Any], files: set[str]) -> dict[str, Any]:
     }
 
 
+def _assert_line(function: str, args: dict[str, Any], result: Any) -> str:
+    call = f"{function}({', '.join(f'{k}={v!r}' for k, v in args.items())})"
+    return (
+        f"assert {call} is {result!r}"
+        if result is None or isinstance(result, bool)
+        else f"assert {call} == {result!r}"
+    )
+
+
 def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
+    """The function described in prose (shown as code, a small model copies it back) and its
+    examples as the first assert lines, to be continued."""
     files = any(p.type == "file" for p in spec.parameters)
     spec = as_text_spec(spec)
-    ask = (
-        f"Function:\n{spec_text(spec)}\n\nWrite 6 test cases with different arguments: the examples, "
-        "then typical values other than the examples, then edge cases."
+    about = spec.docstring if spec.described and spec.docstring else spec.description
+    lines = [f"Function: {spec.signature().removeprefix('def ')}", f"What it does: {about}"]
+    lines += [_parameter_line(p) for p in spec.parameters if p.description or p.sample]
+    shown = [_assert_line(spec.function_name, e.args, e.result) for e in spec.examples]
+    ask = "\n".join(lines)
+    if shown:
+        ask += "\n\nTests so far:\n```python\n" + "\n".join(shown) + "\n```"
+    ask += (
+        f"\n\nWrite {TEST_COUNT} {'more ' if shown else ''}assert lines with other arguments: typical values, "
+        "then edge cases."
     )
     if files:
         ask += (
@@ -144,17 +192,37 @@ def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
 
 def independent_messages(spec: ToolSpec) -> list[dict[str, str]]:
     """The second opinion's framing: from the spec alone, reasoning from an example first."""
-    ask = f"Function to write:\n{spec_text(spec)}"
+    ask = f"Function to write:\n{spec_text(spec)}{context_text(spec)}"
     return [{"role": "system", "content": INDEPENDENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
 def implement_messages(
-    spec: ToolSpec, tests: str, failure: str = "", previous: str = ""
+    spec: ToolSpec, tests: str = "", failure: str = "", previous: str = ""
 ) -> list[dict[str, str]]:
-    ask = f"Function to write:\n{spec_text(spec)}\n\nThe tests it must pass:\n```python\n{tests}\n```"
-    if failure:
+    """The function to write; ``tests``, when given, the tests it must pass; ``failure``: the
+    cases an earlier version failed (with that version, ``previous``, when it is to be fixed)."""
+    ask = f"Function to write:\n{spec_text(spec)}{context_text(spec)}"
+    if tests:
+        ask += f"\n\nThe tests it must pass:\n```python\n{compact_tests(tests, spec)}\n```"
+    if failure and previous:
         ask += f"\n\nYour previous version:\n```python\n{previous}\n```\nfailed these tests:\n{failure}\nFix the function."
+    elif failure:
+        ask += f"\n\nAn earlier version failed these tests:\n{failure}\nWrite the function so that it passes them."
     return [{"role": "system", "content": IMPLEMENT_SYSTEM}, {"role": "user", "content": ask}]
+
+
+def compact_tests(tests: str, spec: ToolSpec) -> str:
+    """The rendered test file as one assert line per case: the same checks in half the prompt.
+    A file that does not read back as plain cases (inline files, say) is shown as it is."""
+    read = read_tests(tests, spec.function_name, [p.name for p in spec.parameters])
+    if read.unread or not read.cases:
+        return tests
+    return "\n".join(
+        f"with pytest.raises({c.raises}): {spec.function_name}({', '.join(f'{k}={v!r}' for k, v in c.args.items())})"
+        if c.raises
+        else _assert_line(spec.function_name, c.args, c.expected)
+        for c in read.cases
+    )
 
 
 def _as_written(args: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase
+from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, expected_text, matches
 from tui_agent.core.tool.spec import ToolSpec
 
 if TYPE_CHECKING:
@@ -35,26 +36,81 @@ def _close(x: Any, y: Any) -> bool:
     return type(x) is type(y) and x == y
 
 
-async def agreeing(
-    engine: SynthesisEngine, spec: ToolSpec, opinion: str, failures: list[Failure]
-) -> set[str]:
-    """The failures (by test name) on which ``opinion`` behaves exactly like the code under test."""
-    run = await engine.sandbox.run_cases(
-        opinion, spec.function_name, [f.case.args for f in failures if f.case]
-    )
-    if run.reason is not None:
-        return set()
-    return {
-        f.name
-        for f, other in zip(failures, run.outcomes, strict=True)
-        if f.observed is not None and same_behaviour(f.observed, other)
-    }
-
-
 def corrected(case: TestCase, observed: Outcome) -> TestCase | None:
-    """The case, expecting what the agreeing implementations do."""
+    """The case, expecting what the agreeing implementations do. A case that expects a value is
+    never corrected into an exception: implementations of one model that all raise on an input
+    (``int('-')`` for the digits of -12345) share a bug more often than they find a rule."""
     if observed.kind == "value":
         return case.model_copy(update={"expected": observed.value, "raises": None})
-    if observed.error_type in ALLOWED_EXCEPTIONS:
+    if case.raises and observed.error_type in ALLOWED_EXCEPTIONS:
         return case.model_copy(update={"expected": None, "raises": observed.error_type})
     return None
+
+
+@dataclass
+class Judged:
+    """What second opinions say about failing cases. ``fixes``: cases corrected to what the code
+    and the opinions do; ``confirmed``: failures an opinion agrees with the test on (the code is
+    wrong); ``disputed``: invented cases no opinion sides with, neither the test nor the code;
+    ``undecided``: cases that want another opinion before anything is decided."""
+
+    fixes: dict[str, TestCase] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
+    disputed: dict[str, str] = field(default_factory=dict)
+    undecided: set[str] = field(default_factory=set)
+    counted: int = 0  # opinions that passed every anchor, so had a vote
+
+
+async def judge_failures(
+    engine: SynthesisEngine,
+    spec: ToolSpec,
+    opinions: list[str],
+    failures: list[Failure],
+    anchors: list[TestCase],
+) -> Judged:
+    """Each failing case the model invented, held against implementations written apart from
+    the code under test (from the spec alone). An opinion that fails one of ``anchors`` (the
+    request's own cases, and the spec's examples the code passes) is wrong and has no vote. A case the model invented is corrected when an
+    opinion does what the code does and none does what the test expects; a worked example of
+    the spec needs two such opinions; an anchor is never touched."""
+    judged = Judged()
+    votes: dict[str, tuple[int, int]] = {f.name: (0, 0) for f in failures}  # (like the code, like the test)
+    calls = [a.args for a in anchors] + [f.case.args for f in failures if f.case]
+    for opinion in opinions:
+        run = await engine.sandbox.run_cases(opinion, spec.function_name, calls)
+        if run.reason is not None:
+            continue
+        if not all(matches(a, o) for a, o in zip(anchors, run.outcomes, strict=False)):
+            continue
+        judged.counted += 1
+        theirs = run.outcomes[len(anchors) :]
+        for f, other in zip([f for f in failures if f.case], theirs, strict=True):
+            like_code, like_test = votes[f.name]
+            votes[f.name] = (
+                like_code + (f.observed is not None and same_behaviour(f.observed, other)),
+                like_test + (f.case is not None and matches(f.case, other)),
+            )
+    for f in failures:
+        if (
+            f.case is None
+            or f.case.anchor
+            or f.observed is None
+            or f.observed.kind not in ("value", "raises")
+        ):
+            continue
+        like_code, like_test = votes[f.name]
+        needed = 2 if f.case.example else 1
+        fixed = corrected(f.case, f.observed)
+        if like_test:
+            judged.confirmed.add(f.name)
+        elif like_code >= needed and fixed is not None:
+            judged.fixes[f.case.name] = fixed
+        elif f.case.example or (like_code and fixed is not None) or judged.counted < 2:
+            judged.undecided.add(f.name)
+        else:
+            judged.disputed[f.name] = (
+                f"{f.name}: the tests said {expected_text(f.case)}, this code gives {f.observed.shown()}, "
+                f"and {judged.counted} implementations written apart "
+                + ("raised too" if like_code else "did neither")
+            )
+    return judged

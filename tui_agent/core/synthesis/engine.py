@@ -24,17 +24,18 @@ from tui_agent.core.synthesis.code import (
     with_typing_imports,
     without_tests,
 )
+from tui_agent.core.synthesis.drafting import make_spec, read_test_reply
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
-from tui_agent.core.synthesis.spec_checks import overspecified, settle_spec, spec_problem
+from tui_agent.core.synthesis.spec_checks import overspecified
 from tui_agent.core.tool.cases import (
     Outcome,
     TestCase,
-    TestPlan,
     matches,
     render_tests,
     unique_cases,
     with_inline_files,
 )
+from tui_agent.core.tool.described import with_context
 from tui_agent.core.tool.spec import ToolSpec
 
 __all__ = ["SynthesisEngine", "SynthesisFailed", "SynthesisResult"]
@@ -93,38 +94,7 @@ class SynthesisEngine:
     async def make_spec(
         self, request: str, request_id: str, samples: dict[str, str] | None = None
     ) -> ToolSpec:
-        """A spec whose parameters the request can fill: retried (sampling) with the reason
-        when its worked examples do not call it with the request's own values. A rule that
-        cannot be met after the tries is a warning, not the end of the request."""
-        problem = ""
-        spec: ToolSpec | None = None
-        for attempt in range(SPEC_TRIES):
-            spec = await self._draft_spec(
-                request, request_id, problem, temperature=0.5 if attempt else 0.0, samples=samples
-            )
-            problem = spec_problem(spec, request)
-            if not problem:
-                return spec
-            self.step(request_id, "spec", "failed", attempt + 1, problem)
-            self.step(request_id, "spec", "started", attempt + 2)
-        assert spec is not None
-        self.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
-        return spec
-
-    async def _draft_spec(
-        self, request: str, request_id: str, problem: str, temperature: float, samples: dict[str, str] | None
-    ) -> ToolSpec:
-        drafted = await self.llm.structured(
-            prompts.spec_messages(request, problem, samples),
-            ToolSpec,
-            purpose="spec",
-            request_id=request_id,
-            temperature=temperature,
-        )
-        spec = settle_spec(drafted, request)
-        if not spec.parameters:
-            raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
-        return spec
+        return await make_spec(self, request, request_id, samples)
 
     # --- tests ------------------------------------------------------------------------
 
@@ -138,20 +108,22 @@ class SynthesisEngine:
             TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=e.stated, example=True)
             for i, e in enumerate(spec.examples)
         ]
-        plan = await self.llm.structured(
+        reply = await self.llm.complete(
             prompts.tests_messages(spec, problem),
-            TestPlan,
             purpose="tests",
             request_id=request_id,
-            max_tokens=1200,
+            max_tokens=900,
             temperature=0.7 if problem else 0.0,
         )
+        written, unread = read_test_reply(reply, prompts.as_text_spec(spec))
         names = {p.name for p in spec.parameters}
         required = {p.name for p in spec.parameters if p.required}
         files = {p.name for p in spec.parameters if p.type == "file"}
         usable = []
         dropped: Counter[str] = Counter()
-        for c in plan.cases:
+        if unread:
+            dropped["a line that is not a plain check of the function"] += unread
+        for c in written:
             c = c.model_copy(update={"args": from_text_args(c.args, files)})
             if not set(c.args) <= names:
                 dropped["arguments the function does not take"] += 1
@@ -250,7 +222,9 @@ class SynthesisEngine:
             pieces.append(piece)
             if show:
                 self.publish_code(request_id, "tool.py", piece, replace=False)
-        code = with_module_imports(with_typing_imports(without_tests(extract_code("".join(pieces)))))
+        code = with_module_imports(
+            with_typing_imports(with_context(without_tests(extract_code("".join(pieces))), spec.context))
+        )
         if show:
             self.publish_code(request_id, "tool.py", code)
         return code

@@ -20,12 +20,12 @@ from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.agreement import agreeing, corrected
+from tui_agent.core.synthesis.agreement import Judged, judge_failures
 from tui_agent.core.synthesis.code import defines, rename_function
 from tui_agent.core.synthesis.spec_checks import with_samples
 from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, render_tests
 from tui_agent.core.tool.record import ToolRecord
-from tui_agent.core.tool.spec import ToolSpec
+from tui_agent.core.tool.spec import Example, ToolSpec
 
 if TYPE_CHECKING:
     from tui_agent.core.synthesis.engine import SynthesisEngine
@@ -44,6 +44,7 @@ class SynthesisResult:
     test_fixes: list[str] = field(default_factory=list)
     cases: list[TestCase] = field(default_factory=list)
     existing: str | None = None  # the drafted name is a tool we have, and it serves the request
+    disputed: list[str] = field(default_factory=list)  # cases set aside, and why
 
 
 class SynthesisFailed(Exception):
@@ -99,6 +100,18 @@ def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
             continue
         failures.append(Failure(outcome.name, case, expected_text(case), observed.shown(), observed))
     return failures
+
+
+def set_aside(cases: list[TestCase], left: list[Failure], judged: Judged) -> set[str]:
+    """The disputed cases to set aside, when every failure left is one (a case no implementation
+    written apart sides with is a guess of the test writer's, not evidence), and only while most
+    invented cases stay: the request's own cases and the rest still judge the code."""
+    if not left or any(f.name not in judged.disputed for f in left):
+        return set()
+    invented = [c for c in cases if not (c.anchor or c.example)]
+    if 2 * len(left) > len(invented):
+        return set()
+    return {f.name for f in left}
 
 
 class SynthesisRun:
@@ -184,11 +197,11 @@ class SynthesisRun:
         self, spec: ToolSpec, tests: str, failure: str, previous: str, step: str, attempt: int
     ) -> str | None:
         """The next candidate, never one already tried: a repair that comes back the same (after
-        normalising whitespace) is drawn again, first written afresh from the spec and the tests
-        (shown the wrong code, a small model copies it back, bug included), then at a temperature
-        with the failing cases spelled out; None when nothing new came."""
+        normalising whitespace) is drawn again, first from the spec and the failing cases without
+        the wrong code (shown it, a small model copies it back, bug included), then at a
+        temperature; None when nothing new came."""
         engine, rid = self.engine, self.rid
-        draws = [(failure, previous, 0.0), ("", "", 0.0), (failure, previous, 0.7), ("", "", 1.0)]
+        draws = [(failure, previous, 0.0), (failure, "", 0.0), (failure, previous, 0.7), ("", "", 1.0)]
         if not failure:
             draws = [("", "", 0.0), ("", "", 0.7), ("", "", 1.0)]
         for shown_failure, shown_code, temperature in draws:
@@ -209,14 +222,16 @@ class SynthesisRun:
         self, spec: ToolSpec, cases: list[TestCase], tests: str, *, previous: str = "", failure: str = ""
     ) -> None:
         """Draw, verify and repair until every case passes (``previous`` and its ``failure``:
-        the code to start the repair from), or raise SynthesisFailed."""
+        the code to start the repair from), or raise SynthesisFailed. The code is written from the
+        spec and its examples; the other cases are held back, so that passing them is evidence
+        (code shown the tests it is judged by only agrees with them). ``tests`` is their view."""
         engine, rid, result = self.engine, self.rid, self.result
         best: tuple[tuple[int, int], str] | None = None  # (anchors passed, cases passed), code
         for attempt in range(1, engine.settings.repair_attempts + 2):
             result.attempts = attempt
             step = "implementation" if attempt == 1 and not previous else "repair"
             engine.step(rid, step, "started", attempt)
-            tool = await self._fresh_code(spec, tests, failure, best[1] if best else previous, step, attempt)
+            tool = await self._fresh_code(spec, "", failure, best[1] if best else previous, step, attempt)
             if tool is None:
                 engine.step(
                     rid, step, "failed", attempt, "no new code: every draw repeated an earlier attempt"
@@ -238,23 +253,28 @@ class SynthesisRun:
             if best is None or score > best[0]:
                 best = (score, tool)  # the next repair starts from the candidate that passed the most
             failures = failures_in(cases, verdict)
-            fixes = await self._agreed_test_fixes(spec, failures)
-            if fixes:
-                cases = [fixes.get(c.name, c) for c in cases]
+            judged = await self._second_opinions(spec, cases, failures)
+            if judged.fixes:
+                cases = [judged.fixes.get(c.name, c) for c in cases]
+                result.test_fixes += sorted(judged.fixes)
+            left = [f for f in failures if f.case is None or f.case.name not in judged.fixes]
+            aside = set_aside(cases, left, judged)
+            if aside:
+                cases = [c for c in cases if f"test_{c.name}" not in aside]
+                result.disputed += [judged.disputed[name] for name in sorted(aside)]
+                left = [f for f in left if f.name not in aside]
+            if judged.fixes or aside:
                 tests = result.test_source = render_tests(spec.function_name, cases)
-                result.test_fixes += sorted(fixes)
                 engine.publish_code(rid, "test_tool.py", tests)
-                if len(fixes) == len(failures):
-                    # every failure was the tests' fault: the same code against the fixed tests
-                    verdict = await self._verify(tool, cases, spec, attempt)
-                    if verdict.passed:
-                        result.ok, result.tool_source, result.cases = True, tool, cases
-                        return
-                    failures = failures_in(cases, verdict)
-                    best = (passed_counts(cases, verdict), tool)
-                else:
-                    failures = [f for f in failures if f.case is None or f.case.name not in fixes]
-            failure = "\n".join(f.line() for f in failures) or verdict.detail
+            if (judged.fixes or aside) and not left:
+                # every failure was the tests' fault: the same code against the settled tests
+                verdict = await self._verify(tool, cases, spec, attempt)
+                if verdict.passed:
+                    result.ok, result.tool_source, result.cases = True, tool, cases
+                    return
+                left = failures_in(cases, verdict)
+                best = (passed_counts(cases, verdict), tool)
+            failure = "\n".join(f.line() for f in left) or verdict.detail
         raise SynthesisFailed(
             "verify", f"no implementation passed its tests after {result.attempts} attempts"
         )
@@ -273,51 +293,36 @@ class SynthesisRun:
             engine.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
         return verdict
 
-    async def _agreed_test_fixes(self, spec: ToolSpec, failures: list[Failure]) -> dict[str, TestCase]:
-        """Test name -> corrected case, only where implementations written apart from the current
-        one (from the spec alone: they never saw the tests) behave exactly like it: one for a case
-        the model invented (CodeT's dual agreement), two for a worked example (its arguments come
-        from the request), none ever for a case the request or a person states (an anchor). Where
-        they disagree, the test stands and the implementation is repaired."""
-        suspects = [
-            f
-            for f in failures
-            if f.case is not None
-            and not f.case.anchor
-            and f.observed is not None
-            and f.observed.kind in ("value", "raises")
-        ]
-        if not suspects or not await self._opinions(spec, 1):
-            return {}
-        agreed = await agreeing(self.engine, spec, self.opinions[0], suspects)
+    async def _second_opinions(
+        self, spec: ToolSpec, cases: list[TestCase], failures: list[Failure]
+    ) -> Judged:
+        """What implementations written apart from the current one (from the spec alone: they
+        never saw the tests) say about the failing cases the model invented (:func:`judge_failures`).
+        One is drawn first, another while a case is left undecided, three at most."""
+        suspects = [f for f in failures if f.case is not None and not f.case.anchor]
+        if not suspects:
+            return Judged()
+        failing = {f.name for f in failures}
+        anchors = [c for c in cases if c.anchor or (c.example and f"test_{c.name}" not in failing)]
+        # shown a worked example in doubt (24 for the digits of 98765), an opinion bends to it
+        settled = [Example(args=c.args, result=c.expected, stated=c.anchor) for c in anchors if c.example]
+        shown = spec.model_copy(update={"examples": settled})
+        judged = Judged()
+        for count in (1, 2, 3):
+            if not await self._opinions(shown, count):
+                break
+            judged = await judge_failures(self.engine, spec, self.opinions, suspects, anchors)
+            if not judged.undecided:
+                break
         self._say(
-            f"a second opinion, written from the spec alone, does the same as this code on "
-            f"{len(agreed)} of {len(suspects)} failing cases"
-            + (f": {', '.join(sorted(agreed))}" if agreed else "")
+            f"second opinions ({judged.counted} that pass the request's own cases) on {len(suspects)} "
+            f"failing cases: {len(judged.fixes)} tests corrected, {len(judged.confirmed)} confirmed, "
+            f"{len(judged.disputed)} disputed"
         )
-        examples = [f for f in suspects if f.case is not None and f.case.example and f.name in agreed]
-        if examples:
-            third = (
-                await agreeing(self.engine, spec, self.opinions[1], examples)
-                if await self._opinions(spec, 2)
-                else set()
-            )
-            agreed = {
-                n
-                for n in agreed
-                if n in third or not next(f.case.example for f in suspects if f.name == n and f.case)
-            }
-        fixes = {
-            f.case.name: corrected(f.case, f.observed)
-            for f in suspects
-            if f.name in agreed and f.case and f.observed
-        }
-        fixes = {name: case for name, case in fixes.items() if case is not None}
-        if not fixes:
-            # these opinions agreed with no failing test: the next failure draws new ones
-            # (a sampled implementation can be wrong too; one drawn once decides nothing more)
+        if not (judged.fixes or judged.confirmed or judged.disputed):
+            # these opinions decided nothing: the next failure draws new ones
             self.opinions = []
-        return fixes  # type: ignore[return-value]
+        return judged
 
     def _say(self, line: str) -> None:
         """A line in the sandbox's log, beside the verdicts it explains."""
@@ -363,6 +368,7 @@ async def register_new(
                 request_id=rid,
                 approved=engine.settings.approve_new_tools == "auto",
                 why="synthesised",
+                disputed=result.disputed,
             )
         except ToolExistsError:
             free = registry.store.free_name(spec.function_name)

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from tui_agent.core.tool.spec import Example, Parameter, ToolSpec
+from tui_agent.core.tool.types import base_type
 
 
 class NotASpec(ValueError):
@@ -23,29 +24,93 @@ def _data(value: Any) -> Any:
     return value
 
 
-def doctest_examples(text: str, function: str, params: list[str]) -> list[Example]:
-    """``>>> function(args)`` lines followed by their result line, read as data."""
-    found = []
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        match = re.match(rf"\s*>>>\s*{re.escape(function)}\((.*)\)\s*$", line)
-        if (
-            not match
-            or i + 1 >= len(lines)
-            or not lines[i + 1].strip()
-            or lines[i + 1].strip().startswith(">>>")
-        ):
+# What separates a call from its result where a description writes an example on one line:
+# ``f(3) == 4``, ``f(3) ==> 4``, ``f(3) => 4``, ``f(3) -> 4``, ``f(3) ➞ 4``, ``f(3) = 4``, ``f(3) returns 4``.
+RESULT_SEPARATOR = re.compile(
+    r"\s*(?:==>|=>|==|->|→|➞|=|\bshould\s+(?:return|be|give)\b|\breturns?\b|\bgives\b|\byields\b)\s*"
+)
+
+
+def _call_end(text: str, start: int) -> int | None:
+    """The index just past the parenthesis that closes the one opened at ``start``."""
+    depth, quote, i = 0, "", start
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _literal(text: str) -> tuple[bool, Any]:
+    """``text`` read as a Python literal, also without trailing punctuation or a comment."""
+    candidates = [text.strip()]
+    trimmed = re.sub(r"\s*#.*$", "", text).strip().rstrip(".,;")
+    candidates.append(trimmed)
+    for candidate in candidates:
+        if not candidate:
             continue
         try:
-            call = ast.parse(f"f({match.group(1)})", mode="eval").body
-            assert isinstance(call, ast.Call)
-            args = {params[n]: _data(ast.literal_eval(a)) for n, a in enumerate(call.args)}
-            args.update({k.arg: _data(ast.literal_eval(k.value)) for k in call.keywords if k.arg})
-            found.append(
-                Example(args=args, result=_data(ast.literal_eval(lines[i + 1].strip())), stated=True)
-            )
-        except (ValueError, SyntaxError, IndexError, AssertionError, TypeError):
+            return True, _data(ast.literal_eval(candidate))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
+    return False, None
+
+
+def _arguments(inner: str, params: list[str]) -> dict[str, Any] | None:
+    try:
+        call = ast.parse(f"f({inner})", mode="eval").body
+        assert isinstance(call, ast.Call)
+        if len(call.args) > len(params) or any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        args = {params[n]: _data(ast.literal_eval(a)) for n, a in enumerate(call.args)}
+        args.update({k.arg: _data(ast.literal_eval(k.value)) for k in call.keywords if k.arg})
+    except (ValueError, SyntaxError, AssertionError, TypeError, MemoryError, RecursionError):
+        return None
+    return args if set(args) <= set(params) else None
+
+
+def doctest_examples(text: str, function: str, params: list[str]) -> list[Example]:
+    """The worked examples a text writes out, read as data: a ``>>> function(args)`` line and the
+    result on the next line, or a call and its result on one line (``function(args) == result``,
+    ``=>``, ``➞``, ``returns`` ...). A line that does not read as literals is not an example."""
+    found: list[Example] = []
+    seen: set[str] = set()
+    lines = text.splitlines()
+    call = re.compile(rf"(?<![\w.]){re.escape(function)}\(")
+    for i, line in enumerate(lines):
+        match = call.search(line)
+        if not match or re.match(r"\s*def\s", line):
+            continue
+        end = _call_end(line, match.end() - 1)
+        if end is None:
+            continue
+        args = _arguments(line[match.end() : end - 1], params)
+        if args is None:
+            continue
+        rest = line[end:]
+        ok, result = False, None
+        if line.lstrip().startswith(">>>") and not rest.strip():
+            following = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            if following and not following.startswith(">>>"):
+                ok, result = _literal(following)
+        elif separator := RESULT_SEPARATOR.match(rest):
+            ok, result = _literal(rest[separator.end() :])
+        key = repr(sorted(args.items()))
+        if ok and key not in seen:
+            seen.add(key)
+            found.append(Example(args=args, result=result, stated=True))
     return found
 
 
@@ -59,7 +124,13 @@ def infer_spec(tool_source: str) -> ToolSpec:
     if len(public) != 1:
         names = ", ".join(n.name for n in public) or "none"
         raise NotASpec(f"tool.py must define exactly one public function (found: {names})")
-    function = public[0]
+    return function_spec(public[0])
+
+
+def function_spec(function: ast.FunctionDef, *, untyped: bool = False) -> ToolSpec:
+    """The spec a function's signature and docstring state. ``untyped``: a parameter without a
+    type hint takes any value (a request that describes a function may leave hints out); else
+    it is an error that names the parameter."""
     args = function.args
     if args.vararg or args.kwarg or args.posonlyargs or args.kwonlyargs:
         raise NotASpec(
@@ -68,9 +139,9 @@ def infer_spec(tool_source: str) -> ToolSpec:
     defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
     parameters = []
     for arg, default in zip(args.args, defaults, strict=True):
-        if arg.annotation is None:
+        if arg.annotation is None and not untyped:
             raise NotASpec(f"parameter {arg.arg!r} of {function.name} has no type hint: write one (x: float)")
-        written = ast.unparse(arg.annotation)
+        written = ast.unparse(arg.annotation) if arg.annotation is not None else "any"
         if default is None:
             parameters.append(Parameter(name=arg.arg, type=written))
         else:
@@ -90,5 +161,32 @@ def infer_spec(tool_source: str) -> ToolSpec:
         parameters=parameters,
         return_type=returns,
         docstring=docstring.strip(),
-        examples=examples,
+        examples=one_kind(examples, returns),
     )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def one_kind(examples: list[Example], returns: str = "any") -> list[Example]:
+    """A function returns one kind of value. Where stated results differ in kind, the text was
+    also defining something else (``tri(1) = 3`` beside ``tri(3) = [1, 3, 2, 8]``): the kind the
+    return annotation names wins, else the kind of the last example (examples close a text)."""
+    kinds = {_kind(e.result) for e in examples if e.result is not None}
+    if len(kinds) <= 1:
+        return examples
+    wanted = {
+        "list": "list",
+        "dict": "dict",
+        "str": "str",
+        "bool": "bool",
+        "int": "number",
+        "float": "number",
+    }
+    kind = wanted.get(base_type(returns)) or _kind(examples[-1].result)
+    return [e for e in examples if e.result is None or _kind(e.result) == kind]

@@ -181,3 +181,53 @@ def read_tests(test_source: str, function: str, params: list[str]) -> ReadTests:
             found.unread.append(f"{test.name} (line {test.lineno}): {exc}")
     found.cases = unique_cases(found.cases)
     return found
+
+
+def _chunks(source: str) -> list[str]:
+    """A reply cut into statements that parse on their own: one bad line costs only itself."""
+    chunks: list[str] = []
+    for line in source.splitlines():
+        if line[:1] in (" ", "\t") and chunks:
+            chunks[-1] += "\n" + line  # the body of the statement above
+        elif line.strip():
+            chunks.append(line)
+    return chunks
+
+
+def _label(args: dict[str, Any]) -> str:
+    words = "_".join(f"{k}_{v}" for k, v in args.items())
+    return "".join(c if c.isalnum() else "_" for c in words)[:40].strip("_") or "case"
+
+
+def read_case_lines(source: str, function: str, params: list[str]) -> tuple[list[TestCase], int]:
+    """Cases from the lines a model writes (``assert f(x=1) == 2``, ``with pytest.raises(E):``
+    around one call, or test functions of such lines), and how many statements could not be
+    read. Each statement is read on its own, so a slip in one line drops that case only."""
+    reader = _Reader(function, params)
+    cases: list[TestCase] = []
+    unread = 0
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:
+        statements = []
+        for chunk in _chunks(source):
+            try:
+                statements += ast.parse(chunk).body
+            except SyntaxError:
+                unread += 1
+    for statement in statements:
+        try:
+            if isinstance(statement, ast.Assert):
+                args, expected = reader.from_assert(statement.test, {})
+                cases.append(TestCase(name=_label(args), args=args, expected=expected))
+            elif isinstance(statement, ast.With):
+                args, raises = reader.from_raises(statement, {})
+                cases.append(TestCase(name=_label(args), args=args, raises=raises))
+            elif isinstance(statement, ast.FunctionDef) and statement.name.startswith("test"):
+                for row in _parametrize(statement):
+                    cases += reader.read(statement, row, statement.name.removeprefix("test_"))
+            elif not isinstance(statement, ast.Import | ast.ImportFrom | ast.Expr):
+                unread += 1
+        except (_Unreadable, ValueError, SyntaxError, TypeError):
+            unread += 1
+    return cases, unread

@@ -80,6 +80,9 @@ class ToolRecord:
     cases: list[dict[str, Any]] = field(default_factory=list)
     # Tests of a hand-written test_tool.py that could not be read as cases ("test_x (line 4): why").
     unread_tests: list[str] = field(default_factory=list)
+    # Cases the model invented that no implementation written apart sided with (neither the test
+    # nor the code): set aside, so not part of the verdict, and listed here with why.
+    disputed: list[str] = field(default_factory=list)
     # Requests this tool answered with a verified value that nobody corrected, and seed phrasings
     # of starters: more ways the search can find it (capped, de-duplicated).
     phrasings: list[str] = field(default_factory=list)

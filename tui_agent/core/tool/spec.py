@@ -79,6 +79,12 @@ class ToolSpec(BaseModel):
     return_type: str = "str"
     docstring: str = ""
     examples: list[Example] = Field(default_factory=list)
+    # The request wrote this function out (signature and docstring): the docstring is shown to
+    # every step as written. Not offered to the model.
+    described: SkipJsonSchema[bool] = False
+    # The code the request wrote around the function (imports, helpers it may call): shown to
+    # the implementation and kept with the tool where used; never stored in the spec.
+    context: SkipJsonSchema[str] = Field(default="", exclude=True)
 
     @field_validator("function_name")
     @classmethod
@@ -123,9 +129,11 @@ class ToolSpec(BaseModel):
     def signature(self) -> str:
         parts = []
         for p in self.parameters:
-            annotation = f"{p.name}: {p.shown_type}"
+            untyped = p.type == "any" and not p.annotation  # a described function may leave hints out
+            annotation = p.name if untyped else f"{p.name}: {p.shown_type}"
             parts.append(annotation if p.required else f"{annotation} = {p.default!r}")
-        return f"def {self.function_name}({', '.join(parts)}) -> {self.return_type}"
+        returns = "" if self.return_type == "any" else f" -> {self.return_type}"
+        return f"def {self.function_name}({', '.join(parts)}){returns}"
 
     def search_text(self) -> str:
         """What the library embeds: the name as words, the description, the parameters. The

@@ -1,0 +1,100 @@
+"""What the model drafts before any code: the spec and the test cases, read from plain text.
+
+A code model writes a function stub (signature, docstring, doctests) and ``assert`` lines far
+more reliably than JSON that follows a schema, in fewer tokens, and with no grammar slowing every
+token (llama.cpp's grammar sampling cost ~25 ms a token here, a third of the generation time).
+JSON replies are still read, for endpoints and scripts that answer that way."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from tui_agent.core.llm import prompts
+from tui_agent.core.llm.structured import extract_json
+from tui_agent.core.synthesis.code import extract_code
+from tui_agent.core.synthesis.run import SynthesisFailed
+from tui_agent.core.synthesis.spec_checks import settle_spec, spec_problem
+from tui_agent.core.tool.cases import TestCase, TestPlan
+from tui_agent.core.tool.described import described_function, stub_spec
+from tui_agent.core.tool.read_tests import read_case_lines
+from tui_agent.core.tool.spec import ToolSpec
+
+if TYPE_CHECKING:
+    from tui_agent.core.synthesis.engine import SynthesisEngine
+
+SPEC_TRIES = 3
+UNREADABLE = "the reply held no function signature with a docstring in a python code block"
+
+
+def _json_reply(reply: str) -> object | None:
+    text = reply.strip()
+    if not (text.startswith("{") or text.startswith("```json")):
+        return None
+    try:
+        return json.loads(extract_json(text))
+    except ValueError:
+        return None
+
+
+def read_spec_reply(reply: str) -> ToolSpec | None:
+    """The spec a reply holds: a function stub, or a ToolSpec as JSON; None when neither."""
+    data = _json_reply(reply)
+    if data is not None:
+        try:
+            return ToolSpec.model_validate(data)
+        except ValidationError:
+            return None
+    return stub_spec(extract_code(reply))
+
+
+def read_test_reply(reply: str, spec: ToolSpec) -> tuple[list[TestCase], int]:
+    """The cases a test writer's reply holds, and how many statements could not be read."""
+    data = _json_reply(reply)
+    if data is not None:
+        try:
+            return TestPlan.model_validate(data).cases, 0
+        except ValidationError:
+            return [], 1
+    return read_case_lines(extract_code(reply), spec.function_name, [p.name for p in spec.parameters])
+
+
+async def make_spec(
+    engine: SynthesisEngine, request: str, request_id: str, samples: dict[str, str] | None = None
+) -> ToolSpec:
+    """A spec whose parameters the request can fill. A request that writes the function out is
+    its own spec. Otherwise the model drafts one, retried (sampling) with the reason when it
+    cannot be read or its worked examples do not call it with the request's own values; a rule
+    that cannot be met after the tries is a warning, not the end of the request."""
+    described = described_function(request)
+    if described is not None and described.spec is not None:
+        engine.step(request_id, "spec", "started", 1, "the request writes the function out: it is the spec")
+        return described.spec
+    problem = ""
+    spec: ToolSpec | None = None
+    for attempt in range(SPEC_TRIES):
+        reply = await engine.llm.complete(
+            prompts.spec_messages(request, problem, samples),
+            purpose="spec",
+            request_id=request_id,
+            temperature=0.5 if attempt else 0.0,
+            max_tokens=600,
+        )
+        drafted = read_spec_reply(reply)
+        if drafted is None:
+            problem = UNREADABLE
+        else:
+            spec = settle_spec(drafted, request)
+            if not spec.parameters:
+                raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
+            problem = spec_problem(spec, request)
+            if not problem:
+                return spec
+        engine.step(request_id, "spec", "failed", attempt + 1, problem)
+        engine.step(request_id, "spec", "started", attempt + 2)
+    if spec is None:
+        raise SynthesisFailed("spec", f"no usable spec after {SPEC_TRIES} tries: {problem}")
+    engine.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
+    return spec

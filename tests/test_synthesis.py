@@ -376,6 +376,7 @@ async def test_tests_the_model_appends_to_its_code_are_dropped(sandbox: Sandbox,
         "\n\n@pytest.mark.parametrize('v, p, e', [(300, 15, 45.0)])\n"
         "def test_percentage_of(v, p, e):\n    assert percentage_of(v, p) == e\n\n"
         "if __name__ == '__main__':\n    print(percentage_of(300, 15))\n"
+        "\nassert percentage_of(300, 15) == 4.5\nprint(percentage_of(10, 10))\n"  # would stop the import
     )
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", appended)

@@ -48,6 +48,10 @@ async def test_an_anchor_survives_two_agreeing_wrong_implementations(
         model.code(
             "independent", "def snake_case(text):\n    return '_'.join(w.lower() for w in text.split())\n"
         )
+        # one against one on the example is a tie: a third opinion breaks it, for the example
+        model.code(
+            "independent", "def snake_case(text):\n    return text.strip().lower().replace(' ', '_')\n"
+        )
         model.code("implementation", SNAKE_GOOD)
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("Convert 'Hello World' to snake case")

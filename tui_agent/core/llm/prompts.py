@@ -93,11 +93,16 @@ def spec_text(spec: ToolSpec) -> str:
     )
 
 
-def context_text(spec: ToolSpec) -> str:
-    """The code the request wrote around the function, which it may use."""
+def code_task(spec: ToolSpec) -> str:
+    """What the code writer is asked for. A request that wrote code around its function is shown
+    as it wrote it, that code first: shown the helper afterwards as something to use, the local
+    model copied encode_cyclic's body into decode_cyclic."""
     if not spec.context.strip():
-        return ""
-    return f"\n\nCode from the request that the function may use (do not rewrite it):\n```python\n{spec.context}\n```"
+        return f"Function to write:\n{spec_text(spec)}"
+    return (
+        f"Complete the function {spec.function_name} at the end; the code before it is given and may "
+        f"be called, not copied:\n```python\n{spec.context}\n\n\n{spec_text(spec)}\n```"
+    )
 
 
 def _parameter_line(p: Parameter) -> str:
@@ -192,7 +197,7 @@ def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
 
 def independent_messages(spec: ToolSpec) -> list[dict[str, str]]:
     """The second opinion's framing: from the spec alone, reasoning from an example first."""
-    ask = f"Function to write:\n{spec_text(spec)}{context_text(spec)}"
+    ask = code_task(spec)
     return [{"role": "system", "content": INDEPENDENT_SYSTEM}, {"role": "user", "content": ask}]
 
 
@@ -201,7 +206,7 @@ def implement_messages(
 ) -> list[dict[str, str]]:
     """The function to write; ``tests``, when given, the tests it must pass; ``failure``: the
     cases an earlier version failed (with that version, ``previous``, when it is to be fixed)."""
-    ask = f"Function to write:\n{spec_text(spec)}{context_text(spec)}"
+    ask = code_task(spec)
     if tests:
         ask += f"\n\nThe tests it must pass:\n```python\n{compact_tests(tests, spec)}\n```"
     if failure and previous:

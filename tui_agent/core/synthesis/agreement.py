@@ -70,9 +70,11 @@ async def judge_failures(
 ) -> Judged:
     """Each failing case the model invented, held against implementations written apart from
     the code under test (from the spec alone). An opinion that fails one of ``anchors`` (the
-    request's own cases, and the spec's examples the code passes) is wrong and has no vote. A case the model invented is corrected when an
-    opinion does what the code does and none does what the test expects; a worked example of
-    the spec needs two such opinions; an anchor is never touched."""
+    request's own cases, and the spec's examples the code passes) is wrong and has no vote. The
+    test and the code each have their own word; the opinions decide between them: more doing
+    what the code does corrects the test (two at least for a worked example of the spec), more
+    doing what the test says confirms it, and a tie, or none doing either, leaves the case
+    disputed once two opinions have voted. An anchor is never touched."""
     judged = Judged()
     votes: dict[str, tuple[int, int]] = {f.name: (0, 0) for f in failures}  # (like the code, like the test)
     calls = [a.args for a in anchors] + [f.case.args for f in failures if f.case]
@@ -101,16 +103,17 @@ async def judge_failures(
         like_code, like_test = votes[f.name]
         needed = 2 if f.case.example else 1
         fixed = corrected(f.case, f.observed)
-        if like_test:
+        if like_test > like_code:
             judged.confirmed.add(f.name)
-        elif like_code >= needed and fixed is not None:
+        elif like_code > like_test and like_code >= needed and fixed is not None:
             judged.fixes[f.case.name] = fixed
-        elif f.case.example or (like_code and fixed is not None) or judged.counted < 2:
+        elif f.case.example or judged.counted < 2 or (like_code > like_test and fixed is not None):
             judged.undecided.add(f.name)
         else:
+            split = f"{like_test} sided with the test and {like_code} with the code" if like_test else ""
             judged.disputed[f.name] = (
                 f"{f.name}: the tests said {expected_text(f.case)}, this code gives {f.observed.shown()}, "
-                f"and {judged.counted} implementations written apart "
-                + ("raised too" if like_code else "did neither")
+                f"and of {judged.counted} implementations written apart "
+                + (split or ("all raised too" if like_code else "none did either"))
             )
     return judged

@@ -116,7 +116,8 @@ def with_module_imports(source: str) -> str:
 
 def without_tests(source: str) -> str:
     """The code without the tests a small model appends to it: top-level ``test_*`` functions
-    (decorators included), ``import pytest`` and an ``if __name__ == "__main__"`` block. They
+    (decorators included), ``import pytest``, an ``if __name__ == "__main__"`` block, bare
+    top-level asserts and calls (``print(f(3))``). They
     never belong to the tool, and a ``@pytest.mark`` there stops tool.py from importing at all."""
     try:
         tree = ast.parse(source)
@@ -131,6 +132,8 @@ def without_tests(source: str) -> str:
             or (isinstance(node, ast.Import) and all(a.name.split(".")[0] == "pytest" for a in node.names))
             or (isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pytest")
             or (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test))
+            or isinstance(node, ast.Assert)  # a check of its own: a wrong one stops the import
+            or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call))  # print(f(3))
         ):
             drop.append((start, end))
     if not drop:

@@ -103,15 +103,16 @@ def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
 
 
 def set_aside(cases: list[TestCase], left: list[Failure], judged: Judged) -> set[str]:
-    """The disputed cases to set aside, when every failure left is one (a case no implementation
-    written apart sides with is a guess of the test writer's, not evidence), and only while most
-    invented cases stay: the request's own cases and the rest still judge the code."""
+    """The disputed cases to set aside, when every failure left is one (a case no majority of
+    implementations written apart sides with is a guess of the test writer's, not evidence), and
+    only while what stays outweighs them: a case the request states counts twice, any other once."""
     if not left or any(f.name not in judged.disputed for f in left):
         return set()
-    invented = [c for c in cases if not (c.anchor or c.example)]
-    if 2 * len(left) > len(invented):
+    aside = {f.name for f in left}
+    kept = [c for c in cases if f"test_{c.name}" not in aside]
+    if len(aside) > sum(2 if c.anchor else 1 for c in kept):
         return set()
-    return {f.name for f in left}
+    return aside
 
 
 class SynthesisRun:
@@ -253,6 +254,12 @@ class SynthesisRun:
             if best is None or score > best[0]:
                 best = (score, tool)  # the next repair starts from the candidate that passed the most
             failures = failures_in(cases, verdict)
+            certain = [f for f in failures if f.case is not None and f.case.anchor]
+            if certain:
+                # the code fails what the request itself states: it is wrong whatever the other
+                # cases say, so the repair is shown those and no opinion is drawn yet
+                failure = "\n".join(f.line() for f in certain)
+                continue
             judged = await self._second_opinions(spec, cases, failures)
             if judged.fixes:
                 cases = [judged.fixes.get(c.name, c) for c in cases]

@@ -81,7 +81,7 @@ def read_run(raw: RawRun, nonce: str, count: int, output_limit: int) -> CaseRun:
 
 
 def _judge_one(case: TestCase, outcome: Outcome) -> TestOutcome:
-    name = f"test_{case.name}"
+    name = case.test_name
     if matches(case, outcome):
         return TestOutcome(name, "passed", observed=outcome)
     kind = "failed" if outcome.kind in ("value", "raises") else "error"

@@ -183,7 +183,7 @@ class SynthesisEngine:
         by the same comparison as the real verification: a stub only ever raises)."""
         if len(cases) < MIN_TESTS:
             return f"only {len(cases)} usable cases, at least {MIN_TESTS} are needed"
-        passing = [f"test_{c.name}" for c in cases if matches(c, STUB_OUTCOME)]
+        passing = [c.test_name for c in cases if matches(c, STUB_OUTCOME)]
         if passing:
             return f"vacuous: {', '.join(passing[:3])} passed against a stub that does nothing"
         return ""

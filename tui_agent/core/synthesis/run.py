@@ -84,13 +84,13 @@ def normalised(code: str) -> str:
 def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
     """How good a failing candidate is: anchors passed first, then all cases passed."""
     passed = {t.name for t in verdict.tests if t.outcome == "passed"}
-    anchors = sum(1 for c in cases if (c.anchor or c.example) and f"test_{c.name}" in passed)
+    anchors = sum(1 for c in cases if (c.anchor or c.example) and c.test_name in passed)
     return anchors, len(passed)
 
 
 def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
     """Each failing case with what the code did on it, as the verification observed it."""
-    by_test = {f"test_{c.name}": c for c in cases}
+    by_test = {c.test_name: c for c in cases}
     failures = []
     for outcome in verdict.failing:
         case = by_test.get(outcome.name)
@@ -109,7 +109,7 @@ def set_aside(cases: list[TestCase], left: list[Failure], judged: Judged) -> set
     if not left or any(f.name not in judged.disputed for f in left):
         return set()
     aside = {f.name for f in left}
-    kept = [c for c in cases if f"test_{c.name}" not in aside]
+    kept = [c for c in cases if c.test_name not in aside]
     if len(aside) > sum(2 if c.anchor else 1 for c in kept):
         return set()
     return aside
@@ -267,7 +267,7 @@ class SynthesisRun:
             left = [f for f in failures if f.case is None or f.case.name not in judged.fixes]
             aside = set_aside(cases, left, judged)
             if aside:
-                cases = [c for c in cases if f"test_{c.name}" not in aside]
+                cases = [c for c in cases if c.test_name not in aside]
                 result.disputed += [judged.disputed[name] for name in sorted(aside)]
                 left = [f for f in left if f.name not in aside]
             if judged.fixes or aside:
@@ -310,7 +310,7 @@ class SynthesisRun:
         if not suspects:
             return Judged()
         failing = {f.name for f in failures}
-        anchors = [c for c in cases if c.anchor or (c.example and f"test_{c.name}" not in failing)]
+        anchors = [c for c in cases if c.anchor or (c.example and c.test_name not in failing)]
         # shown a worked example in doubt (24 for the digits of 98765), an opinion bends to it
         settled = [Example(args=c.args, result=c.expected, stated=c.anchor) for c in anchors if c.example]
         shown = spec.model_copy(update={"examples": settled})

@@ -44,8 +44,13 @@ class TestCase(BaseModel):
     # the model (its schema does not show it).
     anchor: SkipJsonSchema[bool] = False
     # A worked example of the spec: its arguments come from the request, its result from the
-    # model's arithmetic. Agreement may correct it only when three implementations agree.
+    # model's arithmetic. Agreement may correct it only when two implementations agree.
     example: SkipJsonSchema[bool] = False
+
+    @property
+    def test_name(self) -> str:
+        """The name of its test function, which is how a verdict names it."""
+        return f"test_{self.name}"
 
     @field_validator("name")
     @classmethod
@@ -135,10 +140,10 @@ def render_case(function: str, case: TestCase) -> str:
     call = _call(function, case.args)
     if case.raises:
         expected = "(ValueError, TypeError)" if case.raises in BAD_INPUT else case.raises
-        return f"def test_{case.name}():\n    with pytest.raises({expected}):\n        {call}\n"
+        return f"def {case.test_name}():\n    with pytest.raises({expected}):\n        {call}\n"
     if isinstance(case.expected, bool) or case.expected is None:
-        return f"def test_{case.name}():\n    assert {call} is {case.expected!r}\n"
-    return f"def test_{case.name}():\n    assert {call} == {_expectation(case.expected)}\n"
+        return f"def {case.test_name}():\n    assert {call} is {case.expected!r}\n"
+    return f"def {case.test_name}():\n    assert {call} == {_expectation(case.expected)}\n"
 
 
 def unique_cases(cases: list[TestCase]) -> list[TestCase]:

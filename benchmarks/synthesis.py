@@ -2,7 +2,9 @@
 (benchmarks/data/requests.json, each with its expected answer), then the same requests reworded,
 which should reuse the tools made the first time. Prints one row per request and a summary.
 
-    .venv/bin/python benchmarks/synthesis.py [--limit N] [--baseline REV]
+    .venv/bin/python benchmarks/synthesis.py [--limit N] [--baseline REV] [--keep-home DIR]
+
+``--keep-home DIR`` builds the library in DIR and leaves it there, for `tools match` afterwards.
 
 ``--baseline REV`` first runs that commit's own copy of this benchmark (in a git worktree, with its
 own sandbox image), then this one, and prints both summaries side by side with the ratio new/old.
@@ -29,7 +31,7 @@ from baseline import ROOT, checkout, child_env, ratio
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import SynthesisStep
+from tui_agent.core.events import DecisionMade, SynthesisStep
 from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.services import start_services
 
@@ -47,9 +49,9 @@ def is_right(value: Any, expected: Any, check: str) -> bool:
     return str(value) == str(expected)
 
 
-async def run(limit: int | None) -> None:
+async def run(limit: int | None, keep: Path | None = None) -> None:
     items = json.loads(DATA.read_text())["requests"][:limit]
-    home = Path(tempfile.mkdtemp(prefix="selfeng-bench-synth-"))
+    home = keep or Path(tempfile.mkdtemp(prefix="selfeng-bench-synth-"))
     os.environ["SELFENG_HOME"] = str(home)
     settings = load_settings(
         home=home,
@@ -59,6 +61,7 @@ async def run(limit: int | None) -> None:
     )
     bus = EventBus()
     failed_steps: list[str] = []
+    decided: list[str] = []  # why the library's tools were not reused
     bus.subscribe(
         lambda e: (
             failed_steps.append(f"{e.step}: {e.detail}")
@@ -66,6 +69,7 @@ async def run(limit: int | None) -> None:
             else None
         )
     )
+    bus.subscribe(lambda e: decided.append(e.reason) if isinstance(e, DecisionMade) else None)
     services = await start_services(settings, bus)
     rows = []
     try:
@@ -73,6 +77,7 @@ async def run(limit: int | None) -> None:
             for item in items:
                 started = time.perf_counter()
                 failed_steps.clear()
+                decided.clear()
                 outcome = await services.orchestrator.handle(item[key])
                 wall = time.perf_counter() - started
                 right = (
@@ -99,13 +104,16 @@ async def run(limit: int | None) -> None:
                     f"{wall:>6.1f}s {'right' if right else 'WRONG':<5} {item[key][:48]:<48} -> {str(outcome.value)[:24]}",
                     flush=True,
                 )
+                if phase == "reworded" and outcome.path != "reused" and decided:
+                    print(f"         not reused: {decided[0][:200]}", flush=True)
                 if outcome.kind != "answer":
                     print(f"         why: {outcome.text[:200]}", flush=True)
                     for step in failed_steps:
                         print(f"           {step[:200]}", flush=True)
     finally:
         await services.aclose()
-        shutil.rmtree(home, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(home, ignore_errors=True)
     summarize(rows)
 
 
@@ -201,11 +209,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--baseline", default=None, help="a commit to measure in the same run")
+    parser.add_argument("--keep-home", type=Path, default=None, help="build the library here and keep it")
     args = parser.parse_args()
     if args.baseline:
         compare(args.baseline, args.limit)
     else:
-        asyncio.run(run(args.limit))
+        asyncio.run(run(args.limit, args.keep_home))
 
 
 if __name__ == "__main__":

@@ -103,10 +103,11 @@ async def test_a_tool_reads_the_csv_the_request_names(model: ScriptedModel, work
     assert outcome.value == 250.0 and outcome.verified
     called = [e.args for e in seen if isinstance(e, ToolCalled)]
     assert called == [{"path": "sales.csv"}]  # the person sees the name they used
+    assert "args" not in model.asked  # the one file the request names is the one file it takes
     assert (workdir / "sales.csv").read_text() == SALES
     # the designer, the test writer and the coder were shown how the file begins; the tool keeps none of it
     spec_said = next(text for asked, text in model.prompts if asked == "spec")
-    assert "The file sales.csv begins like this:\n```\nregion,amount\nnorth,120.5" in spec_said
+    assert "The file sales.csv is all of this:\n```\nregion,amount\nnorth,120.5" in spec_said
     for step in ("tests", "implementation"):
         said = next(text for asked, text in model.prompts if asked == step)
         assert "#     region,amount\n#     north,120.5" in said, step

@@ -283,10 +283,39 @@ KM_TO_MILES = ToolSpec(
     return_type="float",
 )
 
+GCD = ToolSpec(
+    function_name="greatest_common_divisor",
+    description="The greatest common divisor of two numbers.",
+    parameters=[{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
+    return_type="int",
+)
+
+AVERAGE = ToolSpec(
+    function_name="average_of",
+    description="The average of a list of numbers.",
+    parameters=[{"name": "numbers", "type": "list", "description": "the numbers"}],
+    return_type="float",
+)
+
+UPPER = ToolSpec(
+    function_name="to_upper_case",
+    description="Convert the given string to upper case.",
+    parameters=[{"name": "text", "type": "str"}],
+    return_type="str",
+)
+
 
 @pytest.mark.parametrize(
     ("spec", "request_text", "drafted", "why"),
     [
+        # a synonym or an abbreviation of what the tool computes is what it computes
+        (GCD, "gcd of 48 and 18", "gcd", ""),
+        (AVERAGE, "mean of 4 8 15 16 23 42", "mean", ""),
+        (UPPER, "make 'hello world' all caps", "make_all_caps", ""),
+        # ... but a word of another sense is not, however close the tool's name
+        (GCD, "What is the least common multiple of 4 and 6?", "least_common_multiple", "asks for least"),
+        (AVERAGE, "middle value of 7 1 3 9 50", "middle_value", "asks for middle"),
+        (UPPER, "make 'Hello World' lower case", "make_lower_case", "asks for lower"),
         (CIRCLE, "Area of a circle whose diameter is 10 cm", "circle_area", "gives a diameter"),
         (CIRCLE, "Area of a circle whose radius is 10 cm", "circle_area", ""),
         (SNAKE, "Convert 'hello world' to lower case", "to_lower_case", "asks for lower"),

@@ -196,6 +196,30 @@ async def test_a_spec_written_as_a_stub_and_tests_as_asserts(sandbox: Sandbox, e
     )
 
 
+def test_a_file_written_as_a_triple_quoted_string_is_one_case() -> None:
+    """A small model writes a case's file text over several lines, and its reply may be cut
+    off by the token limit: each complete case is read, the cut one alone is lost."""
+    from tui_agent.core.tool.cases import with_inline_files
+    from tui_agent.core.tool.read_tests import read_case_lines
+
+    reply = (
+        'assert mean_price(path_text="""\nitem,price\npen,2.00\nink,4.00\n""") == 3.0\n'
+        "with pytest.raises(ValueError):\n"
+        '    mean_price(path_text="""\n    item,price\n    """)\n'
+        'assert mean_price(path_text="item,price\\nnib,1.5") == 1.5\n'
+        'assert mean_price(path_text="""\nitem,price\npen,2'
+    )
+    cases, unread = read_case_lines(reply, "mean_price", ["path_text"])
+    assert [(c.expected, c.raises) for c in cases] == [(3.0, None), (None, "ValueError"), (1.5, None)]
+    assert unread == 1
+    files = [with_inline_files({"path": c.args["path_text"]}, {"path"}) for c in cases]
+    assert [f["path"]["content"] for f in files if f] == [
+        "item,price\npen,2.00\nink,4.00\n",
+        "item,price\n",
+        "item,price\nnib,1.5",
+    ]
+
+
 def test_error_cases_the_spec_does_not_support_are_dropped() -> None:
     from tui_agent.core.synthesis.spec_checks import overspecified
     from tui_agent.core.tool.cases import TestCase
@@ -255,6 +279,10 @@ async def test_usable_cases_are_kept_when_more_are_asked_for(sandbox: Sandbox, e
     assert result.ok and asked.count("tests") == 2
     for name in ("test_example_1", "test_half", "test_zero", "test_double", "test_negative"):
         assert f"def {name}()" in result.test_source
+    # asked again, the test writer is shown the cases kept so far, to go on in their form
+    again = [said for step, said in model.prompts if step == "tests"][1]
+    assert "assert percentage_of(value=200, percent=50) == 100.0" in again
+    assert "assert percentage_of(value=80, percent=0) == 0.0" in again
 
 
 async def test_a_spec_that_needs_a_value_the_request_lacks_is_designed_again(

@@ -22,7 +22,7 @@ from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, StructuredOutputError
 from tui_agent.core.request.templates import match_template
-from tui_agent.core.request.values import grounded
+from tui_agent.core.request.values import grounded, named_files
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.record import Tool
 from tui_agent.core.tool.spec import ToolSpec, call_model, field_name, parameter_fields
@@ -72,6 +72,13 @@ def _request_example(spec: ToolSpec, request: str) -> dict[str, Any] | None:
     return None
 
 
+def _named_file_args(spec: ToolSpec, request: str) -> dict[str, Any] | None:
+    """The files the request names, one per file parameter in order, when the counts agree."""
+    params = [p.name for p in spec.parameters if p.type == "file"]
+    named = named_files(request) if params else []
+    return dict(zip(params, named, strict=True)) if named and len(named) == len(params) else None
+
+
 class Executor:
     def __init__(
         self, llm: LLMClient, sandbox: Sandbox, registry: Registry, bus: EventBus | None = None
@@ -105,6 +112,10 @@ class Executor:
         found: dict[str, Any] | None = (
             _request_example(spec, request) if made_for_it else plain_arguments(request, spec)
         )
+        files = _named_file_args(spec, request)
+        required = {p.name for p in spec.parameters if p.required}
+        if found is None and files is not None and required <= set(files):
+            found = files  # "the price column in sales.csv": the file is the whole call
         if found is None:
             try:
                 answer = await self.llm.structured(
@@ -119,6 +130,7 @@ class Executor:
                     "misfit", name, message=f"no arguments for {name} could be read from the request ({exc})"
                 )
             found = {p.name: getattr(answer, field_name(i)) for i, p in enumerate(spec.parameters)}
+            found.update(files or {})  # the model writes "path/to/sales.csv"; the request said which
         args = {key: value for key, value in found.items() if value is not None and grounded(value, request)}
         for p in spec.parameters:
             if p.name not in args and not p.required:

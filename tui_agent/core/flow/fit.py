@@ -28,11 +28,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tui_agent.core.flow.arguments import QUOTED
+from tui_agent.core.request.synonyms import STEM, initials, kin
 from tui_agent.core.request.values import abbreviates, asks_yes_no, named_files
 from tui_agent.core.tool.spec import ToolSpec
 from tui_agent.core.tool.types import base_type
 
-STEM = 5
 WORD = re.compile(r"[a-z]+")
 # Words of a drafted name that say nothing about what is computed.
 FILLER = frozenset(
@@ -49,6 +49,9 @@ FILLER = frozenset(
         "of",
         "from",
         "by",
+        "at",
+        "on",
+        "all",
         "in",
         "into",
         "and",
@@ -165,6 +168,12 @@ def _same_kind(drafted: str, declared: str) -> bool:
     return {a, b} <= {"int", "float"}
 
 
+def _names(word: str, stems: set[str], text: str) -> bool:
+    """Whether a tool known by ``stems`` (words of ``text``) names ``word``: itself or a word of
+    the same sense ("mean" for average_of), or as an abbreviation ("gcd", "km")."""
+    return bool(kin(word) & stems) or abbreviates(word, text) or initials(word, text)
+
+
 def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], request: str) -> list[str]:
     """Why the drafted function and the tool differ, if they do."""
     reasons = []
@@ -181,11 +190,11 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     unknown = [
         w
         for w in _words(draft.function_name)
-        if w not in FILLER and w[:STEM] in said and w[:STEM] not in what and not abbreviates(w, named)
+        if w not in FILLER and w[:STEM] in said and not _names(w, what, named)
     ]
     if unknown:
         reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")
-    strange = [w for w in named_quantities(request) if w[:STEM] not in known]
+    strange = [w for w in named_quantities(request) if not _names(w, known, vocabulary_text(spec, phrasings))]
     if strange:
         takes = ", ".join(p.name for p in spec.parameters)
         reasons.append(f"the request gives a {strange[0]}, and {spec.function_name} takes {takes}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent.core.request.values import named_files
+from tui_agent.core.tool.cases import CUT
 from tui_agent.core.tool.spec import ToolSpec
 
 
@@ -29,16 +30,22 @@ SAMPLE_CHARS = 600
 
 
 def sample_of(path: Path) -> str:
-    """The first lines of a text file, cut short; "" for a file that is not text."""
+    """The first lines of a text file, cut short and then ending in a :data:`CUT` line (a
+    small file is shown whole, and its worked example can be the file itself); "" for a file
+    that is not text."""
     try:
         with path.open("rb") as handle:
-            head = handle.read(SAMPLE_CHARS * 2)
+            head = handle.read(SAMPLE_CHARS + 1)
     except OSError:
         return ""
     if b"\x00" in head:
         return ""
-    lines = head.decode("utf-8", errors="replace").splitlines()[:SAMPLE_LINES]
-    return "\n".join(line[:120] for line in lines)[:SAMPLE_CHARS]
+    text = head.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if len(text) <= SAMPLE_CHARS and len(lines) <= SAMPLE_LINES and all(len(x) <= 120 for x in lines):
+        return text.rstrip("\n")
+    shown = "\n".join(line[:120] for line in lines[:SAMPLE_LINES])[:SAMPLE_CHARS]
+    return f"{shown}\n{CUT}"
 
 
 def samples(found: FileCheck) -> dict[str, str]:

@@ -4,9 +4,10 @@ one task per message."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from tui_agent.core.tool.cases import inline_file
+from tui_agent.core.tool.cases import CUT, TestCase, inline_file, whole_text
 from tui_agent.core.tool.read_tests import read_tests
 from tui_agent.core.tool.spec import Parameter, ToolSpec
 
@@ -20,7 +21,8 @@ question returns bool.
 A file the request names (sales.csv, notes.txt, data.json) is a parameter file_path: str: the
 function gets the file's path and reads it with the standard library (open, csv, json). Its
 examples give the file's content as a string of a few lines, never the file's name.
-Write the signature and the docstring only, no body: one line on what it computes, an Args: line
+Write the signature and the docstring only, no body: one line on what it computes, in the
+request's own words ("the average of the price column", not "the average price"), an Args: line
 per parameter, then 1 to 3 doctest examples with exact results; the first uses the values from
 the request. Compute every example result carefully. Reply in one ```python code block, like:
 def percentage_of(value: float, percent: float) -> float:
@@ -71,7 +73,8 @@ def spec_messages(
 ) -> list[dict[str, str]]:
     ask = f"Request: {request}"
     for name, sample in (samples or {}).items():
-        ask += f"\nThe file {name} begins like this:\n```\n{sample}\n```"
+        how = "is all of this" if whole_text(sample) is not None else "begins like this"
+        ask += f"\nThe file {name} {how}:\n```\n{sample}\n```"
     if problem:
         ask += f"\nA previous design was not usable: {problem}. Design it again."
     return [{"role": "system", "content": SPEC_SYSTEM}, {"role": "user", "content": ask}]
@@ -133,23 +136,28 @@ def as_text_spec(spec: ToolSpec) -> ToolSpec:
                 "annotation": "",
                 "description": "the whole text of the file (for a CSV: a header line, then rows)"
                 + ("; write it in the same layout as the file the request names" if p.sample else ""),
-                # its layout, not its rows: shown the rows, the model copies them into every case
-                "sample": "\n".join(p.sample.splitlines()[:2]),
+                "sample": _layout(p.sample),
             }
         )
         if p.name in files
         else p
         for p in spec.parameters
     ]
-    examples = [
-        e.model_copy(
-            update={
-                "args": {(k + TEXT_SUFFIX if k in files else k): v for k, v in _as_written(e.args).items()}
-            }
-        )
-        for e in spec.examples
-    ]
+    examples = [e.model_copy(update={"args": _text_args(e.args, files)}) for e in spec.examples]
     return spec.model_copy(update={"parameters": params, "examples": examples})
+
+
+def _layout(sample: str) -> str:
+    """How a file is laid out, for the test writer: a table's header and first row (shown every
+    row, a small model copies them into every case), a JSON document whole (cut to two lines,
+    it invented a wrapper key around the real ones)."""
+    lines = [line for line in sample.splitlines() if line != CUT]
+    return "\n".join(lines if sample.lstrip()[:1] in ("{", "[") else lines[:2])
+
+
+def _text_args(args: dict[str, Any], files: set[str]) -> dict[str, Any]:
+    """A case's arguments as the test writer sees them: a file as ``<name>_text``, its content."""
+    return {(k + TEXT_SUFFIX if k in files else k): v for k, v in _as_written(args).items()}
 
 
 def from_text_args(args: dict[str, Any], files: set[str]) -> dict[str, Any]:
@@ -169,15 +177,22 @@ def _assert_line(function: str, args: dict[str, Any], result: Any) -> str:
     )
 
 
-def tests_messages(spec: ToolSpec, problem: str = "") -> list[dict[str, str]]:
+def tests_messages(spec: ToolSpec, problem: str = "", kept: Sequence[TestCase] = ()) -> list[dict[str, str]]:
     """The function described in prose (shown as code, a small model copies it back) and its
-    examples as the first assert lines, to be continued."""
-    files = any(p.type == "file" for p in spec.parameters)
+    examples as the first assert lines, to be continued; on a retry, with the cases kept from
+    the last try among them (shown none, a small model loses the format: it wrote tests of an
+    ``area`` function for a CSV average)."""
+    files = {p.name for p in spec.parameters if p.type == "file"}
     spec = as_text_spec(spec)
     about = spec.docstring if spec.described and spec.docstring else spec.description
     lines = [f"Function: {spec.signature().removeprefix('def ')}", f"What it does: {about}"]
     lines += [_parameter_line(p) for p in spec.parameters if p.description or p.sample]
     shown = [_assert_line(spec.function_name, e.args, e.result) for e in spec.examples]
+    shown += [
+        _assert_line(spec.function_name, _text_args(c.args, files), c.expected)
+        for c in kept
+        if not (c.example or c.raises)
+    ]
     ask = "\n".join(lines)
     if shown:
         ask += "\n\nTests so far:\n```python\n" + "\n".join(shown) + "\n```"

@@ -109,7 +109,7 @@ class SynthesisEngine:
             for i, e in enumerate(spec.examples)
         ]
         reply = await self.llm.complete(
-            prompts.tests_messages(spec, problem),
+            prompts.tests_messages(spec, problem, kept or []),
             purpose="tests",
             request_id=request_id,
             max_tokens=900,

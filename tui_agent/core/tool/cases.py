@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,6 +289,8 @@ def as_inline_file(value: Any) -> dict[str, str] | None:
         return value
     if not isinstance(value, str) or _FILE_NAME.match(value.strip()):
         return None
+    if value.startswith("\n"):  # written as a triple-quoted string: its lines as laid out
+        value = textwrap.dedent(value[1:])
     start = value.lstrip()[:1]
     first = value.strip().splitlines()[0] if value.strip() else ""
     ext = "json" if start in ("{", "[") else "csv" if "," in first else "txt"
@@ -303,3 +306,11 @@ def with_inline_files(args: dict[str, Any], files: set[str]) -> dict[str, Any] |
             return None
         out[name] = inline
     return out
+
+
+CUT = "…"  # the last line of a file's sample that is not the whole file
+
+
+def whole_text(sample: str) -> str | None:
+    """A file's sample that is all of it (no closing :data:`CUT` line): its content, else None."""
+    return None if sample.endswith("\n" + CUT) or sample == CUT else sample

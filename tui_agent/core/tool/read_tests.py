@@ -184,14 +184,22 @@ def read_tests(test_source: str, function: str, params: list[str]) -> ReadTests:
 
 
 def _chunks(source: str) -> list[str]:
-    """A reply cut into statements that parse on their own: one bad line costs only itself."""
+    """A reply cut into statements that parse on their own: one bad line costs only itself (a
+    reply cut off by the token limit costs its last statement)."""
     chunks: list[str] = []
     for line in source.splitlines():
-        if line[:1] in (" ", "\t") and chunks:
-            chunks[-1] += "\n" + line  # the body of the statement above
+        if chunks and (line[:1] in (" ", "\t") or _open(chunks[-1])):
+            chunks[-1] += "\n" + line  # the body of the statement above, or the rest of its string
         elif line.strip():
             chunks.append(line)
     return chunks
+
+
+def _open(statement: str) -> bool:
+    """Whether a statement is inside a triple-quoted string at its end (a file's text written
+    line by line): the next line, wherever it starts, is more of that string. An unclosed
+    bracket is not waited for: that is a slip, and it would take the next case with it."""
+    return statement.count('"""') % 2 == 1 or statement.count("'''") % 2 == 1
 
 
 def _label(args: dict[str, Any]) -> str:

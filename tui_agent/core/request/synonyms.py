@@ -1,0 +1,67 @@
+"""Words people use for the same computation ("mean" and "average", "all caps" and "upper case"),
+so that the fit check does not refuse a tool for a synonym. Each family is one sense; two words
+are the same only when they share a family, so "change" is akin to "increase" and to
+"decrease" while those two stay apart. Antonyms are never in one family: "least" and "greatest",
+"lower" and "upper" must keep telling tools apart.
+
+Words are compared by their first ``STEM`` letters, as the fit check compares them."""
+
+from __future__ import annotations
+
+import re
+
+STEM = 5
+
+FAMILIES: tuple[frozenset[str], ...] = tuple(
+    frozenset(words.split())
+    for words in (
+        "mean average avg",
+        "median middle",
+        "sum add adding addition total",
+        "product multiply multiplied times",
+        "difference subtract subtraction minus",
+        "quotient divide division divided",
+        "power raised exponent pow",
+        "root sqrt",
+        "upper uppercase caps capitals",
+        "lower lowercase",
+        "format convert express",
+        "increase change growth rise",
+        "decrease drop fall",  # not "change": a percentage change is negative for a decrease
+        "position nth index place",
+        "length size len",
+        "characters chars length",
+        "reverse reversed backwards backward",
+        "remove delete strip",
+        "maximum max largest biggest highest greatest",
+        "minimum min smallest lowest least",
+        "circumference perimeter",
+    )
+)
+
+
+def _stem(word: str) -> str:
+    return word.lower()[:STEM]
+
+
+_KIN: dict[str, frozenset[str]] = {}
+for _family in FAMILIES:
+    _stems = frozenset(_stem(w) for w in _family)
+    for _s in _stems:
+        _KIN[_s] = _KIN.get(_s, frozenset()) | _stems
+
+
+def kin(word: str) -> frozenset[str]:
+    """The stems of every word that means what ``word`` means here, its own included."""
+    stem = _stem(word)
+    return _KIN.get(stem, frozenset()) | {stem}
+
+
+def initials(short: str, text: str) -> bool:
+    """Whether ``short`` (2 to 5 letters) is the initials of consecutive words of ``text``:
+    "gcd" for "greatest common divisor", "hms" for "hours, minutes and seconds"."""
+    if not (short.isalpha() and 2 <= len(short) <= 5):
+        return False
+    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in ("and", "of", "the", "a")]
+    heads = "".join(w[0] for w in words)
+    return short.lower() in heads

@@ -316,6 +316,8 @@ UPPER = ToolSpec(
         (GCD, "What is the least common multiple of 4 and 6?", "least_common_multiple", "asks for least"),
         (AVERAGE, "middle value of 7 1 3 9 50", "middle_value", "asks for middle"),
         (UPPER, "make 'Hello World' lower case", "make_lower_case", "asks for lower"),
+        (UPPER, "Capitalize 'hello world'", "capitalize_words", "asks for capitalize"),
+        (GCD, "the largest of 4 and 17", "largest_of", "asks for largest"),
         (CIRCLE, "Area of a circle whose diameter is 10 cm", "circle_area", "gives a diameter"),
         (CIRCLE, "Area of a circle whose radius is 10 cm", "circle_area", ""),
         (SNAKE, "Convert 'hello world' to lower case", "to_lower_case", "asks for lower"),

@@ -1,8 +1,9 @@
 """Words people use for the same computation ("mean" and "average", "all caps" and "upper case"),
 so that the fit check does not refuse a tool for a synonym. Each family is one sense; two words
-are the same only when they share a family, so "change" is akin to "increase" and to
-"decrease" while those two stay apart. Antonyms are never in one family: "least" and "greatest",
-"lower" and "upper" must keep telling tools apart.
+are the same only when they share a family (a word may be in two). Antonyms are never in one
+family, and neither is a word that also names another job: "least" and "greatest" (a common
+divisor is no maximum), "lower" and "upper", "increase" and "change" ("increase 200 by 15
+percent" is not a percentage change) must keep telling tools apart.
 
 Words are compared by their first ``STEM`` letters, as the fit check compares them."""
 
@@ -23,18 +24,17 @@ FAMILIES: tuple[frozenset[str], ...] = tuple(
         "quotient divide division divided",
         "power raised exponent pow",
         "root sqrt",
-        "upper uppercase caps capitals",
+        "upper uppercase caps",  # not "capitals": its stem is capitalize's, which is another job
         "lower lowercase",
         "format convert express",
-        "increase change growth rise",
-        "decrease drop fall",  # not "change": a percentage change is negative for a decrease
         "position nth index place",
         "length size len",
         "characters chars length",
         "reverse reversed backwards backward",
         "remove delete strip",
-        "maximum max largest biggest highest greatest",
-        "minimum min smallest lowest least",
+        # not "greatest" and "least": "greatest common divisor" is no maximum
+        "maximum max largest biggest highest",
+        "minimum min smallest lowest",
         "circumference perimeter",
     )
 )

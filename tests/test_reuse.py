@@ -254,55 +254,52 @@ def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
     assert unused_values("What is the average of 4, 8 and 15?", average) == ""
 
 
-CIRCLE = ToolSpec(
-    function_name="circle_area",
-    description="The area of a circle of a given radius.",
-    parameters=[{"name": "radius", "type": "float", "description": "the radius"}],
-    return_type="float",
-    docstring="Return pi * radius ** 2.",
-)
-SNAKE = ToolSpec(
-    function_name="snake_case",
-    description="Convert a phrase to snake_case.",
-    parameters=[{"name": "text", "type": "str", "description": "the phrase"}],
-    return_type="str",
-    docstring="Return the words of text in lower case joined by underscores.",
-)
+def _tool(
+    name: str, description: str, returns: str, params: list[tuple[str, str, str]], docstring: str = ""
+) -> ToolSpec:
+    """A tool's spec as the fit check sees it: parameters as (name, type, description)."""
+    return ToolSpec(
+        function_name=name,
+        description=description,
+        parameters=[{"name": n, "type": t, "description": d} for n, t, d in params],
+        return_type=returns,
+        docstring=docstring,
+    )
 
-REVERSE = ToolSpec(
-    function_name="reverse_string",
-    description="Reverse the characters of a string.",
-    parameters=[{"name": "text", "type": "str", "description": "the string to reverse"}],
-    return_type="str",
-)
 
-KM_TO_MILES = ToolSpec(
-    function_name="kilometers_to_miles",
-    description="Convert a distance in kilometers to miles.",
-    parameters=[{"name": "kilometers", "type": "float", "description": "the distance"}],
-    return_type="float",
+CIRCLE = _tool(
+    "circle_area",
+    "The area of a circle of a given radius.",
+    "float",
+    [("radius", "float", "the radius")],
+    "Return pi * radius ** 2.",
 )
-
-GCD = ToolSpec(
-    function_name="greatest_common_divisor",
-    description="The greatest common divisor of two numbers.",
-    parameters=[{"name": "a", "type": "int"}, {"name": "b", "type": "int"}],
-    return_type="int",
+SNAKE = _tool(
+    "snake_case",
+    "Convert a phrase to snake_case.",
+    "str",
+    [("text", "str", "the phrase")],
+    "Return the words of text in lower case joined by underscores.",
 )
-
-AVERAGE = ToolSpec(
-    function_name="average_of",
-    description="The average of a list of numbers.",
-    parameters=[{"name": "numbers", "type": "list", "description": "the numbers"}],
-    return_type="float",
+REVERSE = _tool(
+    "reverse_string", "Reverse the characters of a string.", "str", [("text", "str", "the string to reverse")]
 )
-
-UPPER = ToolSpec(
-    function_name="to_upper_case",
-    description="Convert the given string to upper case.",
-    parameters=[{"name": "text", "type": "str"}],
-    return_type="str",
+KM_TO_MILES = _tool(
+    "kilometers_to_miles",
+    "Convert a distance in kilometers to miles.",
+    "float",
+    [("kilometers", "float", "the distance")],
 )
+GCD = _tool(
+    "greatest_common_divisor",
+    "The greatest common divisor of two numbers.",
+    "int",
+    [("a", "int", ""), ("b", "int", "")],
+)
+AVERAGE = _tool(
+    "average_of", "The average of a list of numbers.", "float", [("numbers", "list", "the numbers")]
+)
+UPPER = _tool("to_upper_case", "Convert the given string to upper case.", "str", [("text", "str", "")])
 
 
 @pytest.mark.parametrize(

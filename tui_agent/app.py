@@ -123,7 +123,6 @@ class SelfengApp(ToolWorkers, App[None]):
         self.bus.publish(ComponentState(component="engine", state="ready", detail=f"sandbox {backend}"))
         self.reload_tools()
         self.warm_up_llm()
-        self.warm_up_search()
 
     @work(group="llm-warm-up", exclusive=True, exit_on_error=False)
     async def warm_up_llm(self) -> None:
@@ -132,13 +131,6 @@ class SelfengApp(ToolWorkers, App[None]):
             await self.services.llm.warm_up()
         except Exception as exc:
             self.bus.publish(Notice(level="error", message=str(exc)))
-
-    @work(thread=True, group="search-warm-up", exclusive=True, exit_on_error=False)
-    def warm_up_search(self) -> None:
-        try:
-            self.services.registry.warm()
-        except Exception as exc:  # the first request will say what is wrong with the library
-            self.bus.publish(Notice(level="warning", message=f"the search could not warm up: {exc}"))
 
     # --- engine events ----------------------------------------------------------------
 

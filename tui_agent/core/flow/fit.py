@@ -127,10 +127,6 @@ def vocabulary_text(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -
     return " ".join(parts).replace("_", " ")
 
 
-def vocabulary(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -> set[str]:
-    return _stems(vocabulary_text(spec, phrasings, how=how))
-
-
 def _direction(name: str) -> tuple[set[str], set[str]] | None:
     """``a_to_b``: the words before and after "to"."""
     words = _words(name)
@@ -185,8 +181,8 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     if mine and theirs and mine[0] & theirs[1] and mine[1] & theirs[0]:
         reasons.append(f"the other direction: the request wants {draft.function_name}")
     said = _stems(re.sub(LABELLED, " ", request))
-    known, what = vocabulary(spec, phrasings), vocabulary(spec, phrasings, how=False)
-    named = vocabulary_text(spec, phrasings, how=False)
+    everything, named = vocabulary_text(spec, phrasings), vocabulary_text(spec, phrasings, how=False)
+    known, what = _stems(everything), _stems(named)
     unknown = [
         w
         for w in _words(draft.function_name)
@@ -194,7 +190,7 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     ]
     if unknown:
         reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")
-    strange = [w for w in named_quantities(request) if not _names(w, known, vocabulary_text(spec, phrasings))]
+    strange = [w for w in named_quantities(request) if not _names(w, known, everything)]
     if strange:
         takes = ", ".join(p.name for p in spec.parameters)
         reasons.append(f"the request gives a {strange[0]}, and {spec.function_name} takes {takes}")

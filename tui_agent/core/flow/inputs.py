@@ -30,9 +30,9 @@ SAMPLE_CHARS = 600
 
 
 def sample_of(path: Path) -> str:
-    """The first lines of a text file, cut short and then ending in a :data:`CUT` line (a
-    small file is shown whole, and its worked example can be the file itself); "" for a file
-    that is not text."""
+    """The first lines of a text file; a file too long to show whole is cut short and ends in a
+    :data:`CUT` line, so the model knows whether it sees all of it. "" for a file that is not
+    text."""
     try:
         with path.open("rb") as handle:
             head = handle.read(SAMPLE_CHARS + 1)

@@ -270,11 +270,6 @@ class Registry(IndexedLibrary):
         found = self.lexical.scores(query)
         return [name for name, _score in sorted(found.items(), key=lambda kv: -kv[1])[:k]]
 
-    def warm(self) -> None:
-        """Loads the embedding model and the index: a session that will search pays that once,
-        while its person is still typing, not on the first request."""
-        self.search("warm up")
-
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The ``k`` best tools for ``query``: the best embedding match over each tool's phrasings
         plus ``lexical_weight`` times its BM25 match (tools found only lexically are scored

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from tui_agent.core.tool.cases import CUT, TestCase, inline_file, whole_text
+from tui_agent.core.tool.cases import CUT, TestCase, inline_file, is_whole
 from tui_agent.core.tool.read_tests import read_tests
 from tui_agent.core.tool.spec import Parameter, ToolSpec
 
@@ -73,7 +73,7 @@ def spec_messages(
 ) -> list[dict[str, str]]:
     ask = f"Request: {request}"
     for name, sample in (samples or {}).items():
-        how = "is all of this" if whole_text(sample) is not None else "begins like this"
+        how = "is all of this" if is_whole(sample) else "begins like this"
         ask += f"\nThe file {name} {how}:\n```\n{sample}\n```"
     if problem:
         ask += f"\nA previous design was not usable: {problem}. Design it again."

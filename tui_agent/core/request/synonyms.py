@@ -44,11 +44,17 @@ def _stem(word: str) -> str:
     return word.lower()[:STEM]
 
 
-_KIN: dict[str, frozenset[str]] = {}
-for _family in FAMILIES:
-    _stems = frozenset(_stem(w) for w in _family)
-    for _s in _stems:
-        _KIN[_s] = _KIN.get(_s, frozenset()) | _stems
+def _kin_table() -> dict[str, frozenset[str]]:
+    """Each stem and the stems of every family it is in."""
+    table: dict[str, frozenset[str]] = {}
+    for family in FAMILIES:
+        stems = frozenset(_stem(w) for w in family)
+        for stem in stems:
+            table[stem] = table.get(stem, frozenset()) | stems
+    return table
+
+
+_KIN = _kin_table()
 
 
 def kin(word: str) -> frozenset[str]:
@@ -63,5 +69,4 @@ def initials(short: str, text: str) -> bool:
     if not (short.isalpha() and 2 <= len(short) <= 5):
         return False
     words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in ("and", "of", "the", "a")]
-    heads = "".join(w[0] for w in words)
-    return short.lower() in heads
+    return short.lower() in "".join(w[0] for w in words)

@@ -311,6 +311,6 @@ def with_inline_files(args: dict[str, Any], files: set[str]) -> dict[str, Any] |
 CUT = "…"  # the last line of a file's sample that is not the whole file
 
 
-def whole_text(sample: str) -> str | None:
-    """A file's sample that is all of it (no closing :data:`CUT` line): its content, else None."""
-    return None if sample.endswith("\n" + CUT) or sample == CUT else sample
+def is_whole(sample: str) -> bool:
+    """Whether a file's sample is all of the file (it does not end in a :data:`CUT` line)."""
+    return sample.rpartition("\n")[2] != CUT

@@ -132,7 +132,7 @@ async def test_a_tool_that_does_not_fit_falls_through_to_synthesis(model: Script
         "    return int(math.ceil(value * percent / 100 / step) * step)\n"
     )
     model.on(
-        "signature", {"function_name": "rounded_percentage", "return_type": "int", "answer_example": "50"}
+        "signature", {"function_name": "rounded_percentage", "return_type": "int"}
     )
     model.on("spec", spec).on("tests", cases).code("implementation", code)
     services, _ = await services_for(model)

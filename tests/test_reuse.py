@@ -43,7 +43,7 @@ def fit(**args: object) -> dict[str, object]:
 
 def draft(name: str, returns: str) -> dict[str, object]:
     """The model's name for the function a request needs."""
-    return {"function_name": name, "return_type": returns, "answer_example": ""}
+    return {"function_name": name, "return_type": returns}
 
 
 async def test_a_compound_request_is_not_answered_by_a_tool_doing_one_part(model: ScriptedModel) -> None:

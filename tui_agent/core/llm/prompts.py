@@ -62,7 +62,7 @@ Use only values the request gives; for a required value the request does not giv
 in "missing" and leave it null."""
 
 SIGNATURE_SYSTEM = """You name the Python function that would answer a user's request: its snake_case
-name, what it returns, and what the answer looks like. Do not solve the request."""
+name and what it returns. Do not solve the request."""
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""

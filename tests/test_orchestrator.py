@@ -131,9 +131,7 @@ async def test_a_tool_that_does_not_fit_falls_through_to_synthesis(model: Script
         "import math\n\ndef rounded_up_percentage(value: float, percent: float, step: int) -> int:\n"
         "    return int(math.ceil(value * percent / 100 / step) * step)\n"
     )
-    model.on(
-        "signature", {"function_name": "rounded_percentage", "return_type": "int"}
-    )
+    model.on("signature", {"function_name": "rounded_percentage", "return_type": "int"})
     model.on("spec", spec).on("tests", cases).code("implementation", code)
     services, _ = await services_for(model)
     try:

@@ -300,6 +300,19 @@ AVERAGE = _tool(
     "average_of", "The average of a list of numbers.", "float", [("numbers", "list", "the numbers")]
 )
 UPPER = _tool("to_upper_case", "Convert the given string to upper case.", "str", [("text", "str", "")])
+OCCURRENCES = _tool(
+    "count_occurrences",
+    "How often a substring occurs in a text.",
+    "int",
+    [("text", "str", ""), ("sub", "str", "")],
+)
+VOWELS = _tool(
+    "count_vowels",
+    "Count the vowels in a text.",
+    "int",
+    [("text", "str", "")],
+    "Return how many letters are vowels.",
+)
 
 
 @pytest.mark.parametrize(
@@ -322,6 +335,15 @@ UPPER = _tool("to_upper_case", "Convert the given string to upper case.", "str",
         (REVERSE, "Reverse the word 'terminal'", "reverse_word", ""),  # a word is the string it reverses
         (REVERSE, "How many words are in 'to be or not'?", "count_words", "asks for words"),
         (KM_TO_MILES, "how many miles is 5 km", "km_to_miles", ""),  # km abbreviates kilometers
+        # what a request counts is what the tool must count, whatever the draft is called
+        (
+            VOWELS,
+            "How many characters are in 'supercalifragilistic'?",
+            "get_string_length",
+            "counts characters",
+        ),
+        (VOWELS, "How many vowels does 'onomatopoeia' have?", "get_vowel_count", ""),
+        (OCCURRENCES, "How many times does 'a' appear in 'banana'?", "count_occurrences", ""),
         (KM_TO_MILES, "how many miles is 5 km, rounded", "rounded_km_to_miles", "asks for rounded"),
     ],
 )

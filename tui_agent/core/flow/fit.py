@@ -147,6 +147,17 @@ LABELLED = re.compile(rf"(?:\b(?:{KINDS})\s+)?(?:'[^']*'|\"[^\"]*\")", re.IGNORE
 NAMED_VALUE = re.compile(r"\b([a-z]+)\s+(?:is|of|=|equals)\s+[-+]?\d")
 
 
+# "how many characters": what the request counts, which a tool must name (count_vowels counts
+# no characters); "how many times" counts nothing in particular
+COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)")
+NOT_COUNTED = frozenset(["times", "more", "less", "fewer", "other", "different", "distinct", "unique"])
+
+
+def counted_things(request: str) -> list[str]:
+    bare = QUOTED.sub(" ", request.lower())
+    return [w for w in COUNTED.findall(bare) if w not in FILLER | POINTERS | NOT_COUNTED and len(w) > 2]
+
+
 # words that point at a value without naming what it is
 _POINTING = "what which who how where when why that this these those there here it much many one each all"
 POINTERS = frozenset(_POINTING.split()) | {"list", "set", "sequence", "series", "input"}
@@ -191,6 +202,9 @@ def draft_vetoes(draft: RequestSignature, spec: ToolSpec, phrasings: list[str], 
     ]
     if unknown:
         reasons.append(f"the request asks for {', '.join(unknown)}, which {spec.function_name} does not do")
+    uncounted = [w for w in counted_things(request) if not _names(w, known, everything)]
+    if uncounted:
+        reasons.append(f"the request counts {uncounted[0]}, which {spec.function_name} does not count")
     strange = [w for w in named_quantities(request) if not _names(w, known, everything)]
     if strange:
         takes = ", ".join(p.name for p in spec.parameters)

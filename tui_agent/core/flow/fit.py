@@ -147,26 +147,31 @@ LABELLED = re.compile(rf"(?:\b(?:{KINDS})\s+)?(?:'[^']*'|\"[^\"]*\")", re.IGNORE
 NAMED_VALUE = re.compile(r"\b([a-z]+)\s+(?:is|of|=|equals)\s+[-+]?\d")
 
 
+# words that point at a value without naming what it is
+_POINTING = "what which who how where when why that this these those there here it much many one each all"
+POINTERS = frozenset(_POINTING.split()) | {"list", "set", "sequence", "series", "input"}
+
+
 # "how many characters": what the request counts, which a tool must name (count_vowels counts
 # no characters); "how many times" counts nothing in particular
 COUNTED = re.compile(r"\bhow\s+many\s+([a-z]+)")
 NOT_COUNTED = frozenset(["times", "more", "less", "fewer", "other", "different", "distinct", "unique"])
 
 
-def counted_things(request: str) -> list[str]:
+def _words_found(pattern: re.Pattern[str], request: str, ignored: frozenset[str] = frozenset()) -> list[str]:
     bare = QUOTED.sub(" ", request.lower())
-    return [w for w in COUNTED.findall(bare) if w not in FILLER | POINTERS | NOT_COUNTED and len(w) > 2]
-
-
-# words that point at a value without naming what it is
-_POINTING = "what which who how where when why that this these those there here it much many one each all"
-POINTERS = frozenset(_POINTING.split()) | {"list", "set", "sequence", "series", "input"}
+    skip = FILLER | POINTERS | ignored
+    return [w for w in pattern.findall(bare) if w not in skip and len(w) > 2]
 
 
 def named_quantities(request: str) -> list[str]:
     """The words a request uses to name its numbers, outside quoted text."""
-    bare = QUOTED.sub(" ", request.lower())
-    return [w for w in NAMED_VALUE.findall(bare) if w not in FILLER | POINTERS and len(w) > 2]
+    return _words_found(NAMED_VALUE, request)
+
+
+def counted_things(request: str) -> list[str]:
+    """What a request asks to count ("how many vowels"), outside quoted text."""
+    return _words_found(COUNTED, request, NOT_COUNTED)
 
 
 def _same_kind(drafted: str, declared: str) -> bool:

@@ -34,11 +34,15 @@ one ```python code block and nothing else."""
 
 
 def graded(sandbox: Sandbox, problem: dict[str, Any], code: str) -> bool:
-    """HumanEval's hidden check, run in the sandbox against ``code``."""
+    """HumanEval's hidden check, run in the sandbox against ``code``, after the task's prompt as
+    HumanEval's own harness runs it: a check may call the prompt's helpers (``encode_shift``
+    for ``decode_shift``), which an answer need not repeat; the answer's definitions win."""
     if not code.strip():
         return False
     source = (
         "from typing import *\nimport math\n"
+        + problem["prompt"]
+        + "\n\n"
         + code
         + "\n\n"
         + problem["test"]

@@ -220,6 +220,48 @@ def test_a_file_written_as_a_triple_quoted_string_is_one_case() -> None:
     ]
 
 
+def test_an_expected_number_written_as_arithmetic_is_worked_out_on_the_host() -> None:
+    """A test that writes the sum has it done by Python, not by its writer; anything but
+    arithmetic on numbers is not run but unread."""
+    from tui_agent.core.tool.read_tests import read_case_lines
+
+    reply = "\n".join(
+        [
+            'assert mean_price(path_text="item,price\\npen,4.50\\nink,1.20") == (4.50 + 1.20) / 2',
+            'assert mean_price(path_text="a") == round(10 / 3, 2)',
+            'assert mean_price(path_text="b") == sum([1, 2, 3]) / len([1, 2, 3])',
+            'assert mean_price(path_text="c") == pytest.approx(-1 / 4)',
+            'assert mean_price(path_text="d") == 9 ** 9 ** 9',
+            'assert mean_price(path_text="e") == __import__("os").getpid()',
+            'assert mean_price(path_text="f") == 1 / 0',
+            'assert mean_price(path_text="g") == "4" + "2"',
+        ]
+    )
+    cases, unread = read_case_lines(reply, "mean_price", ["path_text"])
+    assert [c.expected for c in cases] == [2.85, 3.33, 2.0, -0.25]
+    assert unread == 4
+
+
+def test_a_file_text_the_model_names_first_is_read_where_the_name_is_used() -> None:
+    """The local model writes ``file_content = \"\"\"...\"\"\"`` and then asserts on the name;
+    a name that was never given a literal still costs its line."""
+    from tui_agent.core.tool.read_tests import read_case_lines
+
+    reply = (
+        'file_content = """\nitem,price\npen,4.50\nink,1.25\n"""\n'
+        "assert mean_price(file_content) == (4.5 + 1.25) / 2\n"
+        'file_content = "item,price\\nnib,2.0"\n'
+        "assert mean_price(path_text=file_content) == 2.0\n"
+        "assert mean_price(path_text=other) == 1.0\n"
+    )
+    cases, unread = read_case_lines(reply, "mean_price", ["path_text"])
+    assert [(c.args["path_text"], c.expected) for c in cases] == [
+        ("\nitem,price\npen,4.50\nink,1.25\n", 2.875),
+        ("item,price\nnib,2.0", 2.0),
+    ]
+    assert unread == 1
+
+
 def test_error_cases_the_spec_does_not_support_are_dropped() -> None:
     from tui_agent.core.synthesis.spec_checks import overspecified
     from tui_agent.core.tool.cases import TestCase

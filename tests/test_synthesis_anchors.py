@@ -70,6 +70,7 @@ async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embed
         model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
         model.code("independent", GOOD_APART)
         model.code("implementation", WRONG.replace("    return", "    return  "))  # the same, but for spaces
+        model.code("implementation", WRONG + "\n\n# Test cases\n")  # the same, but for a comment
         model.code("implementation", GOOD)
         eng, _ = engine(model, sandbox, embedder, bus)
         result = await eng.synthesize("What is 15% of 300?")
@@ -80,8 +81,8 @@ async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embed
     verified = [e for e in seen if e.step == "verify" and e.status == "started"]
     assert len(verified) == 2  # the repeated code never reached the sandbox
     assert any("the same code as before" in e.detail for e in seen)
-    assert asked.count("implementation") == 3
-    # the repair was shown the wrong code; the draw after it came back unchanged was not
+    assert asked.count("implementation") == 4
+    # the repair was shown the wrong code; the draws after it came back unchanged were not
     assert "Your previous version" in code_prompts[1] and "Your previous version" not in code_prompts[2]
 
 
@@ -205,3 +206,24 @@ async def test_a_miscomputed_worked_example_is_corrected_only_when_three_agree(
     assert result.ok, result.reason
     assert result.test_fixes == ["example_1"]
     assert next(c for c in result.cases if c.name == "example_1").expected == 23.0
+
+
+async def test_a_repair_is_told_the_line_the_code_raised_on(sandbox: Sandbox, embedder: Embedder) -> None:
+    """The error alone ("object of type 'int' has no len()") does not say where: the repair is
+    shown the line of the tool's code that raised, as the sandbox saw it."""
+    raising = (
+        "def percentage_of(value: float, percent: float) -> float:\n"
+        "    share = percent / 100\n"
+        "    return share * value / len(value)\n"
+    )
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", raising)
+        model.code("independent", GOOD_APART).code("implementation", GOOD)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+        code_prompts = [said for step, said in model.prompts if step == "implementation"]
+    assert result.ok and result.attempts == 2
+    assert (
+        "raised TypeError: object of type 'int' has no len() at `return share * value / len(value)`"
+        in (code_prompts[1])
+    )

@@ -6,7 +6,8 @@ It reads one JSON request on stdin before any untrusted code is imported:
 imports ``tool`` from the workspace, calls ``tool.F(**ARGS)`` for each case and writes one
 report line on stdout, ``@@SELFENG-REPORT <nonce> <json>``, with each case's outcome:
     {"value": V}                      V plain JSON data (exact built-in types, no subclasses)
-    {"raises": [names], "message": M} the exception's class and its bases, most derived first
+    {"raises": [names], "message": M, "line": L} the exception's class and its bases, most
+                                      derived first; L, the line of tool.py it came from
     {"invalid": why}                  a value that is not JSON data (a set, an object, NaN...)
     {"timeout": true}                 the case ran past its share of the time
 then leaves with ``os._exit``.
@@ -19,6 +20,7 @@ Arguments arrive as JSON on stdin, never on a command line; nothing is pickled.
 
 import contextlib
 import json
+import linecache
 import math
 import os
 import signal
@@ -91,6 +93,19 @@ def _names(exc):
     return [cls.__name__ for cls in type(exc).__mro__ if cls is not object]
 
 
+def _line(exc):
+    """The last line of tool.py the exception passed through: shown to the repair beside the
+    error (``len(reader)``), a hint for the model and never evidence."""
+    found = ""
+    trace = exc.__traceback__
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        if os.path.basename(code.co_filename) == "tool.py":
+            found = linecache.getline(code.co_filename, trace.tb_lineno).strip()
+        trace = trace.tb_next
+    return _clip(found)
+
+
 def run_case(fn, args, timeout):
     if timeout:
         signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -99,7 +114,7 @@ def run_case(fn, args, timeout):
     except CaseTimeout:
         return {"timeout": True}
     except BaseException as exc:  # SystemExit, KeyboardInterrupt from code under test: an outcome
-        return {"raises": _names(exc), "message": _clip(exc)}
+        return {"raises": _names(exc), "message": _clip(exc), "line": _line(exc)}
     finally:
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)

@@ -9,6 +9,7 @@ repaired. Tests are never deleted and their count never drops."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -78,7 +79,12 @@ ExistingServes = Callable[[ToolSpec], Awaitable[bool]]  # the drafted spec names
 
 
 def normalised(code: str) -> str:
-    return " ".join(code.split())
+    """What makes two candidates the same code: their syntax tree, so a repair that only adds a
+    comment or a blank line (``# Test cases`` after the same wrong body) is no new candidate."""
+    try:
+        return ast.dump(ast.parse(code))
+    except (SyntaxError, ValueError):
+        return " ".join(code.split())
 
 
 def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
@@ -98,7 +104,8 @@ def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:
         if case is None or observed is None:
             failures.append(Failure(outcome.name, case, "?", outcome.message[:200]))
             continue
-        failures.append(Failure(outcome.name, case, expected_text(case), observed.shown(), observed))
+        actual = observed.shown() + (f" at `{observed.line}`" if observed.line else "")
+        failures.append(Failure(outcome.name, case, expected_text(case), actual, observed))
     return failures
 
 
@@ -134,7 +141,7 @@ class SynthesisRun:
         self.existing_serves = existing_serves
         self.result = SynthesisResult(ok=False)
         self.opinions: list[str] = []  # spec-only implementations, drawn on need
-        self.tried: set[str] = set()  # every candidate so far, whitespace-normalised
+        self.tried: set[str] = set()  # every candidate so far, as its syntax tree
         self.current = ""  # the candidate under test
         self.drafted = ""  # the spec's first name, when another tool had it
 

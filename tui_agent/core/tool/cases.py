@@ -184,6 +184,7 @@ class Outcome:
     value: Any = None
     raises: tuple[str, ...] = ()  # the exception's class first, then its bases
     message: str = ""
+    line: str = ""  # for "raises": the line of the tool's code it came from, as the sandbox says
 
     @property
     def error_type(self) -> str:
@@ -206,6 +207,8 @@ class Outcome:
             data["raises"] = list(self.raises)
         if self.message:
             data["message"] = self.message
+        if self.line:
+            data["line"] = self.line
         return data
 
     @classmethod
@@ -218,7 +221,8 @@ class Outcome:
             return cls("value", entry["value"])
         if "raises" in entry and isinstance(entry["raises"], list):
             names = tuple(str(n)[:100] for n in entry["raises"][:32])
-            return cls("raises", raises=names, message=str(entry.get("message", ""))[:500])
+            message, line = (str(entry.get(key, ""))[:500] for key in ("message", "line"))
+            return cls("raises", raises=names, message=message, line=line)
         if entry.get("timeout") is True:
             return cls("timeout")
         return cls("invalid", message=str(entry.get("invalid", "malformed outcome"))[:500])

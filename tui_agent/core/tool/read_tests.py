@@ -3,7 +3,7 @@
 Hand-written tests (an imported folder, a starter, a tool saved before cases were kept as data)
 become cases the host can judge where they are plain: ``assert f(...) == value``, ``assert
 f(...) is True``, ``assert f(...)`` / ``assert not f(...)``, ``with pytest.raises(E): f(...)``,
-literal ``parametrize`` tables. Everything else is reported as unread, by test and line; a tool
+literal ``parametrize`` tables; an expected number may be written as arithmetic on numbers. Everything else is reported as unread, by test and line; a tool
 with unread tests is never approved by verification alone."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_agent.core.tool.arithmetic import NotArithmetic, arithmetic_value
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, unique_cases
 
 
@@ -46,6 +47,18 @@ def _literal(node: ast.expr, names: dict[str, Any]) -> Any:
         raise _Unreadable(f"{ast.unparse(node)[:60]} is not a literal") from exc
 
 
+def _expected(node: ast.expr, names: dict[str, Any]) -> Any:
+    """An expected value: a literal, or arithmetic on numbers (``(4.5 + 1.2) / 2``), which the
+    host works out, not the model."""
+    try:
+        return _literal(node, names)
+    except _Unreadable:
+        try:
+            return arithmetic_value(node)
+        except NotArithmetic:
+            raise _Unreadable(f"{ast.unparse(node)[:60]} is not a literal") from None
+
+
 def _approx(node: ast.expr, names: dict[str, Any]) -> Any:
     """``pytest.approx(v)`` reads as ``v`` (the host compares floats within 1e-6 anyway)."""
     if (
@@ -54,9 +67,9 @@ def _approx(node: ast.expr, names: dict[str, Any]) -> Any:
         and (node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id) == "approx"
         and node.args
     ):
-        value = _literal(node.args[0], names)
+        value = _expected(node.args[0], names)
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-    return _literal(node, names)
+    return _expected(node, names)
 
 
 class _Reader:
@@ -210,9 +223,11 @@ def _label(args: dict[str, Any]) -> str:
 def read_case_lines(source: str, function: str, params: list[str]) -> tuple[list[TestCase], int]:
     """Cases from the lines a model writes (``assert f(x=1) == 2``, ``with pytest.raises(E):``
     around one call, or test functions of such lines), and how many statements could not be
-    read. Each statement is read on its own, so a slip in one line drops that case only."""
+    read. Each statement is read on its own, so a slip in one line drops that case only. A name
+    given a literal (``content = "item,price..."``) stands for it in the lines after."""
     reader = _Reader(function, params)
     cases: list[TestCase] = []
+    names: dict[str, Any] = {}
     unread = 0
     try:
         statements = ast.parse(source).body
@@ -226,11 +241,18 @@ def read_case_lines(source: str, function: str, params: list[str]) -> tuple[list
     for statement in statements:
         try:
             if isinstance(statement, ast.Assert):
-                args, expected = reader.from_assert(statement.test, {})
+                args, expected = reader.from_assert(statement.test, names)
                 cases.append(TestCase(name=_label(args), args=args, expected=expected))
             elif isinstance(statement, ast.With):
-                args, raises = reader.from_raises(statement, {})
+                args, raises = reader.from_raises(statement, names)
                 cases.append(TestCase(name=_label(args), args=args, raises=raises))
+            elif (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                names.pop(statement.targets[0].id, None)  # an unreadable value hides the old one
+                names[statement.targets[0].id] = _literal(statement.value, names)
             elif isinstance(statement, ast.FunctionDef) and statement.name.startswith("test"):
                 for row in _parametrize(statement):
                     cases += reader.read(statement, row, statement.name.removeprefix("test_"))

@@ -34,6 +34,8 @@ GOOD = "def percentage_of(value: float, percent: float) -> float:\n    return va
 WRONG = "def percentage_of(value: float, percent: float) -> float:\n    return value * percent / 10\n"
 # the same behaviour as GOOD, written apart (what an independent second opinion looks like)
 GOOD_APART = "def percentage_of(value, percent):\n    share = percent / 100\n    return share * value\n"
+# right on every case WRONG fails, wrong on one it passes: it confirms the tests, and is no tool
+PARTLY_RIGHT_APART = "def percentage_of(value, percent):\n    if percent == 0:\n        return 1.0\n    return value * (percent / 100)\n"
 
 
 def engine(

@@ -7,6 +7,7 @@ from tests.synthesis_support import (
     CASES,
     GOOD,
     GOOD_APART,
+    PARTLY_RIGHT_APART,
     SPEC,
     WRONG,
     collect,
@@ -65,7 +66,7 @@ async def test_too_few_tests_are_written_again(sandbox: Sandbox, embedder: Embed
 async def test_a_failing_implementation_is_repaired(sandbox: Sandbox, embedder: Embedder) -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
-        model.code("independent", GOOD_APART)  # it disagrees with WRONG, so the tests stand
+        model.code("independent", PARTLY_RIGHT_APART)  # it disagrees with WRONG, so the tests stand
         model.code("implementation", GOOD)
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
@@ -73,6 +74,24 @@ async def test_a_failing_implementation_is_repaired(sandbox: Sandbox, embedder: 
     assert result.ok and result.attempts == 2
     assert result.test_fixes == []
     assert asked.count("implementation") == 2 and asked.count("independent") == 1
+    assert result.tool_source == GOOD
+
+
+async def test_a_second_opinion_that_passes_every_case_is_the_tool(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    """Written from the spec alone, an opinion that passes every case is as much evidence as a
+    repair would be: it becomes the tool, and no repair is drawn."""
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
+        model.code("independent", GOOD_APART)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+        asked = list(model.asked)
+    assert result.ok and result.attempts == 1
+    assert result.tool_source == GOOD_APART and result.test_fixes == []
+    assert result.verdict is not None and result.verdict.passed
+    assert asked.count("implementation") == 1
 
 
 async def test_exhausted_repairs_fail_clearly_and_register_nothing(

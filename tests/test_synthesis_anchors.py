@@ -7,7 +7,7 @@ from tests.scripted_model import ScriptedModel
 from tests.synthesis_support import (
     CASES,
     GOOD,
-    GOOD_APART,
+    PARTLY_RIGHT_APART,
     SPEC,
     WRONG,
     collect,
@@ -33,6 +33,7 @@ SNAKE_CASES = {
 }
 SNAKE_WRONG = "def snake_case(text: str) -> str:\n    return text.replace(' ', '').lower()\n"
 SNAKE_WRONG_APART = "def snake_case(text):\n    return ''.join(text.split()).lower()\n"
+SNAKE_RIGHT_APART = "def snake_case(text):\n    return '_'.join(w.lower() for w in text.split())\n"
 SNAKE_GOOD = "def snake_case(text: str) -> str:\n    return '_'.join(text.lower().split())\n"
 
 
@@ -41,26 +42,25 @@ async def test_an_anchor_survives_two_agreeing_wrong_implementations(
 ) -> None:
     """The request's own example says 'hello_world'. Two implementations that both drop the spaces
     agree with each other on it, and on an invented case: the invented case is corrected, the
-    anchor never is; the code is repaired instead."""
+    anchor never is; the wrong code gives way to the opinion that passes every case."""
     with ScriptedModel() as model:
         model.on("spec", SNAKE).on("tests", SNAKE_CASES).code("implementation", SNAKE_WRONG)
         model.code("independent", SNAKE_WRONG_APART)  # agrees with the wrong one
-        model.code(
-            "independent", "def snake_case(text):\n    return '_'.join(w.lower() for w in text.split())\n"
-        )
+        model.code("independent", SNAKE_RIGHT_APART)
         # one against one on the example is a tie: a third opinion breaks it, for the example
         model.code(
             "independent", "def snake_case(text):\n    return text.strip().lower().replace(' ', '_')\n"
         )
-        model.code("implementation", SNAKE_GOOD)
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("Convert 'Hello World' to snake case")
+        asked = list(model.asked)
     assert result.ok, result.reason
     assert result.test_fixes == ["spaces_only"]
     assert "snake_case(text='Hello World') == 'hello_world'" in result.test_source
     example = next(c for c in result.cases if c.name == "example_1")
     assert example.example and example.expected == "hello_world"
-    assert result.tool_source == SNAKE_GOOD
+    assert result.tool_source == SNAKE_RIGHT_APART and result.attempts == 1
+    assert asked.count("implementation") == 1  # no repair was needed once an opinion passed
 
 
 async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embedder: Embedder) -> None:
@@ -68,7 +68,7 @@ async def test_an_identical_repair_is_not_verified_again(sandbox: Sandbox, embed
     seen = collect(bus)
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
-        model.code("independent", GOOD_APART)
+        model.code("independent", PARTLY_RIGHT_APART)
         model.code("implementation", WRONG.replace("    return", "    return  "))  # the same, but for spaces
         model.code("implementation", WRONG + "\n\n# Test cases\n")  # the same, but for a comment
         model.code("implementation", GOOD)
@@ -213,12 +213,14 @@ async def test_a_repair_is_told_the_line_the_code_raised_on(sandbox: Sandbox, em
     shown the line of the tool's code that raised, as the sandbox saw it."""
     raising = (
         "def percentage_of(value: float, percent: float) -> float:\n"
+        "    if percent == 0:\n"
+        "        return 0.0\n"
         "    share = percent / 100\n"
         "    return share * value / len(value)\n"
     )
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", raising)
-        model.code("independent", GOOD_APART).code("implementation", GOOD)
+        model.code("independent", PARTLY_RIGHT_APART).code("implementation", GOOD)
         eng, _ = engine(model, sandbox, embedder)
         result = await eng.synthesize("What is 15% of 300?")
         code_prompts = [said for step, said in model.prompts if step == "implementation"]

@@ -10,8 +10,8 @@ from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, exp
 from tui_agent.core.tool.spec import ToolSpec
 
 if TYPE_CHECKING:
+    from tui_agent.core.synthesis.candidates import Failure
     from tui_agent.core.synthesis.engine import SynthesisEngine
-    from tui_agent.core.synthesis.run import Failure
 
 
 def same_behaviour(a: Outcome, b: Outcome) -> bool:

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.synthesis.agreement import same_behaviour
-from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun, failures_in, normalised
+from tui_agent.core.synthesis.candidates import failures_in, normalised
+from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, expected_text, matches, render_tests
 from tui_agent.core.tool.record import Tool, ToolRecord
 from tui_agent.core.tool.spec import ToolSpec

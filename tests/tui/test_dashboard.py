@@ -6,7 +6,7 @@ import json
 
 from tests.fake_llm import Reply
 from tests.scripted_model import ScriptedModel
-from tests.test_synthesis import CASES, GOOD, SPEC, WRONG
+from tests.synthesis_support import CASES, GOOD, PARTLY_RIGHT_APART, SPEC, WRONG
 from tests.tui.conftest import ask, log_text, make_app, running, until
 from tui_agent.core.sandbox.docker_backend import OWNER_LABEL, owner_tag
 from tui_agent.screens.confirm import ConfirmScreen
@@ -41,7 +41,8 @@ async def test_a_request_is_answered_on_screen() -> None:
 async def test_a_synthesis_ticks_through_its_steps_and_streams_its_code() -> None:
     with ScriptedModel() as model:
         model.on("spec", SPEC).on("tests", CASES).code("implementation", WRONG)
-        model.code("implementation", GOOD).code("implementation", GOOD)  # the independent one, attempt 2
+        # the second opinion confirms the tests without passing them all, so the code is repaired
+        model.code("independent", PARTLY_RIGHT_APART).code("implementation", GOOD)
         model.on("args", {"fits": True, "missing": [], "value": 300, "percent": 15}).on(
             "answer", "15% of 300 is 45."
         )

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.synthesis.agreement import same_behaviour
-from tui_agent.core.synthesis.candidates import failures_in, normalised
+from tui_agent.core.synthesis.candidates import failures_in
+from tui_agent.core.synthesis.opinions import SecondOpinions, spec_only
 from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, expected_text, matches, render_tests
 from tui_agent.core.tool.record import Tool, ToolRecord
@@ -94,22 +95,14 @@ async def repair_failure(
     started = time.monotonic()
     tool = await asyncio.to_thread(engine.registry.get, name)
     spec = ToolSpec.model_validate(tool.record.spec)
-    opinions: list[str] = []
-    for temperature in (0.7, 1.0, 1.0):
-        code = await engine.implement(
-            spec, "", request_id, temperature=temperature, show=False, independent=True
-        )
-        if normalised(code) not in {normalised(o) for o in [*opinions, tool.tool_source]}:
-            opinions.append(code)
-        if len(opinions) == 2:
-            break
-    if len(opinions) < 2:
+    drawn = SecondOpinions(engine, request_id, spec_only(engine, request_id))
+    if not await drawn.draw(spec, 2, (tool.tool_source,)):
         return RepairOutcome(
             "disagreed", f"no two independent implementations of {name} could be drawn: nothing changed"
         )
     runs = [
         await engine.sandbox.run_cases(code, spec.function_name, [args], request_id=request_id)
-        for code in opinions
+        for code in drawn.codes[:2]
     ]
     first, second = (r.outcomes[0] for r in runs)
     if any(r.reason is not None for r in runs) or not same_behaviour(first, second):

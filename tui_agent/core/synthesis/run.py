@@ -15,19 +15,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui_agent.core.events import SandboxOutput
 from tui_agent.core.library.store import ToolExistsError
 from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.agreement import Judged, judge_failures
-from tui_agent.core.synthesis.candidates import Failure, failures_in, normalised, passed_counts, set_aside
+from tui_agent.core.synthesis.candidates import failures_in, normalised, passed_counts, set_aside
 from tui_agent.core.synthesis.code import defines, rename_function
+from tui_agent.core.synthesis.opinions import SecondOpinions, say
 from tui_agent.core.synthesis.spec_checks import with_samples
 from tui_agent.core.tool.cases import TestCase, matches, render_tests
 from tui_agent.core.tool.record import ToolRecord
-from tui_agent.core.tool.spec import Example, ToolSpec
+from tui_agent.core.tool.spec import ToolSpec
 
 if TYPE_CHECKING:
     from tui_agent.core.synthesis.engine import SynthesisEngine
@@ -76,7 +75,7 @@ class SynthesisRun:
         self.register = register
         self.existing_serves = existing_serves
         self.result = SynthesisResult(ok=False)
-        self.opinions: list[str] = []  # spec-only implementations, drawn on need
+        self.opinions = SecondOpinions(engine, request_id, self._implement)
         self.tried: set[str] = set()  # every candidate so far, as its syntax tree
         self.current = ""  # the candidate under test
         self.drafted = ""  # the spec's first name, when another tool had it
@@ -203,7 +202,7 @@ class SynthesisRun:
                 # cases say, so the repair is shown those and no opinion is drawn yet
                 failure = "\n".join(f.line() for f in certain)
                 continue
-            judged = await self._second_opinions(spec, cases, failures)
+            judged = await self.opinions.judge(spec, cases, failures, self.current)
             if judged.fixes:
                 cases = [judged.fixes.get(c.name, c) for c in cases]
                 result.test_fixes += sorted(judged.fixes)
@@ -237,7 +236,7 @@ class SynthesisRun:
         """A second opinion that passes every case is as good a candidate as the code under
         repair: written from the spec alone, it never saw the cases it is judged by. Each is
         tried once, quietly; the first that passes is verified in the open and is the tool."""
-        for opinion in self.opinions:
+        for opinion in self.opinions.codes:
             if normalised(opinion) in self.tried:
                 continue
             self.tried.add(normalised(opinion))
@@ -249,7 +248,7 @@ class SynthesisRun:
                 or not all(map(matches, cases, outcomes))
             ):
                 continue
-            self._say("a second opinion passes every case: it is the candidate now")
+            say(self.engine, self.rid, "a second opinion passes every case: it is the candidate now")
             self.current = opinion
             self.engine.publish_code(self.rid, "tool.py", opinion)
             if (await self._verify(opinion, cases, spec, attempt)).passed:
@@ -269,59 +268,6 @@ class SynthesisRun:
         else:
             engine.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
         return verdict
-
-    async def _second_opinions(
-        self, spec: ToolSpec, cases: list[TestCase], failures: list[Failure]
-    ) -> Judged:
-        """What implementations written apart from the current one (from the spec alone: they
-        never saw the tests) say about the failing cases the model invented (:func:`judge_failures`).
-        One is drawn first, another while a case is left undecided, three at most."""
-        suspects = [f for f in failures if f.case is not None and not f.case.anchor]
-        if not suspects:
-            return Judged()
-        failing = {f.name for f in failures}
-        anchors = [c for c in cases if c.anchor or (c.example and c.test_name not in failing)]
-        # shown a worked example in doubt (24 for the digits of 98765), an opinion bends to it
-        settled = [Example(args=c.args, result=c.expected, stated=c.anchor) for c in anchors if c.example]
-        shown = spec.model_copy(update={"examples": settled})
-        judged = Judged()
-        for count in (1, 2, 3):
-            if not await self._opinions(shown, count):
-                break
-            judged = await judge_failures(self.engine, spec, self.opinions, suspects, anchors)
-            if not judged.undecided:
-                break
-        self._say(
-            f"second opinions ({judged.counted} that pass the request's own cases) on {len(suspects)} "
-            f"failing cases: {len(judged.fixes)} tests corrected, {len(judged.confirmed)} confirmed, "
-            f"{len(judged.disputed)} disputed"
-        )
-        if not (judged.fixes or judged.confirmed or judged.disputed):
-            # these opinions decided nothing: the next failure draws new ones
-            self.opinions = []
-        return judged
-
-    def _say(self, line: str) -> None:
-        """A line in the sandbox's log, beside the verdicts it explains."""
-        if self.engine.bus is not None:
-            self.engine.bus.publish(SandboxOutput(line=line, request_id=self.rid))
-
-    async def _opinions(self, spec: ToolSpec, count: int) -> bool:
-        """At least ``count`` second opinions drawn: each written apart from the current code
-        and from each other (framed differently, sampled), one that reads the same as the code
-        it is meant to check proves nothing. False when they could not be drawn."""
-        for temperature in (0.7, 1.0, 1.0, 1.0):
-            if len(self.opinions) >= count:
-                return True
-            code = await self._implement(spec, "", temperature=temperature, show=False, independent=True)
-            seen = {normalised(self.current), *(normalised(o) for o in self.opinions)}
-            try:
-                gate_tool(code, spec.function_name)
-            except GateError:
-                continue
-            if normalised(code) not in seen:
-                self.opinions.append(code)
-        return len(self.opinions) >= count
 
 
 async def register_new(

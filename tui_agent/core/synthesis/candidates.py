@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.synthesis.agreement import Judged
-from tui_agent.core.tool.cases import Outcome, TestCase, expected_text
+from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, matches
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ def passed_counts(cases: list[TestCase], verdict: Verdict) -> tuple[int, int]:
     passed = {t.name for t in verdict.tests if t.outcome == "passed"}
     anchors = sum(1 for c in cases if (c.anchor or c.example) and c.test_name in passed)
     return anchors, len(passed)
+
+
+def outcome_counts(cases: list[TestCase], outcomes: list[Outcome]) -> tuple[int, int]:
+    """:func:`passed_counts` for a quiet run's outcomes, compared on the host the same way."""
+    passed = [c for c, o in zip(cases, outcomes, strict=False) if matches(c, o)]
+    return sum(1 for c in passed if c.anchor or c.example), len(passed)
 
 
 def failures_in(cases: list[TestCase], verdict: Verdict) -> list[Failure]:

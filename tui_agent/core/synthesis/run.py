@@ -20,7 +20,13 @@ from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
 from tui_agent.core.sandbox.results import verdict_event
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.candidates import failures_in, normalised, passed_counts, set_aside
+from tui_agent.core.synthesis.candidates import (
+    failures_in,
+    normalised,
+    outcome_counts,
+    passed_counts,
+    set_aside,
+)
 from tui_agent.core.synthesis.code import defines, rename_function
 from tui_agent.core.synthesis.opinions import SecondOpinions, say
 from tui_agent.core.synthesis.spec_checks import with_samples
@@ -79,6 +85,7 @@ class SynthesisRun:
         self.tried: set[str] = set()  # every candidate so far, as its syntax tree
         self.current = ""  # the candidate under test
         self.drafted = ""  # the spec's first name, when another tool had it
+        self.best: tuple[tuple[int, int], str] | None = None  # (anchors, cases) passed, and the code
 
     async def _claim_name(self, spec: ToolSpec) -> ToolSpec | None:
         """A name is never taken over. When the drafted name is a tool we have, that tool is
@@ -169,12 +176,12 @@ class SynthesisRun:
         spec and its examples; the other cases are held back, so that passing them is evidence
         (code shown the tests it is judged by only agrees with them). ``tests`` is their view."""
         engine, rid, result = self.engine, self.rid, self.result
-        best: tuple[tuple[int, int], str] | None = None  # (anchors passed, cases passed), code
         for attempt in range(1, engine.settings.repair_attempts + 2):
             result.attempts = attempt
             step = "implementation" if attempt == 1 and not previous else "repair"
             engine.step(rid, step, "started", attempt)
-            tool = await self._fresh_code(spec, "", failure, best[1] if best else previous, step, attempt)
+            start = self.best[1] if self.best else previous
+            tool = await self._fresh_code(spec, "", failure, start, step, attempt)
             if tool is None:
                 engine.step(
                     rid, step, "failed", attempt, "no new code: every draw repeated an earlier attempt"
@@ -192,15 +199,20 @@ class SynthesisRun:
             if verdict.passed:
                 result.ok, result.tool_source, result.cases = True, tool, cases
                 return
-            score = passed_counts(cases, verdict)
-            if best is None or score > best[0]:
-                best = (score, tool)  # the next repair starts from the candidate that passed the most
+            self._rank(passed_counts(cases, verdict), tool)
             failures = failures_in(cases, verdict)
             certain = [f for f in failures if f.case is not None and f.case.anchor]
             if certain:
                 # the code fails what the request itself states: it is wrong whatever the other
-                # cases say, so the repair is shown those and no opinion is drawn yet
+                # cases say. The repair is shown those; one code written apart (framed otherwise,
+                # sampled) is tried beside it, since a small model repairing its own code mostly
+                # writes it again
                 failure = "\n".join(f.line() for f in certain)
+                await self.opinions.draw(spec, len(self.opinions.codes) + 1, (tool,))
+                adopted = await self._passing_opinion(spec, cases, attempt)
+                if adopted is not None:
+                    result.ok, result.tool_source, result.cases = True, adopted, cases
+                    return
                 continue
             judged = await self.opinions.judge(spec, cases, failures, self.current)
             if judged.fixes:
@@ -222,7 +234,7 @@ class SynthesisRun:
                     result.ok, result.tool_source, result.cases = True, tool, cases
                     return
                 left = failures_in(cases, verdict)
-                best = (passed_counts(cases, verdict), tool)
+                self.best = (passed_counts(cases, verdict), tool)
             adopted = await self._passing_opinion(spec, cases, attempt)
             if adopted is not None:
                 result.ok, result.tool_source, result.cases = True, adopted, cases
@@ -235,18 +247,18 @@ class SynthesisRun:
     async def _passing_opinion(self, spec: ToolSpec, cases: list[TestCase], attempt: int) -> str | None:
         """A second opinion that passes every case is as good a candidate as the code under
         repair: written from the spec alone, it never saw the cases it is judged by. Each is
-        tried once, quietly; the first that passes is verified in the open and is the tool."""
+        tried once, quietly; the first that passes is verified in the open and is the tool, and
+        one that passes more than any candidate so far is where the next repair starts."""
         for opinion in self.opinions.codes:
             if normalised(opinion) in self.tried:
                 continue
             self.tried.add(normalised(opinion))
             quiet = await self.engine.sandbox.run_cases(opinion, spec.function_name, [c.args for c in cases])
             outcomes = quiet.outcomes
-            if (
-                quiet.reason is not None
-                or len(outcomes) != len(cases)
-                or not all(map(matches, cases, outcomes))
-            ):
+            if quiet.reason is not None or len(outcomes) != len(cases):
+                continue
+            if not all(map(matches, cases, outcomes)):
+                self._rank(outcome_counts(cases, outcomes), opinion)
                 continue
             say(self.engine, self.rid, "a second opinion passes every case: it is the candidate now")
             self.current = opinion
@@ -254,6 +266,11 @@ class SynthesisRun:
             if (await self._verify(opinion, cases, spec, attempt)).passed:
                 return opinion
         return None
+
+    def _rank(self, score: tuple[int, int], code: str) -> None:
+        """The next repair starts from the candidate that passed the most (anchors first)."""
+        if self.best is None or score > self.best[0]:
+            self.best = (score, code)
 
     async def _verify(self, tool: str, cases: list[TestCase], spec: ToolSpec, attempt: int) -> Verdict:
         engine, rid = self.engine, self.rid

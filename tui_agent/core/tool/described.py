@@ -75,8 +75,14 @@ def described_function(request: str) -> DescribedFunction | None:
         spec: ToolSpec | None = function_spec(target, untyped=True)
     except NotASpec:
         spec = None
+    written = "\n\n\n".join(
+        segment
+        for node in tree.body
+        if node is target or isinstance(node, kept)
+        if (segment := ast.get_source_segment(text, node))
+    )
     if spec is not None:
-        spec = spec.model_copy(update={"described": True, "context": context})
+        spec = spec.model_copy(update={"described": True, "context": context, "written": written})
     return DescribedFunction(target.name, stub, context, spec)
 
 

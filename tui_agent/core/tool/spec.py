@@ -85,6 +85,10 @@ class ToolSpec(BaseModel):
     # The code the request wrote around the function (imports, helpers it may call): shown to
     # the implementation and kept with the tool where used; never stored in the spec.
     context: SkipJsonSchema[str] = Field(default="", exclude=True)
+    # The request's code as it wrote it (helpers and the function's stub, in its order): what the
+    # code writer is first shown. Rewritten by us, the same task was solved less often
+    # (benchmarks/humaneval.py). Never stored.
+    written: SkipJsonSchema[str] = Field(default="", exclude=True)
 
     @field_validator("function_name")
     @classmethod

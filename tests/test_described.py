@@ -10,6 +10,7 @@ from tests.synthesis_support import CASES, GOOD, SPEC, engine
 from tui_agent.core.library.embeddings import Embedder
 from tui_agent.core.llm import prompts
 from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.synthesis.inverse import round_trips, undoes
 from tui_agent.core.tool.described import described_function
 from tui_agent.core.tool.infer import doctest_examples
 
@@ -48,6 +49,37 @@ def test_examples_written_on_one_line_are_read_as_the_requests_own() -> None:
     ]
 
 
+def test_examples_written_as_inputs_and_outputs_are_read_as_the_requests_own() -> None:
+    """The forms puzzle sites (and HumanEval) use: parameters assigned, then the output in words."""
+    text = """
+    For lst = [1, 2, 3] the output should be 6.
+    For lst = [] the output should be 0
+    Example:
+        Input: lst = [111, 21, 3], k = 2
+        Output: 24 # sum of 21 + 3
+    check([4]) => true
+    check([5])   # returns "odd"
+    check([6], 9) -> 9 - 6 = 3
+    Here lst = the numbers to add up, and k = how many of them.
+    """
+    found = [(e.args, e.result) for e in doctest_examples(text, "check", ["lst", "k"])]
+    assert found == [
+        ({"lst": [4]}, True),
+        ({"lst": [5]}, "odd"),
+        ({"lst": [6], "k": 9}, 3),
+        ({"lst": [111, 21, 3], "k": 2}, 24),
+    ]
+    alone = "Example 1:\n    Input: 3\n    Output: (1, 2)\n    Explanation: 1, 2, 3 are palindromes.\n"
+    assert [(e.args, e.result) for e in doctest_examples(alone, "count", ["n"])] == [({"n": 3}, [1, 2])]
+    code = "def helper():\n    n = 3\n    return 0\n"
+    assert doctest_examples(code, "count", ["n"]) == []  # code, not a worked example
+    # one sentence says it all: lst = [1, 2, 3] gives the output 6 only when every parameter is set
+    assert [(e.args, e.result) for e in doctest_examples(text, "total", ["lst"])] == [
+        ({"lst": [1, 2, 3]}, 6),
+        ({"lst": []}, 0),
+    ]
+
+
 def test_a_text_that_defines_beside_its_examples_keeps_the_examples() -> None:
     """``tri(1) = 3`` defines the sequence; ``tri(3) = [1, 3, 2, 8]`` is what the function returns."""
     request = '''def tri(n):
@@ -77,8 +109,11 @@ async def test_a_described_function_is_its_own_spec_and_keeps_its_helper(
         code_prompt = next(said for step, said in model.prompts if step == "implementation")
     assert result.ok, result.reason
     assert "spec" not in asked  # the signature and docstring are the spec
-    anchors = [(c.args, c.expected) for c in result.cases if c.anchor]
-    assert anchors == [({"s": "ba"}, "ab"), ({"s": "badc"}, "abcd")]
+    anchors = [c for c in result.cases if c.anchor]
+    assert [(c.args, c.expected) for c in anchors[:2]] == [({"s": "ba"}, "ab"), ({"s": "badc"}, "abcd")]
+    # then round trips through the helper it undoes: the decoding of encode_pairs('hello') is 'hello'
+    assert ({"s": "ehllo"}, "hello") in [(c.args, c.expected) for c in anchors[2:]]
+    assert all(c.name.startswith("undoes_encode_pairs") for c in anchors[2:])
     assert "def encode_pairs(s: str) -> str:" in result.tool_source  # the helper goes with it
     assert "Takes a string encoded with encode_pairs" in code_prompt  # the docstring as written
     assert "def encode_pairs" in code_prompt
@@ -171,3 +206,21 @@ def test_the_code_writer_is_shown_the_requests_code_as_written() -> None:
     assert 'decode_pairs("badc") ➞ "abcd"' in shown
     apart = prompts.independent_messages(spec)[-1]["content"]
     assert DECODE.strip() not in apart and "decode_pairs" in apart
+
+
+def test_which_helpers_a_function_undoes() -> None:
+    assert undoes("decode_cyclic", "encode_cyclic") and undoes("encrypt_text", "decrypt_text")
+    assert undoes("roman_to_int", "int_to_roman") and undoes("unwrap_lines", "wrap_lines")
+    assert not undoes("decode_cyclic", "encode_shift") and not undoes("sum_list", "max_list")
+
+
+async def test_a_helper_that_loses_its_input_decides_no_case(sandbox: Sandbox) -> None:
+    """An "encoder" that keeps only the first letter cannot be undone: a round trip through it
+    would be a wrong anchor, so it gives none, where one that can be undone gives several."""
+    lossy = described_function(
+        DECODE.replace('"".join(s[i + 1 : i + 2] + s[i] for i in range(0, len(s), 2))', "s[:1]")
+    )
+    kept = described_function(DECODE)
+    assert lossy is not None and lossy.spec is not None and kept is not None and kept.spec is not None
+    assert await round_trips(sandbox, lossy.spec) == []
+    assert len(await round_trips(sandbox, kept.spec)) >= 5

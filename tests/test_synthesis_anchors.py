@@ -277,3 +277,46 @@ async def test_the_repair_starts_from_the_candidate_that_passed_the_most(
     assert result.ok and result.tool_source == SNAKE_GOOD and result.attempts == 2
     assert "if text != 'Hello' else 'x'" in code_prompts[1]
     assert "text.replace(' ', '')" not in code_prompts[1]
+
+
+ROTATE_REQUEST = (
+    "def encode_rotate(s: str) -> str:\n"
+    '    """Move the first character to the end."""\n'
+    "    return s[1:] + s[:1]\n\n\n"
+    "def decode_rotate(s: str) -> str:\n"
+    '    """Takes a string encoded with encode_rotate and returns the decoded string."""\n'
+)
+ROTATE_CASES = {
+    "cases": [
+        # invented, and wrong: the decoding of 'abc' is 'cab'
+        {"name": "three_letters", "args": {"s": "abc"}, "expected": "abc"},
+        {"name": "empty", "args": {"s": ""}, "expected": ""},
+        {"name": "one_letter", "args": {"s": "x"}, "expected": "x"},
+        {"name": "two_letters", "args": {"s": "ba"}, "expected": "ab"},
+    ]
+}
+ENCODES_AGAIN = "def decode_rotate(s: str) -> str:\n    return s[1:] + s[:1]\n"
+ENCODES_AGAIN_APART = "def decode_rotate(s):\n    return s[1:] + s[0] if s else s\n"
+DECODES = "def decode_rotate(s: str) -> str:\n    return s[-1:] + s[:-1]\n"
+
+
+async def test_a_helper_the_function_undoes_decides_its_cases(sandbox: Sandbox, embedder: Embedder) -> None:
+    """The request gives encode_rotate and asks for decode_rotate, with no worked example. The
+    code and an opinion both encode again, and agree on the invented 'abc' case: without the
+    request's own encoder, agreement had made the encoding the tool. Round trips through the
+    encoder are anchors neither can pass, so the code that decodes is the one registered."""
+    with ScriptedModel() as model:
+        model.on("tests", ROTATE_CASES).code("implementation", ENCODES_AGAIN)
+        model.code("independent", ENCODES_AGAIN_APART)
+        model.code("implementation", DECODES)
+        model.code("independent", DECODES.replace("s: str) -> str", "s)"))
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize(ROTATE_REQUEST)
+    assert result.ok, result.reason
+    assert result.tool_source.strip().endswith("return s[-1:] + s[:-1]")
+    round_trips = [c for c in result.cases if c.name.startswith("undoes_encode_rotate")]
+    assert len(round_trips) >= 5 and all(c.anchor for c in round_trips)
+    assert any(c.args == {"s": "bca"} and c.expected == "abc" for c in round_trips)
+    assert "decode_rotate(s='bca') == 'abc'" in result.test_source
+    fixed = {c.name: c.expected for c in result.cases}
+    assert fixed.get("three_letters") in ("cab", None)  # corrected to the decoding, or set aside

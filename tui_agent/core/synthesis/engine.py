@@ -25,6 +25,8 @@ from tui_agent.core.synthesis.code import (
     without_tests,
 )
 from tui_agent.core.synthesis.drafting import make_spec, read_test_reply
+from tui_agent.core.synthesis.inverse import round_trips
+from tui_agent.core.synthesis.opinions import say
 from tui_agent.core.synthesis.run import ExistingServes, SynthesisFailed, SynthesisResult, SynthesisRun
 from tui_agent.core.synthesis.spec_checks import overspecified
 from tui_agent.core.tool.cases import (
@@ -99,15 +101,21 @@ class SynthesisEngine:
     # --- tests ------------------------------------------------------------------------
 
     async def make_tests(
-        self, spec: ToolSpec, request_id: str, problem: str = "", kept: list[TestCase] | None = None
+        self,
+        spec: ToolSpec,
+        request_id: str,
+        problem: str = "",
+        kept: list[TestCase] | None = None,
+        decided: list[TestCase] | None = None,
     ) -> tuple[list[TestCase], Counter[str]]:
-        """The spec's worked examples first (anchors), then usable cases kept from earlier
-        tries, then this try's, and why the others were dropped. A retry samples (temperature)
-        so it is not the same draw again."""
+        """The spec's worked examples first (anchors), then the cases the request's own code
+        ``decided``, then usable cases kept from earlier tries, then this try's, and why the
+        others were dropped. A retry samples (temperature) so it is not the same draw again."""
         anchors = [
             TestCase(name=f"example_{i + 1}", args=e.args, expected=e.result, anchor=e.stated, example=True)
             for i, e in enumerate(spec.examples)
         ]
+        anchors += decided or []
         reply = await self.llm.complete(
             prompts.tests_messages(spec, problem, kept or []),
             purpose="tests",
@@ -148,9 +156,17 @@ class SynthesisEngine:
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
         problem = ""
         kept: list[TestCase] = []
+        decided = await round_trips(self.sandbox, spec)
+        if decided:
+            helper = decided[0].name.removeprefix("undoes_").rsplit("_", 1)[0]
+            say(
+                self,
+                request_id,
+                f"{len(decided)} cases from the request's own {helper}, which the function undoes",
+            )
         for attempt in range(1, TEST_REWRITES + 2):
             self.step(request_id, "tests", "started", attempt)
-            cases, dropped = await self.make_tests(spec, request_id, problem, kept)
+            cases, dropped = await self.make_tests(spec, request_id, problem, kept, decided)
             if len(cases) < MIN_TESTS:
                 kept = cases  # too few, but each one usable: keep them and ask for more
             why = "; ".join(f"{n} with {reason}" for reason, n in dropped.most_common())

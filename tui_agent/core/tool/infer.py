@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tui_agent.core.tool.spec import Example, Parameter, ToolSpec
@@ -27,7 +28,7 @@ def _data(value: Any) -> Any:
 # What separates a call from its result where a description writes an example on one line:
 # ``f(3) == 4``, ``f(3) ==> 4``, ``f(3) => 4``, ``f(3) -> 4``, ``f(3) ➞ 4``, ``f(3) = 4``, ``f(3) returns 4``.
 RESULT_SEPARATOR = re.compile(
-    r"\s*(?:==>|=>|==|->|→|➞|=|\bshould\s+(?:return|be|give)\b|\breturns?\b|\bgives\b|\byields\b)\s*"
+    r"\s*(?:#\s*)?(?:==>|=>|==|->|→|➞|=|\bshould\s+(?:return|be|give)\b|\breturns?\b|\bgives\b|\byields\b)\s*"
 )
 
 
@@ -53,12 +54,20 @@ def _call_end(text: str, start: int) -> int | None:
     return None
 
 
+ARITHMETIC = re.compile(r"[\d\s.+\-*/()]+")
+JSON_WORDS = {"true": True, "false": False, "null": None}
+
+
 def _literal(text: str) -> tuple[bool, Any]:
-    """``text`` read as a Python literal, also without trailing punctuation or a comment."""
+    """``text`` read as a Python literal, also without trailing punctuation or a comment, as a
+    JSON word (``true``), or as the value that ends a worked sum (``19 - 5 - 6 = 8``)."""
     candidates = [text.strip()]
     trimmed = re.sub(r"\s*#.*$", "", text).strip().rstrip(".,;")
-    candidates.append(trimmed)
+    worked, _, value = trimmed.rpartition(" = ")
+    candidates += [trimmed, value if ARITHMETIC.fullmatch(worked) else ""]
     for candidate in candidates:
+        if candidate in JSON_WORDS:
+            return True, JSON_WORDS[candidate]
         if not candidate:
             continue
         try:
@@ -66,6 +75,12 @@ def _literal(text: str) -> tuple[bool, Any]:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
     return False, None
+
+
+def _boxed(text: str) -> tuple[Any] | None:
+    """``text`` as a literal in a box (a literal may be None), or None when it is not one."""
+    ok, value = _literal(text)
+    return (value,) if ok else None
 
 
 def _arguments(inner: str, params: list[str]) -> dict[str, Any] | None:
@@ -111,7 +126,78 @@ def doctest_examples(text: str, function: str, params: list[str]) -> list[Exampl
         if ok and key not in seen:
             seen.add(key)
             found.append(Example(args=args, result=result, stated=True))
+    for args, result in assigned_examples(lines, params):
+        key = repr(sorted(args.items()))
+        if key not in seen:
+            seen.add(key)
+            found.append(Example(args=args, result=result, stated=True))
     return found
+
+
+# ``For lst = [1, 2] the output should be 5.``; ``Input: arr = [1, 2], k = 1`` then ``Output: 1``
+ASSIGNED = re.compile(r"\b([A-Za-z_]\w*)\s*=(?!=)")
+OUTPUT = re.compile(
+    r"(?:\b(?:the\s+)?(?:output|result|answer|return\s+value)\s*(?:should\s+be|will\s+be|would\s+be"
+    r"|is|:|=)|\breturns?\b|==>|=>|->|→|➞)\s*",
+    re.I,
+)
+
+
+def assigned_examples(lines: list[str], params: list[str]) -> list[tuple[dict[str, Any], Any]]:
+    """Examples written as assignments to every parameter, then the output said in words, on
+    the same line or the next one (a form HumanEval's and many puzzle sites' problems use)."""
+    found = []
+    for i, line in enumerate(lines):
+        read = _assigned(line, params)
+        if read is None:
+            continue
+        args, used = read
+        # the next line only when it says the output (a code line's "return 0" is no answer)
+        after = [line[used:], *(n for n in lines[i + 1 : i + 2] if SAYS_OUTPUT.match(n))]
+        said = next((m for text in after if (m := OUTPUT.search(text))), None)
+        if said is None:
+            continue
+        # a sentence's full stop is not a decimal point: "the output should be 1."
+        result = _longest(said.string[said.end() :], lambda t: _boxed(t.rstrip(".,;")))
+        if result is not None:
+            found.append((args, result[0][0]))
+    return found
+
+
+INPUT = re.compile(r"^\s*input\s*:\s*", re.I)
+SAYS_OUTPUT = re.compile(r"\s*(?:the\s+)?(?:output|result|answer|expected)\b", re.I)
+MORE = re.compile(r"\s*,?\s*[A-Za-z_]\w*\s*=(?!=)")
+
+
+def _assigned(line: str, params: list[str]) -> tuple[dict[str, Any], int] | None:
+    """Every parameter's value a line assigns (``Input: 3`` for a function of one parameter),
+    and where the assignments end."""
+    if re.match(r"\s*(def|return|for|if|while)\b", line):
+        return None
+    start = next((m.start() for m in ASSIGNED.finditer(line) if m.group(1) in params), None)
+    if start is not None:
+        read = _longest(line[start:], lambda t: _arguments(t.rstrip().rstrip(","), params))
+        end = start + read[1] if read is not None else 0
+        # every parameter set, and nothing else: "lst = [1], k = 2" is no example of f(lst)
+        if read is not None and set(read[0]) == set(params) and not MORE.match(line[end:]):
+            return read[0], end
+    bare = INPUT.match(line)
+    if bare is not None and start is None and len(params) == 1:
+        value = _longest(line[bare.end() :], _boxed)
+        if value is not None:
+            return {params[0]: value[0][0]}, bare.end() + value[1]
+    return None
+
+
+def _longest(text: str, read: Callable[[str], Any]) -> tuple[Any, int] | None:
+    """What ``read`` makes of the longest start of ``text`` it reads, and that start's length."""
+    for end in range(len(text), 0, -1):
+        if text[end - 1].isspace():
+            continue
+        value = read(text[:end])
+        if value is not None:
+            return value, end
+    return None
 
 
 def infer_spec(tool_source: str) -> ToolSpec:

@@ -299,6 +299,12 @@ GCD = _tool(
 AVERAGE = _tool(
     "average_of", "The average of a list of numbers.", "float", [("numbers", "list", "the numbers")]
 )
+LENGTH = _tool(
+    "convert_length",
+    "Convert a length between metric and imperial units.",
+    "float",
+    [("value", "float", "the length"), ("from_unit", "str", ""), ("to_unit", "str", "")],
+)
 UPPER = _tool("to_upper_case", "Convert the given string to upper case.", "str", [("text", "str", "")])
 OCCURRENCES = _tool(
     "count_occurrences",
@@ -345,6 +351,14 @@ VOWELS = _tool(
         (VOWELS, "How many vowels does 'onomatopoeia' have?", "get_vowel_count", ""),
         (OCCURRENCES, "How many times does 'a' appear in 'banana'?", "count_occurrences", ""),
         (KM_TO_MILES, "how many miles is 5 km, rounded", "rounded_km_to_miles", "asks for rounded"),
+        # initials are of one phrase's own words: "between metric and imperial" is no BMI
+        (
+            LENGTH,
+            "What is the BMI of a person who weighs 70 kg and is 1.75 m tall?",
+            "calculate_bmi",
+            "asks for bmi",
+        ),
+        (GCD, "the GCD of 48 and 18", "find_gcd", ""),
     ],
 )
 def test_a_tool_is_held_to_what_the_request_names(

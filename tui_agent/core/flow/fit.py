@@ -125,7 +125,7 @@ def vocabulary_text(spec: ToolSpec, phrasings: list[str], *, how: bool = True) -
     words of a step, "in lower case", are not what the tool is for)."""
     parts = [spec.function_name, spec.description, *phrasings] + ([spec.docstring] if how else [])
     parts += [f"{p.name} {p.description}" for p in spec.parameters]
-    return " ".join(parts).replace("_", " ")
+    return "; ".join(parts).replace("_", " ")  # one phrase each: no initials across two
 
 
 def _direction(name: str) -> tuple[set[str], set[str]] | None:

@@ -63,10 +63,39 @@ def kin(word: str) -> frozenset[str]:
     return _KIN.get(stem, frozenset()) | {stem}
 
 
+# words that join the words an abbreviation stands for, never part of it
+JOINING = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "of",
+        "the",
+        "to",
+        "from",
+        "in",
+        "into",
+        "by",
+        "between",
+        "with",
+        "for",
+        "per",
+        "or",
+        "at",
+        "on",
+        "as",
+    ]
+)
+
+
 def initials(short: str, text: str) -> bool:
-    """Whether ``short`` (2 to 5 letters) is the initials of consecutive words of ``text``:
-    "gcd" for "greatest common divisor", "hms" for "hours, minutes and seconds"."""
+    """Whether ``short`` (2 to 5 letters) is the initials of consecutive words of one phrase of
+    ``text``: "gcd" for "greatest common divisor", "hms" for "hours, minutes and seconds"; not
+    "bmi" for "between metric and imperial units" (a joining word is no initial)."""
     if not (short.isalpha() and 2 <= len(short) <= 5):
         return False
-    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in ("and", "of", "the", "a")]
-    return short.lower() in "".join(w[0] for w in words)
+    for phrase in re.split(r"[.;:!?\n()]", text.lower()):
+        words = [w for w in re.findall(r"[a-z]+", phrase) if w not in JOINING]
+        if short.lower() in "".join(w[0] for w in words):
+            return True
+    return False

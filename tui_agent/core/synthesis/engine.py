@@ -156,9 +156,8 @@ class SynthesisEngine:
     async def gated_tests(self, spec: ToolSpec, request_id: str) -> tuple[list[TestCase], str]:
         problem = ""
         kept: list[TestCase] = []
-        decided = await round_trips(self.sandbox, spec)
+        helper, decided = await round_trips(self.sandbox, spec)
         if decided:
-            helper = decided[0].name.removeprefix("undoes_").rsplit("_", 1)[0]
             say(
                 self,
                 request_id,

@@ -68,14 +68,15 @@ def inverse_helper(spec: ToolSpec) -> tuple[str, str, str] | None:
     return None
 
 
-async def round_trips(sandbox: Sandbox, spec: ToolSpec) -> list[TestCase]:
+async def round_trips(sandbox: Sandbox, spec: ToolSpec) -> tuple[str, list[TestCase]]:
     """Anchors from the helper the function undoes: for each plain input ``x``, the function
     given ``helper(x)`` must return ``x``. Inputs are the spec's example results and a few
     everyday values of the helper's argument type; an input the helper refuses is skipped, and
-    a helper that gives two inputs the same output cannot be undone, so decides nothing."""
+    a helper that gives two inputs the same output cannot be undone, so decides nothing. The
+    helper's name comes first ("" when there is none)."""
     found = inverse_helper(spec)
     if found is None:
-        return []
+        return "", []
     helper, argument, kind = found
     plain = [e.result for e in spec.examples]
     kind = kind or (type(plain[0]).__name__ if plain else "")
@@ -83,15 +84,15 @@ async def round_trips(sandbox: Sandbox, spec: ToolSpec) -> list[TestCase]:
         if value not in plain:
             plain.append(value)
     if not plain:
-        return []
+        return helper, []
     run = await sandbox.run_cases(spec.context, helper, [{argument: x} for x in plain])
     if run.reason is not None:
-        return []
+        return helper, []
     parameter = next(p.name for p in spec.parameters if p.required)
     done = [(x, o.value) for x, o in zip(plain, run.outcomes, strict=False) if o.kind == "value"]
     if len({repr(y) for _, y in done}) < len(done):
-        return []
-    return [
+        return helper, []
+    return helper, [
         TestCase(name=f"undoes_{helper}_{i + 1}", args={parameter: y}, expected=x, anchor=True)
         for i, (x, y) in enumerate(done)
         if y is not None

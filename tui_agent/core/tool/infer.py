@@ -97,12 +97,21 @@ def _arguments(inner: str, params: list[str]) -> dict[str, Any] | None:
 
 
 def doctest_examples(text: str, function: str, params: list[str]) -> list[Example]:
-    """The worked examples a text writes out, read as data: a ``>>> function(args)`` line and the
-    result on the next line, or a call and its result on one line (``function(args) == result``,
-    ``=>``, ``➞``, ``returns`` ...). A line that does not read as literals is not an example."""
-    found: list[Example] = []
-    seen: set[str] = set()
+    """The worked examples a text writes out, read as data: calls with their results
+    (:func:`called_examples`), then parameters assigned with the output said in words
+    (:func:`assigned_examples`); the first example of each set of arguments counts."""
     lines = text.splitlines()
+    found: dict[str, Example] = {}
+    for args, result in [*called_examples(lines, function, params), *assigned_examples(lines, params)]:
+        found.setdefault(repr(sorted(args.items())), Example(args=args, result=result, stated=True))
+    return list(found.values())
+
+
+def called_examples(lines: list[str], function: str, params: list[str]) -> list[tuple[dict[str, Any], Any]]:
+    """A ``>>> function(args)`` line and the result on the next line, or a call and its result
+    on one line (``function(args) == result``, ``=>``, ``➞``, ``returns`` ...). A line that does
+    not read as literals is not an example."""
+    found = []
     call = re.compile(rf"(?<![\w.]){re.escape(function)}\(")
     for i, line in enumerate(lines):
         match = call.search(line)
@@ -122,15 +131,8 @@ def doctest_examples(text: str, function: str, params: list[str]) -> list[Exampl
                 ok, result = _literal(following)
         elif separator := RESULT_SEPARATOR.match(rest):
             ok, result = _literal(rest[separator.end() :])
-        key = repr(sorted(args.items()))
-        if ok and key not in seen:
-            seen.add(key)
-            found.append(Example(args=args, result=result, stated=True))
-    for args, result in assigned_examples(lines, params):
-        key = repr(sorted(args.items()))
-        if key not in seen:
-            seen.add(key)
-            found.append(Example(args=args, result=result, stated=True))
+        if ok:
+            found.append((args, result))
     return found
 
 

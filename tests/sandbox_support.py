@@ -73,9 +73,9 @@ def bwrap_runners() -> list[str]:
     return processes_matching("/opt/selfeng/runner.py")
 
 
-def leaving_nothing_behind(backend: str, work_root: Path) -> Iterator[Sandbox]:
+def leaving_nothing_behind(backend: str, work_root: Path, limits: Limits = TEST_LIMITS) -> Iterator[Sandbox]:
     """A sandbox for one test that fails the test if a workspace, container or process outlives it."""
-    box = make(backend, work_root)
+    box = make(backend, work_root, limits)
     yield box
     box.close()
     assert not list(work_root.glob("ws-*")), "a workspace was left on the host"

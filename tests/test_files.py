@@ -272,7 +272,7 @@ def test_the_sandbox_sees_the_named_file_alone_and_cannot_change_it(sandbox: San
     assert result.ok, result.error
     seen = result.value
     assert seen["text"] == SALES
-    assert [p for p in seen["seen"] if p.endswith(".csv")] == ["/work/inputs/path/sales.csv"]
+    assert [p for p in seen["seen"] if p.endswith(".csv")] == ["/work/inputs/c0/path/sales.csv"]
     assert not any("secret" in p for p in seen["seen"]) and seen["neighbour"] == ""
     assert seen["wrote"] is False
     assert (workdir / "sales.csv").read_text() == SALES

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from tui_agent import __version__
 from tui_agent.core.config import Settings
+from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.library.store import ToolStore
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.tool.record import Tool, ToolRecord, ToolStoreError
@@ -103,7 +104,7 @@ class LibraryServer:
             error = exc.errors()[0]
             where = ".".join(str(p) for p in error["loc"]) or "arguments"
             raise MCPError(types.INVALID_PARAMS, f"{params.name}: {where}: {error['msg']}") from None
-        result = await self.sandbox.call(tool.tool_source, spec.function_name, args)
+        result = await self.sandbox.call(tool.tool_source, spec.function_name, args, checks=tool_cases(tool))
         if not result.ok:
             return tool_error(f"{params.name} failed ({result.reason}): {result.error}")
         return result_of(result.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.scripted_model import ScriptedModel
 from tests.tui.conftest import ask, make_app, running, until
+from tui_agent.core.tool.cases import TestCase, render_tests
 from tui_agent.screens.correction import CorrectionScreen
 
 DRAFT = {"function_name": "reverse_text", "return_type": "str"}
@@ -22,14 +23,16 @@ async def test_the_fix_key_corrects_an_answer_and_the_request_is_answered_again(
         async with running(app) as pilot:
             services, dash = app.services, app.dashboard
             tool = services.registry.get("reverse_string")
-            verdict = await services.sandbox.verify(OFF_BY_ONE, "reverse_string", [])
+            short = [TestCase(name="short", args={"text": "abc"}, expected="cba")]  # all it gets right
+            verdict = await services.sandbox.verify(OFF_BY_ONE, "reverse_string", short)
+            assert verdict.passed
             services.registry.add(
                 "reverse_string",
                 OFF_BY_ONE,
-                tool.test_source,
+                render_tests("reverse_string", short),
                 tool.record.spec,
-                cases=[],
-                verdict={**verdict.to_record(), "passed": True},
+                cases=short,
+                verdict=verdict.to_record(),
                 new_version=True,
                 why="test",
             )

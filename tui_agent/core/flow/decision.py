@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_agent.core.flow.bookkeeping import one_line
 from tui_agent.core.flow.executor import Execution
 from tui_agent.core.library.index import SearchResult
+
+__all__ = ["Decision", "Outcome", "Request", "one_line"]
 
 
 @dataclass
@@ -76,8 +79,3 @@ class Request:
 
     def at(self, stage: str) -> None:
         self.stage = stage
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

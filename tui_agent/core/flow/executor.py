@@ -6,7 +6,6 @@ be shown before anything runs."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,11 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import ToolCalled
 from tui_agent.core.flow.arguments import plain_arguments, unused_values
+from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.fit import Judgement, RequestSignature, draft_vetoes, file_mismatch, kind_mismatch
 from tui_agent.core.flow.inputs import check_files
 from tui_agent.core.library.registry import Registry
+from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, StructuredOutputError
 from tui_agent.core.request.templates import match_template
@@ -180,10 +181,12 @@ class Executor:
 
     def from_template(self, tool: Tool, request: str) -> Execution | None:
         """The call, when the request reads as one this tool answered before (a learned
-        template) but for its values: the same computation, decided without a model."""
+        template) but for its values: the same computation, decided without a model. The fit
+        checks that need no model hold as for any candidate, and each value must be one the
+        tool takes (its parameters' types and choices: convert_length takes no 'hours')."""
         spec = ToolSpec.model_validate(tool.record.spec)
-        if file_mismatch(spec, request):
-            return None
+        if self.judge(tool, request, None).vetoes:
+            return None  # a template is a way to find the call, never a way around the fit check
         kinds = {p.name: p.type for p in spec.parameters}
         for template in tool.record.phrasings:
             args = match_template(template, request, kinds)
@@ -203,7 +206,12 @@ class Executor:
         """Run a prepared call in the sandbox."""
         name, args = prepared.tool, prepared.args
         result = await self.sandbox.call(
-            tool.tool_source, tool.record.function_name, args, request_id=request_id, files=prepared.files
+            tool.tool_source,
+            tool.record.function_name,
+            args,
+            checks=tool_cases(tool),
+            request_id=request_id,
+            files=prepared.files,
         )
         if self.bus is not None:
             self.bus.publish(
@@ -218,7 +226,13 @@ class Executor:
             )
         returns = tool.record.spec.get("return_type", "")
         nothing = result.ok and result.value is None and not admits_none(returns)
-        await asyncio.to_thread(self.registry.record_use, tool.name, ok=result.ok and not nothing)
+        await best_effort(
+            self.bus,
+            "record the use of " + name,
+            self.registry.record_use,
+            name,
+            ok=result.ok and not nothing,
+        )
         if not result.ok:
             return Execution("error", name, args, message=result.error or str(result.reason))
         if nothing:  # a tool that found nothing has not answered: None is no verified value

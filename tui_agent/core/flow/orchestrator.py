@@ -31,7 +31,7 @@ from tui_agent.core.events import (
 )
 from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
-from tui_agent.core.flow.executor import Execution, Executor
+from tui_agent.core.flow.executor import Execution, Executor, best_effort
 from tui_agent.core.flow.fit import RequestSignature
 from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.responder import Responder
@@ -268,8 +268,17 @@ class Orchestrator:
         if run.kind == "value":
             req.stage = "wording the answer"
             text = await self.responder.answer(request, tool, run.args, run.value, request_id=rid)
-            await asyncio.to_thread(self.registry.learn_phrasing, tool.name, request, run.args)
-            await asyncio.to_thread(self.registry.record_answer, tool.name)
+            await best_effort(
+                self.bus,
+                f"learn this phrasing for {tool.name}",
+                self.registry.learn_phrasing,
+                tool.name,
+                request,
+                run.args,
+            )
+            await best_effort(
+                self.bus, f"record the answer of {tool.name}", self.registry.record_answer, tool.name
+            )
             return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)
         if run.kind == "question":
             return Outcome(rid, "question", run.message, path, run.tool, attempts=attempts)

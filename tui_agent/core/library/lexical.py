@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -75,31 +76,34 @@ def words(text: str) -> list[str]:
 
 
 class LexicalIndex:
+    """Built whole and swapped in with one assignment: a search running in another thread sees the
+    old owners with the old matrix or the new with the new, never one of each."""
+
     def __init__(self) -> None:
-        self._owners: list[str] = []
-        self._bm25 = None
+        self._snapshot: tuple[tuple[str, ...], Any] = ((), None)
 
     def build(self, docs: Sequence[tuple[str, str]]) -> None:
         """``docs``: (tool name, text) pairs, several per tool."""
         import bm25s
 
-        self._owners = [name for name, _text in docs]
+        owners = tuple(name for name, _text in docs)
         corpus = [words(text) or ["_"] for _name, text in docs]
         if not corpus:
-            self._bm25 = None
+            self._snapshot = ((), None)
             return
         index = bm25s.BM25()
         index.index(corpus, show_progress=False)
-        self._bm25 = index
+        self._snapshot = (owners, index)
 
     def scores(self, query: str) -> dict[str, float]:
         """Tool name -> its best document's score, mapped into [0, 1)."""
+        owners, bm25 = self._snapshot
         tokens = words(query)
-        if self._bm25 is None or not tokens:
+        if bm25 is None or not tokens:
             return {}
-        raw = self._bm25.get_scores(tokens)
+        raw = bm25.get_scores(tokens)
         best: dict[str, float] = {}
         for position in np.nonzero(raw)[0]:
-            name = self._owners[int(position)]
+            name = owners[int(position)]
             best[name] = max(best.get(name, 0.0), float(raw[position]))
         return {name: score / (score + SATURATION) for name, score in best.items()}

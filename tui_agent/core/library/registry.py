@@ -10,9 +10,12 @@ writing a new one). All methods block: call them off the event loop.
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
@@ -51,6 +54,20 @@ class RepairReport:
         return bool(self.rebuilt or self.added or self.updated or self.dropped)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(method: F) -> F:
+    """Run ``method`` holding the library's in-process guard (see IndexedLibrary._guard)."""
+
+    @functools.wraps(method)
+    def wrapper(self: IndexedLibrary, *args: Any, **kwargs: Any) -> Any:
+        with self._guard:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class IndexedLibrary:
     """The files and the index kept in step: opening repairs the index from the files, and a
     change by another process (the store's generation moved) is caught up with before use."""
@@ -67,6 +84,9 @@ class IndexedLibrary:
         self.lexical = LexicalIndex()
         self._texts: dict[str, list[str]] = {}  # each indexed tool's phrasings, for the lexical half
         self._generation: str | None = None  # the store's generation our index view reflects
+        # One thread at a time uses or replaces the index view: catching up with another process
+        # reconnects the embedded index, which a search in another thread must not see half-done.
+        self._guard = threading.RLock()
 
     # --- index ------------------------------------------------------------------------
 
@@ -141,6 +161,7 @@ class IndexedLibrary:
     def _rebuild_lexical(self) -> None:
         self.lexical.build([(name, text) for name, group in self._texts.items() for text in group])
 
+    @guarded
     def rebuild(self) -> RepairReport:
         """Throw the index away and make it again from tools/ (what `open` does when it must)."""
         self.index.drop()
@@ -156,6 +177,7 @@ class IndexedLibrary:
         if not self.index.is_open:
             raise RegistryError("the library is not open yet")
 
+    @guarded
     def _fresh(self) -> None:
         """Catch up with what other processes changed (the store's generation moved): reopen the
         index, whose in-memory view would be stale, and sync it with the files."""
@@ -174,6 +196,7 @@ class Registry(IndexedLibrary):
 
     # --- library ----------------------------------------------------------------------
 
+    @guarded
     def add(
         self,
         name: str,
@@ -220,6 +243,7 @@ class Registry(IndexedLibrary):
     def history(self, name: str) -> list[ToolRecord]:
         return self.store.history(name)
 
+    @guarded
     def remove(self, name: str) -> None:
         self._need_open()
         with self.store.locked():
@@ -239,6 +263,7 @@ class Registry(IndexedLibrary):
     def record_answer(self, name: str) -> None:
         self.store.count(name, answers=1)
 
+    @guarded
     def learn_phrasing(self, name: str, request: str, args: dict[str, Any]) -> None:
         """``request`` was answered by ``name`` with a verified value, called with ``args``: one
         more way to find it, kept as a template when its values can be told apart."""
@@ -253,6 +278,7 @@ class Registry(IndexedLibrary):
     def approve(self, name: str) -> ToolRecord:
         return self.store.update(name, approved=True)
 
+    @guarded
     def set_verdict(self, name: str, verdict: dict[str, Any]) -> ToolRecord:
         self._need_open()
         with self.store.locked():
@@ -262,6 +288,7 @@ class Registry(IndexedLibrary):
             self._generation = self.store.generation()
         return record
 
+    @guarded
     def lexical_names(self, query: str, k: int = 5) -> list[str]:
         """The ``k`` tools whose phrasings share the most words with ``query``: no embedding
         model needed, so a request worded like one answered before is found at once."""
@@ -270,22 +297,31 @@ class Registry(IndexedLibrary):
         found = self.lexical.scores(query)
         return [name for name, _score in sorted(found.items(), key=lambda kv: -kv[1])[:k]]
 
+    @guarded
     def search(self, query: str, k: int = 5) -> SearchResult:
         """The ``k`` best tools for ``query``: the best embedding match over each tool's phrasings
         plus ``lexical_weight`` times its BM25 match (tools found only lexically are scored
-        densely too, so every candidate has both parts)."""
+        densely too, so every candidate has both parts). The index is read under the library's
+        lock: another process's save (which replaces a tool's documents) is never seen half-done."""
         self._need_open()
-        self._fresh()
         settings = self.settings
         empty = SearchResult(query, (), self.threshold, settings.candidate_threshold)
-        if not query.strip() or self.index.count() == 0:
+        if not query.strip():
             return empty
-        vector = self.embedder.encode_one(query)
-        found = {c.name: c for c in self.index.query(vector, k * 3)}
-        lexical = self.lexical.scores(query)
-        only_lexical = [n for n, _s in sorted(lexical.items(), key=lambda kv: -kv[1])[:k] if n not in found]
-        if only_lexical:
-            found.update({c.name: c for c in self.index.query(vector, len(only_lexical), only=only_lexical)})
+        vector = self.embedder.encode_one(query)  # the slow part, outside the lock
+        with self.store.locked():
+            self._fresh()
+            if self.index.count() == 0:
+                return empty
+            found = {c.name: c for c in self.index.query(vector, k * 3)}
+            lexical = self.lexical.scores(query)
+            only_lexical = [
+                n for n, _s in sorted(lexical.items(), key=lambda kv: -kv[1])[:k] if n not in found
+            ]
+            if only_lexical:
+                found.update(
+                    {c.name: c for c in self.index.query(vector, len(only_lexical), only=only_lexical)}
+                )
         ranked = sorted(
             (
                 replace(
@@ -312,6 +348,7 @@ class Registry(IndexedLibrary):
 
     # --- sharing ----------------------------------------------------------------------
 
+    @guarded
     def import_dir(self, directory: Path, **options: Any) -> ToolRecord:
         """:func:`sharing.import_folder`, with the index brought up to date."""
         self._need_open()

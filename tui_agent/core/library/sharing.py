@@ -1,109 +1,43 @@
 """Tools travelling in and out of a library as folders: exported tools, imported ones and the
-starter tools shipped with the app.
-
-A folder holds ``tool.py`` and ``test_tool.py``, and ``tool.json`` with the spec and, when it was
-exported from a library, the test cases as data. Cases missing from ``tool.json`` are read back
-from ``test_tool.py`` (plain asserts only); what cannot be read is reported, never guessed."""
+starter tools shipped with the app. Reading a folder is :mod:`folders`; a folder that did not
+ship with the app is read by :mod:`untrusted`, bounded."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from tui_agent.core.library.folders import (
+    RegistryError,
+    ToolFolder,
+    cases_of,
+    plain_folder,
+    read_tool_dir,
+    tool_cases,
+)
 from tui_agent.core.library.store import ToolReader, ToolStore
+from tui_agent.core.library.untrusted import read_untrusted_dir
 from tui_agent.core.tool.cases import TestCase
-from tui_agent.core.tool.infer import NotASpec, infer_spec
-from tui_agent.core.tool.read_tests import read_tests
-from tui_agent.core.tool.record import META_FILE, TEST_FILE, TOOL_FILE, Tool, ToolRecord, ToolStoreError
-from tui_agent.core.tool.spec import ToolSpec
+from tui_agent.core.tool.record import META_FILE, TEST_FILE, TOOL_FILE, ToolRecord
+
+__all__ = [
+    "RegistryError",
+    "ToolFolder",
+    "cases_of",
+    "export_tool",
+    "import_folder",
+    "import_starters",
+    "plain_folder",
+    "read_tool_dir",
+    "tool_cases",
+]
 
 Verify = Callable[[str, str, list[TestCase]], Any]  # (tool source, function, cases) -> Verdict
 
 STARTER_DIR = Path(__file__).resolve().parent.parent.parent / "starter_tools"
 STARTERS_MARKER = ".starters-imported"
-
-
-class RegistryError(ToolStoreError):
-    pass
-
-
-@dataclass
-class ToolFolder:
-    """What a folder offers: sources, spec, cases and what of its tests could not be read."""
-
-    name: str
-    tool_source: str
-    test_source: str
-    spec: ToolSpec
-    cases: list[TestCase]
-    unread: list[str] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-def cases_of(
-    spec: ToolSpec, test_source: str, stored: list[dict[str, Any]]
-) -> tuple[list[TestCase], list[str]]:
-    """The cases kept as data, or else those read back from the test file."""
-    if stored:
-        try:
-            return [TestCase.model_validate(c) for c in stored], []
-        except ValidationError as exc:
-            return [], [f"tool.json cases are malformed: {str(exc).splitlines()[0]}"]
-    found = read_tests(test_source, spec.function_name, [p.name for p in spec.parameters])
-    return found.cases, found.unread
-
-
-def tool_cases(tool: Tool) -> list[TestCase]:
-    """The cases the host judges a stored tool by."""
-    spec = ToolSpec.model_validate(tool.record.spec)
-    return cases_of(spec, tool.test_source, tool.record.cases)[0]
-
-
-def read_tool_dir(directory: Path) -> ToolFolder:
-    """The tool in ``directory``; RegistryError says in one line what is wrong."""
-    try:
-        tool_source = (directory / TOOL_FILE).read_text(encoding="utf-8")
-        test_source = (directory / TEST_FILE).read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:
-        raise RegistryError(
-            f"{directory} is not a tool directory: it needs tool.py and test_tool.py ({exc})"
-        ) from None
-    if not (directory / META_FILE).exists():
-        return plain_folder(directory, tool_source, test_source)
-    try:
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RegistryError(f"{directory}/{META_FILE} is not readable JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise RegistryError(f"{directory}/{META_FILE} is not a JSON object")
-    try:
-        spec = ToolSpec.model_validate(meta.get("spec", meta))
-    except ValueError as exc:
-        raise RegistryError(
-            f"{directory}/{META_FILE} has no valid spec: {str(exc).splitlines()[0]}"
-        ) from None
-    stored = meta.get("cases") if isinstance(meta.get("cases"), list) else []
-    cases, unread = cases_of(spec, test_source, stored)
-    name = meta.get("name") if isinstance(meta.get("name"), str) else spec.function_name
-    return ToolFolder(name, tool_source, test_source, spec, cases, unread, meta)
-
-
-def plain_folder(directory: Path, tool_source: str, test_source: str) -> ToolFolder:
-    """A folder as people write it: ``tool.py`` with one public, typed, documented function and a
-    ``test_tool.py`` of plain asserts. The spec comes from the signature and docstring."""
-    try:
-        spec = infer_spec(tool_source)
-    except NotASpec as exc:
-        raise RegistryError(f"{directory}: {exc}") from None
-    cases, unread = cases_of(spec, test_source, [])
-    return ToolFolder(
-        spec.function_name, tool_source, test_source, spec, cases, unread, {"model": "hand-written"}
-    )
 
 
 def starter_dirs() -> list[Path]:
@@ -122,8 +56,9 @@ def import_folder(
     """Put the tool in ``directory`` into the store (the index catches up from the files),
     verified when ``verify`` is given: a red verdict refuses it. An existing name is refused
     unless ``replace`` (then it becomes that tool's next version); imported tools run only after a
-    person approves them (``approved``)."""
-    folder = read_tool_dir(directory)
+    person approves them (``approved``). Only the starters, which ship with the app, are read in
+    this process; any other folder is read bounded (:mod:`untrusted`)."""
+    folder = read_tool_dir(directory) if source == "starter" else read_untrusted_dir(directory)
     if not replace and store.exists(folder.name):
         raise RegistryError(
             f"a tool named {folder.name!r} is already in the library: add --replace to make the import its next version"

@@ -44,6 +44,7 @@ TRASH = ".trash-"
 LOCK = ".lock"
 GENERATION = ".generation"
 RECORD = TypeAdapter(ToolRecord)
+LOAD_ATTEMPTS = 8
 
 
 class ToolExistsError(ToolStoreError):
@@ -146,8 +147,28 @@ class ToolReader:
         return parse_record(data, str(path))
 
     def load(self, name: str) -> Tool:
-        """The current version, checked against its recorded sha256."""
-        record = self.record(name)
+        """The current version, checked against its recorded sha256. The record and the files are
+        read one after the other, and another process may swap a new version in between: a
+        mismatch is read again, and only one that stays (the files really changed on disk
+        behind the library's back) is reported."""
+        for attempt in range(LOAD_ATTEMPTS):
+            record = self.record(name)
+            try:
+                return self._load_files(name, record)
+            except ToolStoreError:
+                if attempt == LOAD_ATTEMPTS - 1 or self._stable(name, record):
+                    raise
+            time.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _stable(self, name: str, record: ToolRecord) -> bool:
+        """Whether the tool's record is still ``record`` (no save happened while we read)."""
+        try:
+            return self.record(name).to_dict() == record.to_dict()
+        except ToolStoreError:
+            return False
+
+    def _load_files(self, name: str, record: ToolRecord) -> Tool:
         directory = self._dir(name)
         try:
             tool = (directory / TOOL_FILE).read_text(encoding="utf-8")

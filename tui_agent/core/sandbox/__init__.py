@@ -48,6 +48,7 @@ def limits_from(settings: Settings) -> Limits:
         pids=settings.sandbox_pids,
         tmp_mb=settings.sandbox_tmp_mb,
         output_bytes=settings.sandbox_output_kb * 1024,
+        input_bytes=settings.input_file_mb * 1024 * 1024,
     )
 
 

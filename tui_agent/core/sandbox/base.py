@@ -13,15 +13,25 @@ import json
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import SandboxOutput
 from tui_agent.core.sandbox.inputs import place_inputs
-from tui_agent.core.sandbox.judge import call_result, read_run, verdict_of
-from tui_agent.core.sandbox.results import CallResult, CaseRun, Limits, RawRun, Reason, Verdict
+from tui_agent.core.sandbox.judge import call_result, first_broken, read_run, unjudged, verdict_of
+from tui_agent.core.sandbox.mixing import draw_checks, shuffled_order, unshuffled
+from tui_agent.core.sandbox.results import (
+    CallResult,
+    CaseRun,
+    InputRefused,
+    Limits,
+    RawRun,
+    Reason,
+    Verdict,
+)
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.sandbox.streams import LineSink
 from tui_agent.core.sandbox.workspace import sweep_workspaces
@@ -83,31 +93,39 @@ class Sandbox(ABC):
         request_id: str = "",
         gate: bool = True,
         case_timeout: float | None = None,
-        files: dict[str, Path] | None = None,
+        host_files: Mapping[int, Mapping[str, Path]] | None = None,
     ) -> CaseRun:
         """Every call in one sandbox start: what the function did with each argument set.
         Only the arguments enter the sandbox, and the files they name (:mod:`inputs`: a case's
-        inline files, ``files`` the user named: parameter -> host file), each alone and read-only."""
+        inline files; ``host_files``, call index -> parameter -> a host file the user named),
+        each alone and read-only. Never raises for anything the code under test did: whatever
+        comes back is read into outcomes or a reason."""
         started = time.monotonic()
 
-        def refused(detail: str) -> CaseRun:
+        def refused(reason: Reason, detail: str) -> CaseRun:
             missing = (Outcome("missing"),) * len(calls)
-            return CaseRun(missing, Reason.REJECTED, detail, "", time.monotonic() - started)
+            return CaseRun(missing, reason, detail, "", time.monotonic() - started)
 
         try:
             if gate:
                 gate_tool(tool_source, function_name)
-            placed, inputs = place_inputs(calls, files)
+            placed, inputs = place_inputs(calls, host_files)
             payload = json.loads(json.dumps(placed, allow_nan=False))
         except GateError as exc:
-            return refused(str(exc))
-        except (TypeError, ValueError) as exc:
-            return refused(f"arguments are not JSON: {exc}")
+            return refused(Reason.REJECTED, str(exc))
+        except (TypeError, ValueError, RecursionError) as exc:
+            return refused(Reason.REJECTED, f"arguments are not JSON: {exc}")
         nonce = secrets.token_hex(16)
         timeout = self.case_timeout(len(calls)) if case_timeout is None else case_timeout
         request = {"nonce": nonce, "function": function_name, "cases": payload, "case_timeout": timeout}
-        raw = self._execute({"tool.py": tool_source, **inputs}, request, request_id)
-        return read_run(raw, nonce, len(calls), self.limits.output_bytes)
+        try:
+            raw = self._execute({"tool.py": tool_source, **inputs}, request, request_id)
+        except InputRefused as exc:
+            return refused(Reason.REJECTED, f"a file could not be given to the tool: {exc}")
+        try:
+            return read_run(raw, nonce, len(calls), self.limits.output_bytes)
+        except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+            return refused(Reason.REJECTED, f"the run's report could not be read ({type(exc).__name__})")
 
     def verify_sync(
         self,
@@ -118,12 +136,18 @@ class Sandbox(ABC):
         request_id: str = "",
         gate: bool = True,
     ) -> Verdict:
-        """Run every case's arguments in one sandbox start and judge the outcomes here, against
-        expected values the sandbox never sees. Each judged case is published as an output line."""
+        """Run every case's arguments in one sandbox start, in random order, and judge the
+        outcomes here, against expected values the sandbox never sees. Each judged case is
+        published as an output line."""
+        order = shuffled_order(len(cases))
         run = self.run_cases_sync(
-            tool_source, function_name, [c.args for c in cases], request_id=request_id, gate=gate
+            tool_source, function_name, [cases[i].args for i in order], request_id=request_id, gate=gate
         )
-        verdict = verdict_of(run, cases, self.name)
+        run = replace(run, outcomes=tuple(unshuffled(run.outcomes, order)))
+        try:
+            verdict = verdict_of(run, cases, self.name)
+        except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+            verdict = unjudged(cases, self.name, f"the outcomes could not be judged ({type(exc).__name__})")
         sink = self._sink(request_id)
         if sink is not None:
             for test in verdict.tests:
@@ -140,22 +164,44 @@ class Sandbox(ABC):
         function_name: str,
         args: dict[str, Any],
         *,
+        checks: Sequence[TestCase] = (),
         request_id: str = "",
         gate: bool = True,
-        files: dict[str, Path] | None = None,
+        files: Mapping[str, Path] | None = None,
     ) -> CallResult:
-        """One call; the whole wall clock is its budget. ``files``: parameter -> a host file the
-        user named, given to the tool read-only."""
+        """One call, made the way a verification is made (:mod:`mixing`): some of ``checks``, the
+        tool's verified cases, run beside it in random order under the same per-case timeouts,
+        and its answer accepted only if each of them still comes out as verified. ``files``:
+        parameter -> a host file the user named, given to the tool read-only."""
+        drawn = draw_checks(checks)
+        calls = [args, *(case.args for case in drawn)]
+        order = shuffled_order(len(calls))
+        mine = order.index(0)
         run = self.run_cases_sync(
             tool_source,
             function_name,
-            [args],
+            [calls[i] for i in order],
             request_id=request_id,
             gate=gate,
-            case_timeout=0.0,
-            files=files,
+            host_files={mine: files} if files else None,
         )
-        return call_result(run)
+        outcomes = unshuffled(run.outcomes, order)
+        try:
+            if run.reason is None and (broken := first_broken(drawn, outcomes[1:])):
+                return CallResult(
+                    False,
+                    reason=Reason.UNVERIFIED,
+                    error=f"{function_name} did not do in this call what it was verified to do ({broken}), "
+                    "so its answer is not used",
+                    error_type="UnverifiedCall",
+                    output=run.output,
+                    duration_s=run.duration_s,
+                )
+            return call_result(replace(run, outcomes=(outcomes[0],)))
+        except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+            return CallResult(
+                False, reason=Reason.REJECTED, error=f"the result could not be read ({type(exc).__name__})"
+            )
 
     async def verify(
         self, tool_source: str, function_name: str, cases: Sequence[TestCase], *, request_id: str = ""
@@ -167,6 +213,7 @@ class Sandbox(ABC):
     async def run_cases(
         self, tool_source: str, function_name: str, calls: Sequence[dict[str, Any]], *, request_id: str = ""
     ) -> CaseRun:
+        """Outcomes only, judged by the caller (synthesis compares candidates this way)."""
         return await asyncio.to_thread(
             self.run_cases_sync, tool_source, function_name, calls, request_id=request_id
         )
@@ -177,9 +224,16 @@ class Sandbox(ABC):
         function_name: str,
         args: dict[str, Any],
         *,
+        checks: Sequence[TestCase] = (),
         request_id: str = "",
-        files: dict[str, Path] | None = None,
+        files: Mapping[str, Path] | None = None,
     ) -> CallResult:
         return await asyncio.to_thread(
-            self.call_sync, tool_source, function_name, args, request_id=request_id, files=files
+            self.call_sync,
+            tool_source,
+            function_name,
+            args,
+            checks=checks,
+            request_id=request_id,
+            files=files,
         )

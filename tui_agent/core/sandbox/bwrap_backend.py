@@ -160,7 +160,7 @@ class BubblewrapSandbox(Sandbox):
     def _run(self, files: dict[str, str | Path], request: bytes, sink: LineSink | None) -> RawRun:
         workspace = Workspace(self.work_root)
         try:
-            workspace.fill(files)
+            workspace.fill(files, self.limits.input_bytes)
             return self._run_in(workspace.path, request, sink)
         finally:
             workspace.remove()

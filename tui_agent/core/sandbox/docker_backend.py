@@ -158,7 +158,7 @@ class DockerSandbox(Sandbox):
     def _run(self, files: dict[str, str | Path], request: bytes, sink: LineSink | None) -> RawRun:
         slot = self._take()
         try:
-            slot.workspace.fill(files)
+            slot.workspace.fill(files, self.limits.input_bytes)
             return self._run_slot(slot, request, sink)
         finally:
             self._discard(slot)

@@ -5,7 +5,7 @@ argument becomes its path inside the sandbox. Nothing else of the host is visibl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +21,24 @@ def safe_name(name: str) -> str:
 
 
 def place_inputs(
-    calls: Sequence[dict[str, Any]], host_files: dict[str, Path] | None = None
+    calls: Sequence[dict[str, Any]], host_files: Mapping[int, Mapping[str, Path]] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, str | Path]]:
     """The calls with every file argument replaced by its path in the sandbox, and the files the
-    workspace must hold for them (text for inline files, a host path to copy for named ones)."""
+    workspace must hold for them (text for inline files, a host path to copy for named ones).
+    ``host_files``: call index -> parameter -> the host file that call reads. A named file and a
+    test case's inline file lie alike (``inputs/c<call>/<parameter>/<name>``), so a tool cannot
+    tell a person's call from a verified case by where its file is."""
     files: dict[str, str | Path] = {}
     placed = []
     for index, args in enumerate(calls):
         call = dict(args)
-        for key, value in args.items():
-            found = inline_file(value)
-            if found is not None:
-                relative = f"inputs/c{index}/{safe_name(found[0])}"
-                files[relative] = found[1]
-                call[key] = f"{WORKDIR}/{relative}"
-        for key, host in (host_files or {}).items():
-            relative = f"inputs/{safe_name(key)}/{safe_name(host.name)}"
-            files[relative] = host
+        named: dict[str, tuple[str, str | Path]] = {
+            key: found for key, value in args.items() if (found := inline_file(value)) is not None
+        }
+        named.update({key: (host.name, host) for key, host in (host_files or {}).get(index, {}).items()})
+        for key, (name, content) in named.items():
+            relative = f"inputs/c{index}/{safe_name(key)}/{safe_name(name)}"
+            files[relative] = content
             call[key] = f"{WORKDIR}/{relative}"
         placed.append(call)
     return placed, files

@@ -17,21 +17,48 @@ from tui_agent.core.sandbox.streams import MARKER
 from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, matches
 
 MISSING = Outcome("missing")
+# The runner nests values at most 64 deep; a report is a few levels more (outcomes, value).
+MAX_DEPTH = 80
+MAX_NODES = 200_000
 
 
-def find_report(raw: RawRun, nonce: str) -> tuple[dict[str, Any] | None, str]:
-    """The runner's report line, if there is exactly one; (None, why-not) otherwise."""
+def find_report(raw: RawRun, nonce: str) -> tuple[dict[str, Any] | None, str, bool]:
+    """The runner's report line, if there is exactly one we can read: (report, "", False), or
+    (None, why not, whether the report was there but unreadable, which only tampering explains)."""
     tag = MARKER + b" " + nonce.encode() + b" "
     lines = [line for line in raw.output.split(b"\n") if line.startswith(tag)]
     if not lines:
-        return None, "no report from the runner"
+        return None, "no report from the runner", False
     if len(lines) > 1:
-        return None, "more than one report: the run was tampered with"
+        return None, "more than one report: the run was tampered with", True
     try:
         report = json.loads(lines[0][len(tag) :])
-    except json.JSONDecodeError:
-        return None, "the report is not valid JSON"
-    return (report, "") if isinstance(report, dict) else (None, "the report is not an object")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        # invalid JSON or UTF-8, an integer past Python's digit limit, nesting past the parser's
+        return None, f"the report is not JSON we can read ({type(exc).__name__})", True
+    if not isinstance(report, dict):
+        return None, "the report is not an object", True
+    too_big = oversized(report)
+    return (None, f"the report is {too_big}", True) if too_big else (report, "", False)
+
+
+def oversized(value: Any, depth_limit: int = MAX_DEPTH, node_limit: int = MAX_NODES) -> str:
+    """Why ``value`` is too deep or too large to judge safely ("" if it is not), found without
+    recursion: comparing, showing or journaling such a value would recurse past the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if depth > depth_limit:
+            return f"nested more than {depth_limit} deep"
+        if seen > node_limit:
+            return f"more than {node_limit} values"
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return ""
 
 
 def output_text(raw: RawRun, nonce: str, limit: int) -> str:
@@ -63,9 +90,9 @@ def read_run(raw: RawRun, nonce: str, count: int, output_limit: int) -> CaseRun:
     failure = _run_failure(raw)
     if failure:
         return failed(*failure)
-    report, why = find_report(raw, nonce)
+    report, why, unreadable = find_report(raw, nonce)
     if report is None:
-        if "tampered" in why:
+        if unreadable:
             return failed(Reason.REJECTED, why)
         if raw.exit_code not in (0, None):
             memory = b"MemoryError" in raw.output
@@ -111,6 +138,20 @@ def verdict_of(run: CaseRun, cases: Sequence[TestCase], backend: str) -> Verdict
             detail += " (a case ran past its time)"
         return Verdict(False, Reason.TESTS_FAILED, detail, counts, tests, run.output, run.duration_s, backend)
     return Verdict(True, None, f"{passed} passed", counts, tests, run.output, run.duration_s, backend)
+
+
+def first_broken(cases: Sequence[TestCase], outcomes: Sequence[Outcome]) -> str:
+    """The first case whose outcome does not satisfy it, shown in one line ("" when all do)."""
+    for case, outcome in zip(cases, outcomes, strict=True):
+        if not matches(case, outcome):
+            return f"{case.name}: expected {expected_text(case)[:80]}, got {outcome.shown()[:80]}"
+    return ""
+
+
+def unjudged(cases: Sequence[TestCase], backend: str, detail: str) -> Verdict:
+    """A red verdict for outcomes the host could not judge."""
+    counts = Counts(collected=len(cases), errors=len(cases))
+    return Verdict(False, Reason.REJECTED, detail, counts, (), "", 0.0, backend)
 
 
 def call_result(run: CaseRun) -> CallResult:

@@ -13,7 +13,8 @@ from tui_agent.core.tool.cases import Outcome
 class Reason(StrEnum):
     """Why a run is not green. RAISED is only for calls: the tool itself raised. CRASH covers a
     tool that does not even import; REJECTED a source the gate refused or a report that is not
-    one we can read (more than one, or not matching the cases)."""
+    one we can read (more than one, or not matching the cases). UNVERIFIED is only for calls: a
+    verified case run in the same call came out otherwise, so the answer is not trusted."""
 
     TIMEOUT = "TIMEOUT"
     MEMORY = "MEMORY"
@@ -24,6 +25,7 @@ class Reason(StrEnum):
     TESTS_FAILED = "TESTS_FAILED"
     REJECTED = "REJECTED"
     RAISED = "RAISED"
+    UNVERIFIED = "UNVERIFIED"  # a call whose verified cases, run beside it, did not come out as verified
 
 
 class SandboxError(Exception):
@@ -34,6 +36,10 @@ class SandboxUnavailable(SandboxError):
     pass
 
 
+class InputRefused(SandboxError):
+    """A file a call was to read could not be given to it (gone, not regular, past the limit)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout_s: float = 20.0
@@ -42,6 +48,7 @@ class Limits:
     pids: int = 64
     tmp_mb: int = 16
     output_bytes: int = 256 * 1024
+    input_bytes: int = 50 * 1024 * 1024  # the largest file a call may be given
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from tui_agent.core.lifeline import alive
+from tui_agent.core.sandbox.results import InputRefused
 
 WORKSPACE_PREFIX = "ws-"
 
@@ -25,14 +27,15 @@ class Workspace:
         self.path = Path(tempfile.mkdtemp(prefix=f"{WORKSPACE_PREFIX}{os.getpid()}-", dir=root))
         self.path.chmod(0o755)
 
-    def fill(self, files: Mapping[str, str | Path]) -> None:
-        """Text is written as it is; a Path is a host file whose bytes are copied (never linked)."""
+    def fill(self, files: Mapping[str, str | Path], max_file_bytes: int | None = None) -> None:
+        """Text is written as it is; a Path is a host file whose bytes are copied (never linked),
+        at most ``max_file_bytes`` of them: the size is checked while copying, so a file that
+        grew after it was checked is refused (InputRefused), not copied whole."""
         for name, content in files.items():
             target = self.path / name
             target.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, Path):
-                with open(content, "rb") as source, open(target, "xb") as handle:
-                    shutil.copyfileobj(source, handle, 1 << 20)
+                copy_bounded(content, target, max_file_bytes)
             else:
                 with open(target, "x", encoding="utf-8") as handle:  # never follows a symlink
                     handle.write(content)
@@ -50,6 +53,23 @@ class Workspace:
                 if directory.is_dir():
                     directory.chmod(0o755)
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def copy_bounded(source: Path, target: Path, limit: int | None) -> None:
+    """Copy a regular file's bytes, never through a symlink, refusing it past ``limit`` bytes."""
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputRefused(f"{source.name} cannot be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle, open(target, "xb") as out:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputRefused(f"{source.name} is not a regular file")
+        copied = 0
+        while chunk := handle.read(1 << 20):
+            copied += len(chunk)
+            if limit is not None and copied > limit:
+                raise InputRefused(f"{source.name} is larger than {limit // (1024 * 1024)} MB")
+            out.write(chunk)
 
 
 def sweep_workspaces(root: Path) -> int:

@@ -9,6 +9,7 @@ read, never a name or a call of anything else, so reading a test runs nothing th
 from __future__ import annotations
 
 import ast
+import itertools
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -28,17 +29,39 @@ UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.USub: operator.neg, 
 CALLS: dict[str, Callable[..., Any]] = {f.__name__: f for f in (round, abs, min, max, sum, len)}
 LARGEST = 10**18  # beyond any answer a test states; keeps 9 ** 9 ** 9 from being worked out
 MAX_EXPONENT = 64
+MAX_DIGITS = 20  # round(x, n): CPython works out 10 ** abs(n), so n is kept small
+MAX_NODES = 200  # a longer expression is no test's answer, and reading it would recurse deeply
 
 
 class NotArithmetic(ValueError):
     pass
 
 
+class TooCostly(NotArithmetic):
+    """Arithmetic whose cost grows with its arguments past a small bound: honest tests never
+    write it, so a folder whose tests do is refused, not merely left partly unread."""
+
+
+def small(node: ast.AST, limit: int = MAX_NODES) -> bool:
+    """Whether ``node`` has at most ``limit`` nodes, found without recursion (ast.walk keeps a
+    queue): only such a node is worked out or shown (``ast.unparse`` recurses)."""
+    return next(itertools.islice(ast.walk(node), limit, None), None) is None
+
+
+def shown(node: ast.AST) -> str:
+    """A node's source for a message, cut short; a huge node is described, not unparsed."""
+    return ast.unparse(node)[:60] if small(node) else "a very long expression"
+
+
 def arithmetic_value(node: ast.expr) -> Number:
-    """The number ``node`` works out to, or NotArithmetic when it is anything but arithmetic."""
+    """The number ``node`` works out to, or NotArithmetic when it is anything but arithmetic.
+    Every operation is bounded: no call whose cost grows with an argument (round's digits, an
+    exponent, a long expression) is worked out past a small bound."""
+    if not small(node):
+        raise TooCostly(f"an expression of more than {MAX_NODES} parts is not a test's answer")
     value = _value(node)
     if not _is_number(value):
-        raise NotArithmetic(f"{ast.unparse(node)[:60]} is not a number")
+        raise NotArithmetic(f"{shown(node)} is not a number")
     return value
 
 
@@ -64,7 +87,7 @@ def _value(node: ast.expr) -> Any:
         if not (_is_number(left) and _is_number(right)):
             raise NotArithmetic("arithmetic on something other than numbers")
         if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
-            raise NotArithmetic("an exponent too large for a test's answer")
+            raise TooCostly("an exponent too large for a test's answer")
         try:
             return _number(BINARY[type(node.op)](left, right))
         except (ZeroDivisionError, OverflowError) as exc:
@@ -77,8 +100,14 @@ def _value(node: ast.expr) -> Any:
         and node.args
     ):
         args = [_value(a) for a in node.args]
+        if (
+            node.func.id == "round"
+            and len(args) > 1
+            and not (_is_number(args[1]) and abs(args[1]) <= MAX_DIGITS)
+        ):
+            raise TooCostly(f"round to more than {MAX_DIGITS} digits is not a test's answer")
         try:
             return _number(CALLS[node.func.id](*args))
         except (TypeError, ValueError) as exc:
             raise NotArithmetic(str(exc)) from exc
-    raise NotArithmetic(f"{ast.unparse(node)[:60]} is not arithmetic on numbers")
+    raise NotArithmetic(f"{shown(node)} is not arithmetic on numbers")

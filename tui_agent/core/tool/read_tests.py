@@ -12,18 +12,26 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_agent.core.tool.arithmetic import NotArithmetic, arithmetic_value
+from tui_agent.core.tool.arithmetic import NotArithmetic, TooCostly, arithmetic_value, shown
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, unique_cases
+
+MAX_ROWS = 500  # parametrize tables multiply: a few long ones would be millions of cases
 
 
 @dataclass
 class ReadTests:
     cases: list[TestCase] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)  # "test_x line 4: why"
+    # Tests that asked for unbounded work or nested past reading: no honest test does (subset of unread).
+    costly: list[str] = field(default_factory=list)
 
 
 class _Unreadable(Exception):
     pass
+
+
+class _Costly(_Unreadable):
+    """A line that asks the reader for unbounded work, or nests past its stack."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -44,7 +52,7 @@ def _literal(node: ast.expr, names: dict[str, Any]) -> Any:
     try:
         return _jsonable(ast.literal_eval(node))
     except (ValueError, SyntaxError, TypeError) as exc:
-        raise _Unreadable(f"{ast.unparse(node)[:60]} is not a literal") from exc
+        raise _Unreadable(f"{shown(node)} is not a literal") from exc
 
 
 def _expected(node: ast.expr, names: dict[str, Any]) -> Any:
@@ -55,8 +63,10 @@ def _expected(node: ast.expr, names: dict[str, Any]) -> Any:
     except _Unreadable:
         try:
             return arithmetic_value(node)
+        except TooCostly as exc:
+            raise _Costly(str(exc)) from None
         except NotArithmetic:
-            raise _Unreadable(f"{ast.unparse(node)[:60]} is not a literal") from None
+            raise _Unreadable(f"{shown(node)} is not a literal") from None
 
 
 def _approx(node: ast.expr, names: dict[str, Any]) -> Any:
@@ -110,7 +120,7 @@ class _Reader:
             args = self.call_args(test.operand, names)
             if args is not None:
                 return args, False
-        raise _Unreadable(f"`assert {ast.unparse(test)[:60]}` is not a plain check of {self.function}")
+        raise _Unreadable(f"`assert {shown(test)}` is not a plain check of {self.function}")
 
     def from_raises(self, node: ast.With, names: dict[str, Any]) -> tuple[dict[str, Any], str]:
         item = node.items[0].context_expr if len(node.items) == 1 else None
@@ -128,7 +138,7 @@ class _Reader:
         exceptions = [k.id for k in kinds if isinstance(k, ast.Name) and k.id in ALLOWED_EXCEPTIONS]
         if not exceptions:
             raise _Unreadable(
-                f"pytest.raises({ast.unparse(wanted)[:40]}) is not one of {', '.join(ALLOWED_EXCEPTIONS)}"
+                f"pytest.raises({shown(wanted)[:40]}) is not one of {', '.join(ALLOWED_EXCEPTIONS)}"
             )
         args = self.call_args(node.body[0].value, names)
         if args is None:
@@ -158,13 +168,15 @@ def _parametrize(node: ast.FunctionDef) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [{}]
     for decorator in node.decorator_list:
         if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)):
-            raise _Unreadable(f"decorator {ast.unparse(decorator)[:40]}")
+            raise _Unreadable(f"decorator {shown(decorator)[:40]}")
         if decorator.func.attr != "parametrize" or len(decorator.args) < 2:
-            raise _Unreadable(f"decorator {ast.unparse(decorator)[:40]}")
+            raise _Unreadable(f"decorator {shown(decorator)[:40]}")
         spec = ast.literal_eval(decorator.args[0])
         names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else list(spec)
         values = _literal(decorator.args[1], {})
         table = [dict(zip(names, v if len(names) > 1 else [v], strict=True)) for v in values]
+        if len(rows) * len(table) > MAX_ROWS:
+            raise _Costly(f"more than {MAX_ROWS} parametrized cases")
         rows = [{**row, **extra} for row in rows for extra in table]
     return rows
 
@@ -176,6 +188,11 @@ def read_tests(test_source: str, function: str, params: list[str]) -> ReadTests:
         tree = ast.parse(test_source)
     except SyntaxError as exc:
         found.unread.append(f"test_tool.py does not parse (line {exc.lineno})")
+        return found
+    except (RecursionError, MemoryError, ValueError) as exc:
+        why = f"test_tool.py cannot be read ({type(exc).__name__}: nested or sized past reading)"
+        found.unread.append(why)
+        found.costly.append(why)
         return found
     reader = _Reader(function, params)
     tests: list[ast.FunctionDef] = []
@@ -190,8 +207,16 @@ def read_tests(test_source: str, function: str, params: list[str]) -> ReadTests:
             rows = _parametrize(test)
             for row in rows:
                 found.cases += reader.read(test, row, label)
+        except _Costly as exc:
+            found.unread.append(f"{test.name} (line {test.lineno}): {exc}")
+            found.costly.append(found.unread[-1])
         except (_Unreadable, ValueError, SyntaxError, TypeError) as exc:
             found.unread.append(f"{test.name} (line {test.lineno}): {exc}")
+        except (RecursionError, MemoryError) as exc:
+            found.unread.append(
+                f"{test.name} (line {test.lineno}): too deep or too large to read ({type(exc).__name__})"
+            )
+            found.costly.append(found.unread[-1])
     found.cases = unique_cases(found.cases)
     return found
 
@@ -231,12 +256,12 @@ def read_case_lines(source: str, function: str, params: list[str]) -> tuple[list
     unread = 0
     try:
         statements = ast.parse(source).body
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         statements = []
         for chunk in _chunks(source):
             try:
                 statements += ast.parse(chunk).body
-            except SyntaxError:
+            except (SyntaxError, RecursionError, MemoryError, ValueError):
                 unread += 1
     for statement in statements:
         try:
@@ -258,6 +283,6 @@ def read_case_lines(source: str, function: str, params: list[str]) -> tuple[list
                     cases += reader.read(statement, row, statement.name.removeprefix("test_"))
             elif not isinstance(statement, ast.Import | ast.ImportFrom | ast.Expr):
                 unread += 1
-        except (_Unreadable, ValueError, SyntaxError, TypeError):
-            unread += 1
+        except (_Unreadable, ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+            unread += 1  # a line too deep or too large to read costs that line
     return cases, unread

@@ -4,9 +4,17 @@ library embeds for search. Shared by the registry, synthesis, the executor and M
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from tui_agent.core.tool.types import BASE_TYPES, JSON_TYPES, base_type
@@ -24,6 +32,10 @@ class Parameter(BaseModel):
     # For a file parameter: how the file the request names begins. Shown to the model so tests and
     # code follow the real layout (a header, commas without spaces); never stored with the tool.
     sample: SkipJsonSchema[str] = Field(default="", exclude=True)
+    # The only texts the tool takes for this parameter, as data (a hand-written tool's units, say):
+    # a request giving another ("hours" to a length converter) is no call of it. Compared without
+    # case or a trailing full stop. Empty: any text.
+    choices: SkipJsonSchema[list[str]] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -44,10 +56,31 @@ class Parameter(BaseModel):
                 data["annotation"] = written
         return data
 
+    def admits(self, value: Any) -> bool:
+        """Whether ``value`` is one this parameter takes, as far as its ``choices`` say."""
+        return not self.choices or (
+            isinstance(value, str) and _folded(value) in {_folded(c) for c in self.choices}
+        )
+
     @property
     def shown_type(self) -> str:
         """The annotation code would carry: a file arrives as its path, a ``str``."""
         return self.annotation or ("str" if self.type == "file" else self.type)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.casefold().rstrip(".").split())
+
+
+def _choice_check(p: Parameter) -> Any:
+    def check(value: Any) -> Any:
+        if value is not None and not p.admits(value):
+            raise ValueError(
+                f"{value!r} is not one of the values {p.name} takes ({', '.join(p.choices[:12])})"
+            )
+        return value
+
+    return AfterValidator(check)
 
 
 class Example(BaseModel):
@@ -155,6 +188,8 @@ def input_schema(spec: ToolSpec) -> dict[str, Any]:
         prop: dict[str, Any] = {"type": JSON_TYPES[p.type]} if p.type in JSON_TYPES else {}
         if p.description:
             prop["description"] = p.description
+        if p.choices:
+            prop["enum"] = list(p.choices)
         if not p.required:
             prop["default"] = p.default
         properties[p.name] = prop
@@ -178,6 +213,8 @@ def parameter_fields(spec: ToolSpec, *, optional: bool = False) -> dict[str, Any
     fields: dict[str, Any] = {}
     for i, p in enumerate(spec.parameters):
         kind: Any = PYTHON_TYPES[p.type]
+        if p.choices and not optional:
+            kind = Annotated[kind, _choice_check(p)]
         if optional:
             fields[field_name(i)] = (
                 kind | None,

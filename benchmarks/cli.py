@@ -65,35 +65,39 @@ class Version:
         return time.perf_counter() - started, done
 
 
-def measure(version: Version, runs: int, synthesis: bool) -> dict[str, list[float]]:
+def warm(version: Version) -> None:
     version.run("tools", "list")  # the starters are imported and verified once, not measured
     version.run("tools", "search", "warm up")  # and the index is built once
-    rows: dict[str, list[float]] = {}
-    for _ in range(runs):
-        for name, args in (
-            ("--version", ("--version",)),
-            ("tools list", ("tools", "list")),
-            ("tools search", ("tools", "search", "convert kilometres to miles")),
-            ("ask, reused", ("ask", REUSED, "--yes")),
-        ):
-            seconds, done = version.run(*args)
-            if done.returncode != 0:
-                print(f"  {version.label} {name} failed: {done.stderr.strip()[-200:]}", file=sys.stderr)
-            elif name == "ask, reused" and name not in rows:  # what was timed: the answer itself
-                print(f"  {version.label}: {REUSED!r} -> {done.stdout.strip()[-120:]}", flush=True)
-            rows.setdefault(name, []).append(seconds)
-    if synthesis:
-        for request in SYNTHESISED[:runs]:
-            fresh = Path(tempfile.mkdtemp(prefix="selfeng-bench-cli-fresh-"))
-            try:
-                shutil.copytree(version.home, fresh, dirs_exist_ok=True)
-                seconds, done = version.run("ask", request, "--yes", home=fresh)
-                state = "answered" if done.returncode == 0 else f"exit {done.returncode}"
-                print(f"  {version.label}: synthesised ask {request!r}: {seconds:.1f}s, {state}", flush=True)
-                rows.setdefault("ask, synthesised", []).append(seconds)
-            finally:
-                shutil.rmtree(fresh, ignore_errors=True)
-    return rows
+
+
+def one_round(version: Version, rows: dict[str, list[float]]) -> None:
+    """Each command once. Versions take turns round by round, so a machine that gets busier or
+    quieter during the run weighs on both alike."""
+    for name, args in (
+        ("--version", ("--version",)),
+        ("tools list", ("tools", "list")),
+        ("tools search", ("tools", "search", "convert kilometres to miles")),
+        ("ask, reused", ("ask", REUSED, "--yes")),
+    ):
+        seconds, done = version.run(*args)
+        if done.returncode != 0:
+            print(f"  {version.label} {name} failed: {done.stderr.strip()[-200:]}", file=sys.stderr)
+        elif name == "ask, reused" and name not in rows:  # what was timed: the answer itself
+            print(f"  {version.label}: {REUSED!r} -> {done.stdout.strip()[-120:]}", flush=True)
+        rows.setdefault(name, []).append(seconds)
+
+
+def synthesised(version: Version, runs: int, rows: dict[str, list[float]]) -> None:
+    for request in SYNTHESISED[:runs]:
+        fresh = Path(tempfile.mkdtemp(prefix="selfeng-bench-cli-fresh-"))
+        try:
+            shutil.copytree(version.home, fresh, dirs_exist_ok=True)
+            seconds, done = version.run("ask", request, "--yes", home=fresh)
+            state = "answered" if done.returncode == 0 else f"exit {done.returncode}"
+            print(f"  {version.label}: synthesised ask {request!r}: {seconds:.1f}s, {state}", flush=True)
+            rows.setdefault("ask, synthesised", []).append(seconds)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
 
 
 def main() -> int:
@@ -109,9 +113,16 @@ def main() -> int:
             tree, image = stack.enter_context(checkout(args.baseline))
             versions.insert(0, Version("old", tree, image))
         try:
+            results = {version.label: {} for version in versions}
             for version in versions:
-                print(f"measuring {version.label} ({version.tree})", flush=True)
-                results[version.label] = measure(version, args.runs, not args.no_synthesis)
+                print(f"warming {version.label} ({version.tree})", flush=True)
+                warm(version)
+            for _ in range(args.runs):
+                for version in versions:
+                    one_round(version, results[version.label])
+            if not args.no_synthesis:
+                for version in versions:
+                    synthesised(version, args.runs, results[version.label])
         finally:
             for version in versions:
                 shutil.rmtree(version.home, ignore_errors=True)

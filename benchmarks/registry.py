@@ -3,11 +3,13 @@
     .venv/bin/python benchmarks/registry.py [--no-scale] [--no-decision] [--cache PATH]
 
 1. The final reuse decision on the labelled set in benchmarks/data/reuse_labelled.json (the
-   starters plus the tools it lists; each request labelled with the tool that answers it exactly,
-   or null for near misses: inverses, siblings, compound requests, a tool's words for another
-   job). Search runs for every request; the local model drafts each request's signature and finds
-   each candidate's arguments once (kept in --cache); every (lexical weight, candidate threshold)
-   is then replayed. The setting is chosen on one half (F0.5) and reported on the held-out half.
+   starters plus the tools it lists, their code in reuse_labelled_code.json; each request
+   labelled with the tool that answers it exactly, or null for near misses: inverses, siblings,
+   compound requests, a tool's words for another job). Search runs for every request; the local
+   model works out each request's answer apart once and finds each candidate's arguments, and
+   each ready candidate runs in the sandbox, once (kept in --cache); every (lexical weight,
+   candidate threshold) is then replayed with the agent's rule (:mod:`flow.decide`). The setting
+   is chosen on one half (F0.5) and reported on the held-out half.
 2. Search latency at 1,000 and 10,000 tools (three phrasings each, real embeddings), and the
    time to rebuild the index from the files alone.
 """
@@ -30,7 +32,7 @@ from typing import Any
 
 from tui_agent.core.config import load_settings
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.fit import RequestSignature
+from tui_agent.core.flow.grounding import Grounder
 from tui_agent.core.library.embeddings import Embedder
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.library.sharing import import_starters
@@ -38,10 +40,11 @@ from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.sandbox import make_sandbox
-from tui_agent.core.tool.cases import TestCase
+from tui_agent.core.tool.cases import TestCase, agrees
 from tui_agent.core.tool.spec import ToolSpec
 
 DATA = Path(__file__).resolve().parent / "data" / "reuse_labelled.json"
+CODE = Path(__file__).resolve().parent / "data" / "reuse_labelled_code.json"
 WEIGHTS = [0.0, 0.15, 0.3, 0.5]
 THRESHOLDS = [round(0.2 + 0.025 * i, 3) for i in range(25)]
 FIT_CHECKS = 2
@@ -56,7 +59,7 @@ def fresh_registry(home: Path, embedder: Embedder) -> Registry:
 
 
 def stub(spec: ToolSpec) -> tuple[str, list[TestCase]]:
-    """A stand-in body: the decision never runs a tool, it reads the spec."""
+    """A stand-in body for the search-at-scale tools, which are found and never run."""
     params = ", ".join(p.name for p in spec.parameters)
     args = {p.name: 1 for p in spec.parameters}
     return f"def {spec.function_name}({params}):\n    raise NotImplementedError\n", [
@@ -65,9 +68,15 @@ def stub(spec: ToolSpec) -> tuple[str, list[TestCase]]:
 
 
 def add_specs(registry: Registry, specs: Iterable[ToolSpec]) -> None:
+    """Each labelled tool with its code and its examples as its cases, as the library keeps it."""
+    code = json.loads(CODE.read_text())["code"]
     for spec in specs:
-        source, cases = stub(spec)
-        registry.add(spec.function_name, source, "", spec.model_dump(), cases=cases, verdict=VERIFIED)
+        cases = [
+            TestCase(name=f"example_{i}", args=e.args, expected=e.result) for i, e in enumerate(spec.examples)
+        ]
+        registry.add(
+            spec.function_name, code[spec.function_name], "", spec.model_dump(), cases=cases, verdict=VERIFIED
+        )
 
 
 @dataclass
@@ -84,29 +93,38 @@ def combined(row: Row, weight: float) -> list[tuple[str, float]]:
 
 
 def decide(
-    row: Row, weight: float, threshold: float, fits: dict[tuple[str, str], str]
+    row: Row, weight: float, threshold: float, fits: dict[str, Any], strong: float
 ) -> tuple[str, str | None]:
-    """The orchestrator's rule, replayed: check candidates at or above the threshold in order,
-    at most FIT_CHECKS; the first that is ready is reused, a question asks."""
-    for name, _value in [c for c in combined(row, weight) if c[1] >= threshold][:FIT_CHECKS]:
-        kind = fits[(row.request, name)]
-        if kind == "ready":
-            return "reuse", name
-        if kind == "question":
+    """The agent's rule (:mod:`flow.decide`), replayed: a request that needs live data or a
+    person's value is refused or asked; candidates at or above the threshold are held in order,
+    at most FIT_CHECKS (only strong ones when the answer was not worked out apart); the first
+    ready one whose result agrees with the computed answer is reused."""
+    grounding = fits["grounding"][row.request]
+    if grounding["kind"] == "live":
+        return "refuse", None
+    if grounding["kind"] == "personal":
+        return "ask", None
+    computed = grounding["kind"] == "value"
+    held = [c for c in combined(row, weight) if c[1] >= threshold and (computed or c[1] >= strong)]
+    for name, _value in held[:FIT_CHECKS]:
+        kind, value = fits["pairs"][row.request][name]
+        if kind == "question" and not computed:
             return "ask", name
+        if kind == "ready" and (not computed or agrees(value, grounding["value"])):
+            return "reuse", name
     return "synthesise", None
 
 
 def score(
-    rows: list[Row], weight: float, threshold: float, fits: dict[tuple[str, str], str]
+    rows: list[Row], weight: float, threshold: float, fits: dict[str, Any], strong: float = 0.0
 ) -> dict[str, Any]:
     tp = fp = 0
     wrong = []
     for row in rows:
-        decision, tool = decide(row, weight, threshold, fits)
+        decision, tool = decide(row, weight, threshold, fits, strong or STRONG)
         if decision != "reuse":
             if row.labels:
-                said = JUDGED.get((row.request, min(row.labels)), "not checked")[:120]
+                said = str(fits["pairs"].get(row.request, {}).get(min(row.labels), "not checked"))[:120]
                 wrong.append(f"missed {'/'.join(sorted(row.labels))}: {row.request} ({decision}; {said})")
             continue
         if tool in row.labels:
@@ -126,73 +144,65 @@ def score(
 
 
 def prompts_key() -> str:
-    return hashlib.sha256((prompts.SIGNATURE_SYSTEM + prompts.ARGS_SYSTEM).encode()).hexdigest()[:12]
+    return hashlib.sha256((prompts.GROUND_SYSTEM + prompts.ARGS_SYSTEM).encode()).hexdigest()[:12]
 
 
 async def model_answers(registry: Registry, rows: list[Row], cache: Path | None) -> dict[str, Any]:
-    """What the model says, for every request and candidate any setting could check: the drafted
-    signature per request, and the outcome of the arguments step per (request, tool). Kept in
-    ``cache`` (when given) for replays; the judgement without a model is recomputed each time."""
+    """What the model and the sandbox say, for every request and candidate any setting could
+    hold: the request's answer worked out apart, and per (request, tool) the prepared call's
+    kind and, for a ready one, its result. Kept in ``cache`` (when given) for replays."""
     stored: dict[str, Any] = {}
     if cache is not None and cache.exists():
         loaded = json.loads(cache.read_text())
         if loaded.get("prompts") == prompts_key():
             stored = loaded
-    drafts: dict[str, Any] = stored.setdefault("drafts", {})
-    argument_kinds: dict[str, dict[str, str]] = stored.setdefault("arguments", {})
+    groundings: dict[str, Any] = stored.setdefault("grounding", {})
+    pairs: dict[str, dict[str, Any]] = stored.setdefault("pairs", {})
     stored["prompts"] = prompts_key()
     settings = registry.settings.model_copy(update={"local_model_file": shared_model_file()})
     llm = LLMClient(settings)
-    executor = Executor(llm, None, registry)  # type: ignore[arg-type]  # prepares only, runs nothing
+    box = make_sandbox(settings)
+    executor = Executor(llm, box, registry)
+    grounder = Grounder(llm, box)
     todo = []
     for row in rows:
         names = {n for w in WEIGHTS for n, v in combined(row, w)[:FIT_CHECKS] if v >= THRESHOLDS[0]}
-        todo += [(row.request, n) for n in sorted(names) if n not in argument_kinds.get(row.request, {})]
+        todo += [(row.request, n) for n in sorted(names) if n not in pairs.get(row.request, {})]
+        if row.request not in groundings:
+            todo.append((row.request, None))
     started = time.perf_counter()
     try:
         for i, (request, name) in enumerate(todo):
-            if request not in drafts:  # one per request, as the orchestrator makes
-                draft = await llm.structured(
-                    prompts.signature_messages(request), RequestSignature, purpose="signature", max_tokens=120
-                )
-                drafts[request] = draft.model_dump()
-            prepared = await executor.arguments(registry.get(name), request)
-            argument_kinds.setdefault(request, {})[name] = prepared.kind
+            if request not in groundings:  # one per request, as the agent makes
+                grounding = await grounder.ground(request)
+                groundings[request] = grounding.to_dict()
+            if name is None:
+                continue
+            tool = registry.get(name)
+            prepared = await executor.prepare(tool, request)
+            value = None
+            if prepared.kind == "ready":
+                run = await executor.runner.run(tool, prepared)
+                value = run.value if run.kind == "value" else None
+                kind = "ready" if run.kind == "value" else "error"
+            else:
+                kind = str(prepared.kind)
+            pairs.setdefault(request, {})[name] = [kind, value]
             if (i + 1) % 25 == 0:
-                print(f"  model calls: {i + 1}/{len(todo)} pairs", flush=True)
+                print(f"  model and sandbox: {i + 1}/{len(todo)}", flush=True)
     finally:
         await llm.aclose()
+        box.close()
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(stored, indent=1))
     seconds = time.perf_counter() - started
     if todo:
-        print(
-            f"  {len(todo)} pairs asked of the local model in {seconds:.0f}s ({seconds / len(todo):.1f}s each)"
-        )
+        print(f"  {len(todo)} asked of the local model and the sandbox in {seconds:.0f}s")
     return stored
 
 
-def fit_kinds(registry: Registry, answers: dict[str, Any]) -> dict[tuple[str, str], str]:
-    """The prepared kind of every pair: the judgement (no model) first, then the arguments."""
-    executor = Executor(None, None, registry)  # type: ignore[arg-type]
-    kinds = {}
-    for request, by_tool in answers["arguments"].items():
-        draft = (
-            RequestSignature.model_validate(answers["drafts"][request])
-            if request in answers["drafts"]
-            else None
-        )
-        for name, kind in by_tool.items():
-            judgement = executor.judge(registry.get(name), request, draft)
-            kinds[(request, name)] = kind if judgement.fits else "misfit"
-            JUDGED[(request, name)] = (
-                f"{kinds[(request, name)]} (draft {judgement.draft}): {judgement.reason}"
-            )
-    return kinds
-
-
-JUDGED: dict[tuple[str, str], str] = {}  # what each check said, to explain the errors
+STRONG = load_settings().similarity_threshold
 
 
 def calibrate(embedder: Embedder, data_path: Path, cache: Path | None, phrasings: bool) -> None:
@@ -235,8 +245,11 @@ def calibrate(embedder: Embedder, data_path: Path, cache: Path | None, phrasings
                 positives
             )
             print(f"  {weight:>14.2f} {top1:>6.2f} {top2:>6.2f}")
-        answers = asyncio.run(model_answers(registry, rows, cache))
-        fits = fit_kinds(registry, answers)
+        fits = asyncio.run(model_answers(registry, rows, cache))
+        kinds = {g["kind"] for g in fits["grounding"].values()}
+        print(
+            f"  answers worked out apart: {sum(g['kind'] == 'value' for g in fits['grounding'].values())} of {len(rows)} ({', '.join(sorted(kinds))})"
+        )
         calibration = [r for r in rows if not r.held_out]
         held_out = [r for r in rows if r.held_out]
         chosen = None

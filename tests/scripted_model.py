@@ -17,7 +17,7 @@ STEPS = {
     "implementation": prompts.IMPLEMENT_SYSTEM,
     "independent": prompts.INDEPENDENT_SYSTEM,
     "args": prompts.ARGS_SYSTEM,
-    "signature": prompts.SIGNATURE_SYSTEM,
+    "ground": prompts.GROUND_SYSTEM,
     "answer": prompts.ANSWER_SYSTEM,
 }
 

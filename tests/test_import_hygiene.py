@@ -67,3 +67,18 @@ def test_reading_the_library_loads_no_model_libraries(isolated_env: Path) -> Non
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_no_import_cycle_anywhere() -> None:
+    """No module of tui_agent imports, through any chain (TYPE_CHECKING imports included), a module
+    that imports it back: each room can be read and changed from the bottom up."""
+    import grimp
+
+    graph = grimp.build_graph("tui_agent", include_external_packages=False)
+    cycles = set()
+    for importer in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(importer):
+            back = graph.find_shortest_chain(importer=imported, imported=importer)
+            if back is not None:
+                cycles.add(" -> ".join((importer, *back)))
+    assert not cycles, "\n".join(sorted(cycles)[:10])

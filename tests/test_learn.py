@@ -16,7 +16,6 @@ import pytest
 from tests.scripted_model import ScriptedModel
 from tests.test_orchestrator import services_for
 from tui_agent.core.library.sharing import tool_cases
-from tui_agent.core.synthesis.repair import correct, repair_failure
 
 EXE = str(Path(sys.executable).parent / "selfeng-tui")
 # percentage_of as a small model might have written it: it refuses a percent of 100 or more
@@ -61,7 +60,7 @@ async def test_a_correction_that_fails_the_tool_repairs_it_into_a_new_version(mo
     model.code("implementation", FIXED)
     services, _ = await with_broken_percentage(model)
     try:
-        outcome = await correct(services.engine, "percentage_of", {"value": 200, "percent": 150}, 300)
+        outcome = await services.engine.correct("percentage_of", {"value": 200, "percent": 150}, 300)
         store = services.registry.store
         record = store.record("percentage_of")
         again = await services.sandbox.verify(
@@ -86,7 +85,7 @@ async def test_a_correction_that_fails_the_tool_repairs_it_into_a_new_version(mo
 async def test_a_correction_the_tool_already_passes_changes_nothing(model: ScriptedModel) -> None:
     services, _ = await services_for(model)
     try:
-        outcome = await correct(services.engine, "percentage_of", {"value": 300, "percent": 15}, 45)
+        outcome = await services.engine.correct("percentage_of", {"value": 300, "percent": 15}, 45)
         record = services.registry.store.record("percentage_of")
     finally:
         await services.aclose()
@@ -102,7 +101,7 @@ async def test_a_failure_is_repaired_when_two_independent_implementations_agree(
     model.code("implementation", FIXED.replace("100.0", "100"))
     services, _ = await with_broken_percentage(model)
     try:
-        outcome = await repair_failure(services.engine, "percentage_of", {"value": 200, "percent": 150})
+        outcome = await services.engine.repair_failure("percentage_of", {"value": 200, "percent": 150})
         record = services.registry.store.record("percentage_of")
     finally:
         await services.aclose()
@@ -117,7 +116,7 @@ async def test_a_failure_is_left_alone_when_the_two_implementations_disagree(mod
     )
     services, _ = await with_broken_percentage(model)
     try:
-        outcome = await repair_failure(services.engine, "percentage_of", {"value": 200, "percent": 150})
+        outcome = await services.engine.repair_failure("percentage_of", {"value": 200, "percent": 150})
         record = services.registry.store.record("percentage_of")
     finally:
         await services.aclose()
@@ -134,7 +133,7 @@ async def test_ask_repair_repairs_a_failing_reused_tool_and_answers(model: Scrip
     model.code("implementation", FIXED.replace("100.0", "100"))
     services, _ = await with_broken_percentage(model)
     services.orchestrator.repair_failures = True
-    services.orchestrator.yes = True
+    services.orchestrator.consent.yes = True
     try:
         outcome = await services.orchestrator.handle("What is 150% of 200?")
         record = services.registry.store.record("percentage_of")

@@ -75,7 +75,7 @@ STAGES = {
         lambda s: breaks(s.orchestrator.responder, "answer", ValueError("bad value")),
         "wording the answer",
     ),
-    "synthesis": (lambda s: breaks(s.engine, "make_spec", TypeError("spec exploded")), "making a new tool"),
+    "synthesis": (lambda s: breaks(s.engine, "synthesize", TypeError("spec exploded")), "making a new tool"),
     "tool removed": (
         lambda s: breaks(s.registry, "get", FileNotFoundError("tool.json")),
         "searching the library",
@@ -87,7 +87,7 @@ STAGES = {
 async def test_a_non_llm_exception_at_each_stage_ends_the_request_once(
     model: ScriptedModel, stage: str
 ) -> None:
-    model.on("signature", {"function_name": "reverse_text", "return_type": "str"})
+    model.on("ground", "```python\nanswer = 'hello'[::-1]\n```")
     model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
     services, seen = await services_for(model)
     break_it, words = STAGES[stage]

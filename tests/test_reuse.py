@@ -41,13 +41,15 @@ def fit(**args: object) -> dict[str, object]:
     return {"missing": [], **args}
 
 
-def draft(name: str, returns: str) -> dict[str, object]:
-    """The model's name for the function a request needs."""
-    return {"function_name": name, "return_type": returns}
+def program(lines: str) -> str:
+    """The model's program for what a request works out to."""
+    return f"```python\n{lines}\n```"
 
 
-async def test_a_compound_request_is_not_answered_by_a_tool_doing_one_part(model: ScriptedModel) -> None:
-    model.on("signature", draft("reverse_and_uppercase", "str"))
+async def test_a_request_with_one_more_step_is_not_answered_by_its_first_step(model: ScriptedModel) -> None:
+    """The request works out to 'OLLEH'; reverse_string, run on the request's value, gives
+    'olleh': it does not answer this request, and the reason shows both values."""
+    model.on("ground", program("answer = 'hello'[::-1].upper()"))
     services, seen = await services_for(model)
     try:
         decision = await services.orchestrator.decide(
@@ -56,18 +58,20 @@ async def test_a_compound_request_is_not_answered_by_a_tool_doing_one_part(model
     finally:
         await services.aclose()
     assert decision.decision == "synthesise" and decision.tool is None
-    first = decision.checked[0]
-    assert first.tool == "reverse_string" and first.kind == "misfit"
-    assert "the request asks for uppercase, which reverse_string does not do" in first.message
-    assert "args" not in model.asked  # refused before any argument was looked for
-    assert not [e for e in seen if isinstance(e, ToolCalled)]  # nothing ran
+    first = next(p for p in decision.checked if p.tool == "reverse_string")
+    assert first.kind == "misfit"
+    assert "gives 'olleh'" in first.message and "works out to 'OLLEH'" in first.message
+    assert decision.grounding is not None and decision.grounding.value == "OLLEH"
+    assert [e.name for e in seen if isinstance(e, ToolCalled)] == ["reverse_string"]
+    record = services.registry.store.record("reverse_string")
+    assert record.usage_count == 0  # run for the decision, not used
 
 
 async def test_an_inverse_tool_is_refused_whatever_its_score(model: ScriptedModel) -> None:
-    """The request needs fahrenheit_to_celsius, as the model names it; the library's best match is
-    its inverse, which is refused without being run."""
-    model.on("signature", draft("fahrenheit_to_celsius", "float"))
-    services, seen = await services_for(model, import_starters=False)
+    """The library's best match computes the inverse: run on the request's value it gives 413.6
+    where the request works out to 100, so it does not answer."""
+    model.on("ground", program("answer = (212 - 32) * 5 / 9"))
+    services, _ = await services_for(model, import_starters=False)
     try:
         source = "def celsius_to_fahrenheit(celsius: float) -> float:\n    return celsius * 9 / 5 + 32\n"
         cases = [TestCase(name="boiling", args={"celsius": 100}, expected=212.0)]
@@ -81,12 +85,38 @@ async def test_an_inverse_tool_is_refused_whatever_its_score(model: ScriptedMode
     assert decision.search.candidates[0].name == "celsius_to_fahrenheit"
     assert decision.decision == "synthesise"
     refused = next(p for p in decision.checked if p.tool == "celsius_to_fahrenheit")
-    assert "the other direction" in refused.message and "fahrenheit_to_celsius" in refused.message
-    assert "args" not in model.asked and not [e for e in seen if isinstance(e, ToolCalled)]
+    assert "gives 413.6" in refused.message and "works out to 100.0" in refused.message
+
+
+async def test_a_tool_that_agrees_with_the_computed_answer_answers(model: ScriptedModel) -> None:
+    """The inverse question's own tool: run for the decision, it agrees, and that run is the
+    answer (no second run)."""
+    model.on("ground", program("answer = 40 / 160 * 100"))
+    services, seen = await services_for(model, import_starters=False)
+    try:
+        source = "def percent_of_total(part: float, total: float) -> float:\n    return part / total * 100\n"
+        cases = [TestCase(name="quarter", args={"part": 1, "total": 4}, expected=25.0)]
+        verdict = await services.sandbox.verify(source, "percent_of_total", cases)
+        spec = {
+            "function_name": "percent_of_total",
+            "description": "What percentage of a total a part is.",
+            "parameters": [
+                {"name": "part", "type": "float", "description": "the part"},
+                {"name": "total", "type": "float", "description": "the total"},
+            ],
+            "return_type": "float",
+        }
+        services.registry.add("percent_of_total", source, "", spec, cases=cases, verdict=verdict.to_record())
+        model.on("args", fit(part=40, total=160))
+        outcome = await services.orchestrator.handle("What percentage of 160 is 40?")
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.tool == "percent_of_total" and outcome.value == 25.0
+    assert len([e for e in seen if isinstance(e, ToolCalled)]) == 1
+    assert services.registry.store.record("percent_of_total").usage_count == 1
 
 
 async def test_a_missing_value_becomes_a_question(model: ScriptedModel) -> None:
-    model.on("signature", draft("celsius_to_fahrenheit", "float"))
     model.on("args", {**fit(from_unit="C", to_unit="F"), "missing": ["value"]})
     services, seen = await services_for(model)
     try:
@@ -100,7 +130,6 @@ async def test_a_missing_value_becomes_a_question(model: ScriptedModel) -> None:
 
 
 async def test_an_invented_value_is_asked_for_not_used(model: ScriptedModel) -> None:
-    model.on("signature", draft("convert_to_fahrenheit", "float"))
     model.on("args", fit(value=20, from_unit="C", to_unit="F"))
     services, _ = await services_for(model)
     try:
@@ -110,22 +139,9 @@ async def test_an_invented_value_is_asked_for_not_used(model: ScriptedModel) -> 
     assert outcome.kind == "question" and "value" in outcome.text
 
 
-async def test_a_yes_no_tool_cannot_answer_a_what_question(model: ScriptedModel) -> None:
-    model.on("signature", draft("nth_prime", "int"))
-    services, _ = await services_for(model)
-    try:
-        decision = await services.orchestrator.decide("What is the 7th prime number?")
-    finally:
-        await services.aclose()
-    assert decision.decision == "synthesise"
-    is_prime = next(p for p in decision.checked if p.tool == "is_prime")
-    assert "answers yes or no" in is_prime.message
-
-
 async def test_a_reply_that_claims_an_extra_operation_is_replaced_by_the_template(
     model: ScriptedModel,
 ) -> None:
-    model.on("signature", draft("reverse_text", "str"))
     model.on("answer", 'The reversed and uppercased string is "olleh".')
     services, _ = await services_for(model, phrase_answers=True)
     try:
@@ -139,10 +155,10 @@ async def test_a_reply_that_claims_an_extra_operation_is_replaced_by_the_templat
 
 
 async def test_a_request_worded_like_one_answered_before_needs_no_model(model: ScriptedModel) -> None:
-    """The first request is decided with the model's draft (its numbers are told apart by the
+    """The first request is decided by its computed answer (its numbers are told apart by the
     words beside them) and answered; it is learned as a template, and the same words with other
     values are then answered with no model call at all."""
-    model.on("signature", draft("percentage_of_value", "float"))
+    model.on("ground", program("answer = 20 / 100 * 50"))
     services, _ = await services_for(model)
     try:
         first = await services.orchestrator.handle("Give me 20 percent of 50, please")
@@ -158,15 +174,15 @@ async def test_a_request_worded_like_one_answered_before_needs_no_model(model: S
 
 async def test_numbers_named_by_the_words_beside_them_need_no_model(model: ScriptedModel) -> None:
     """ "20 percent of 50": the number beside "percent" is the percent, the other the value; the
-    model drafts the signature and is not asked for arguments."""
-    model.on("signature", draft("percentage_of", "float"))
+    model works out the answer and is not asked for arguments."""
+    model.on("ground", program("answer = 50 * 20 / 100"))
     services, _ = await services_for(model)
     try:
         outcome = await services.orchestrator.handle("How much is 20 percent of 50?")
     finally:
         await services.aclose()
     assert outcome.kind == "answer" and outcome.tool == "percentage_of" and outcome.value == 10.0
-    assert "args" not in model.asked and model.asked == ["signature"]
+    assert "args" not in model.asked and model.asked == ["ground"]
 
 
 def test_two_numbers_without_words_that_tell_them_apart_are_for_the_model() -> None:
@@ -197,9 +213,9 @@ def test_a_plain_reading_the_tools_example_reads_otherwise_is_for_the_model() ->
     assert plain_arguments("calculate 20 percent of 50", whole) == {"percent": 20, "value": 50}
 
 
-def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) -> None:
+def test_tools_match_says_what_it_would_do_and_records_no_use(isolated_env: Path) -> None:
     with ScriptedModel() as model:
-        model.on("signature", draft("percentage", "float"), draft("percentage", "float"))
+        model.on("ground", program("answer = 300 * 15 / 100"), program("answer = 300 * 15 / 100"))
         model.on("args", fit(value=300, percent=15), fit(value=300, percent=15))
         env = {**os.environ, "SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake"}
         result = subprocess.run(
@@ -222,11 +238,12 @@ def test_tools_match_says_what_it_would_do_and_runs_nothing(isolated_env: Path) 
     assert data["args"] == {"value": 300, "percent": 15}
     top = data["search"]["candidates"][0]
     assert top["name"] == "percentage_of" and {"dense", "lexical", "score"} <= set(top)
-    assert data["checked"][0]["fit"]["fits"] is True and data["draft"] == "percentage"
+    assert data["checked"][0]["fit"]["fits"] is True and data["checked"][0]["value"] == 45
+    assert data["grounding"]["kind"] == "value" and data["grounding"]["value"] == 45
     assert "decision: reuse percentage_of with {'value': 300.0, 'percent': 15.0}" in text.stdout
-    assert "the request needs, as the model names it: percentage" in text.stdout
+    assert "the request works out to 45" in text.stdout
     record = json.loads((isolated_env / "tools" / "percentage_of" / "tool.json").read_text())
-    assert record["usage_count"] == 0  # nothing ran
+    assert record["usage_count"] == 0  # run to decide, never used
 
 
 def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
@@ -254,130 +271,10 @@ def test_values_a_tool_cannot_take_mean_it_does_not_fit() -> None:
     assert unused_values("What is the average of 4, 8 and 15?", average) == ""
 
 
-def _tool(
-    name: str, description: str, returns: str, params: list[tuple[str, str, str]], docstring: str = ""
-) -> ToolSpec:
-    """A tool's spec as the fit check sees it: parameters as (name, type, description)."""
-    return ToolSpec(
-        function_name=name,
-        description=description,
-        parameters=[{"name": n, "type": t, "description": d} for n, t, d in params],
-        return_type=returns,
-        docstring=docstring,
-    )
-
-
-CIRCLE = _tool(
-    "circle_area",
-    "The area of a circle of a given radius.",
-    "float",
-    [("radius", "float", "the radius")],
-    "Return pi * radius ** 2.",
-)
-SNAKE = _tool(
-    "snake_case",
-    "Convert a phrase to snake_case.",
-    "str",
-    [("text", "str", "the phrase")],
-    "Return the words of text in lower case joined by underscores.",
-)
-REVERSE = _tool(
-    "reverse_string", "Reverse the characters of a string.", "str", [("text", "str", "the string to reverse")]
-)
-KM_TO_MILES = _tool(
-    "kilometers_to_miles",
-    "Convert a distance in kilometers to miles.",
-    "float",
-    [("kilometers", "float", "the distance")],
-)
-GCD = _tool(
-    "greatest_common_divisor",
-    "The greatest common divisor of two numbers.",
-    "int",
-    [("a", "int", ""), ("b", "int", "")],
-)
-AVERAGE = _tool(
-    "average_of", "The average of a list of numbers.", "float", [("numbers", "list", "the numbers")]
-)
-LENGTH = _tool(
-    "convert_length",
-    "Convert a length between metric and imperial units.",
-    "float",
-    [("value", "float", "the length"), ("from_unit", "str", ""), ("to_unit", "str", "")],
-)
-UPPER = _tool("to_upper_case", "Convert the given string to upper case.", "str", [("text", "str", "")])
-OCCURRENCES = _tool(
-    "count_occurrences",
-    "How often a substring occurs in a text.",
-    "int",
-    [("text", "str", ""), ("sub", "str", "")],
-)
-VOWELS = _tool(
-    "count_vowels",
-    "Count the vowels in a text.",
-    "int",
-    [("text", "str", "")],
-    "Return how many letters are vowels.",
-)
-
-
-@pytest.mark.parametrize(
-    ("spec", "request_text", "drafted", "why"),
-    [
-        # a synonym or an abbreviation of what the tool computes is what it computes
-        (GCD, "gcd of 48 and 18", "gcd", ""),
-        (AVERAGE, "mean of 4 8 15 16 23 42", "mean", ""),
-        (UPPER, "make 'hello world' all caps", "make_all_caps", ""),
-        # ... but a word of another sense is not, however close the tool's name
-        (GCD, "What is the least common multiple of 4 and 6?", "least_common_multiple", "asks for least"),
-        (AVERAGE, "middle value of 7 1 3 9 50", "middle_value", "asks for middle"),
-        (UPPER, "make 'Hello World' lower case", "make_lower_case", "asks for lower"),
-        (UPPER, "Capitalize 'hello world'", "capitalize_words", "asks for capitalize"),
-        (GCD, "the largest of 4 and 17", "largest_of", "asks for largest"),
-        (CIRCLE, "Area of a circle whose diameter is 10 cm", "circle_area", "gives a diameter"),
-        (CIRCLE, "Area of a circle whose radius is 10 cm", "circle_area", ""),
-        (SNAKE, "Convert 'hello world' to lower case", "to_lower_case", "asks for lower"),
-        (SNAKE, "Convert 'Hello World Again' to snake case", "to_snake_case", ""),
-        (REVERSE, "Reverse the word 'terminal'", "reverse_word", ""),  # a word is the string it reverses
-        (REVERSE, "How many words are in 'to be or not'?", "count_words", "asks for words"),
-        (KM_TO_MILES, "how many miles is 5 km", "km_to_miles", ""),  # km abbreviates kilometers
-        # what a request counts is what the tool must count, whatever the draft is called
-        (
-            VOWELS,
-            "How many characters are in 'supercalifragilistic'?",
-            "get_string_length",
-            "counts characters",
-        ),
-        (VOWELS, "How many vowels does 'onomatopoeia' have?", "get_vowel_count", ""),
-        (OCCURRENCES, "How many times does 'a' appear in 'banana'?", "count_occurrences", ""),
-        (KM_TO_MILES, "how many miles is 5 km, rounded", "rounded_km_to_miles", "asks for rounded"),
-        # initials are of one phrase's own words: "between metric and imperial" is no BMI
-        (
-            LENGTH,
-            "What is the BMI of a person who weighs 70 kg and is 1.75 m tall?",
-            "calculate_bmi",
-            "asks for bmi",
-        ),
-        (GCD, "the GCD of 48 and 18", "find_gcd", ""),
-    ],
-)
-def test_a_tool_is_held_to_what_the_request_names(
-    spec: ToolSpec, request_text: str, drafted: str, why: str
-) -> None:
-    """A value named as something the tool does not take, or an operation the tool only uses as
-    a step (snake_case lower-cases on the way), is not the tool's job."""
-    from tui_agent.core.flow.fit import RequestSignature, draft_vetoes
-
-    vetoes = draft_vetoes(
-        RequestSignature(function_name=drafted, return_type=spec.return_type), spec, [], request_text
-    )
-    assert (why in " ".join(vetoes)) if why else vetoes == []
-
-
-async def test_without_a_draft_only_a_strong_match_is_reused(model: ScriptedModel) -> None:
-    """The model cannot say what function the request needs (no usable reply): a tool that only
-    resembles the request is not run on a guess; the decision says why."""
-    model.on("signature", "I cannot", "I cannot", "I cannot")
+async def test_without_a_computed_answer_only_a_strong_match_is_reused(model: ScriptedModel) -> None:
+    """The model writes no program for the request: a tool that only resembles the request is not
+    run on a guess; the decision says why."""
+    model.on("ground", "I cannot")
     services, seen = await services_for(model)
     try:
         decision = await services.orchestrator.decide("add up the digits of 98765")
@@ -385,5 +282,6 @@ async def test_without_a_draft_only_a_strong_match_is_reused(model: ScriptedMode
         await services.aclose()
     assert decision.search.candidates and decision.search.candidates[0].score < decision.search.threshold
     assert decision.decision == "synthesise" and decision.tool is None and not decision.checked
-    assert decision.reason == "the model could not draft the function needed, and no tool matches strongly"
+    assert decision.reason.startswith("the request's answer could not be worked out apart")
+    assert decision.reason.endswith("and no tool matches strongly")
     assert not [e for e in seen if isinstance(e, ToolCalled)]

@@ -321,10 +321,10 @@ async def test_no_case_passes_a_stub(sandbox: Sandbox, embedder: Embedder) -> No
     spec = ToolSpec.model_validate(SPEC)
     cases = [TestCase.model_validate(c) for c in CASES["cases"]]
     cases.append(TestCase(name="text", args={"value": "x", "percent": 2}, raises="TypeError"))
-    with ScriptedModel() as model:
-        eng, _ = engine(model, sandbox, embedder)
-        assert await eng._gate_problem(spec, cases, "") == ""
-        assert "at least 4 are needed" in await eng._gate_problem(spec, cases[:2], "")
+    from tui_agent.core.synthesis.testing import gate_problem
+
+    assert gate_problem(cases) == ""
+    assert "at least 4 are needed" in gate_problem(cases[:2])
     verdict = await sandbox.verify(stub_source(spec), spec.function_name, cases)
     assert not verdict.passed and verdict.counts.passed == 0 and verdict.counts.collected == 5
     assert {t.observed.error_type for t in verdict.tests if t.observed} == {"NotImplementedError"}

@@ -29,7 +29,7 @@ async def model() -> AsyncIterator[ScriptedModel]:
 async def test_a_unit_a_starter_does_not_know_is_no_match(model: ScriptedModel) -> None:
     """ "Convert {value} {from_unit} to {to_unit}" reads like "Convert 3 hours to minutes", and
     hours are no length: neither converter is chosen, nothing runs, and a tool is to be made."""
-    model.on("signature", {"function_name": "convert_time", "return_type": "float"})
+    model.on("ground", "```python\nanswer = 3 * 60\n```", "```python\nanswer = 2 * 1000\n```")
     model.on("args", {"missing": [], "value": 3, "from_unit": "hours", "to_unit": "minutes"})
     model.on("args", {"missing": [], "value": 3, "from_unit": "hours", "to_unit": "minutes"})
     services, seen = await services_for(model)

@@ -106,8 +106,8 @@ class SelfengApp(ToolWorkers, App[None]):
             self.bus.publish(Notice(level="error", message=self.engine_error))
             self.ready.set()
             return
-        self.services.orchestrator.approver = self._approve
-        self.services.orchestrator.path_approver = self._allow_path
+        self.services.orchestrator.consent.approver = self._approve
+        self.services.orchestrator.consent.path_approver = self._allow_path
         # the lexers' rules compile here, in a thread, not in the first frame that highlights
         await asyncio.to_thread(warm_highlighting)
         self.ready.set()

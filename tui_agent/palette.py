@@ -4,17 +4,28 @@ tool by name (posting's context-aware palette)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from textual.app import SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.message import Message
 
 from tui_agent.messages import ToolAction
 from tui_agent.screens.dashboard import DashboardScreen
 from tui_agent.screens.tool_detail import ToolScreen
 
-if TYPE_CHECKING:
-    from tui_agent.app import SelfengApp
+
+class PaletteHost(Protocol):
+    """What the palette needs of the app (the app module imports this one, not the reverse)."""
+
+    BINDINGS: list[BindingType]
+    dashboard: DashboardScreen
+
+    def get_key_display(self, binding: Binding) -> str: ...
+    def post_message(self, message: Message) -> bool: ...
+    def action_cancel(self) -> Any: ...
+    def action_help(self) -> Any: ...
+
 
 EXTRA_HELP = [
     ("up / down", "walk the query history (in the query box)"),
@@ -25,7 +36,7 @@ EXTRA_HELP = [
 ]
 
 
-def key_help(app: SelfengApp) -> list[tuple[str, str]]:
+def key_help(app: PaletteHost) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for bindings in (DashboardScreen.BINDINGS, ToolScreen.BINDINGS, app.BINDINGS):
         for binding in bindings:
@@ -37,7 +48,7 @@ def key_help(app: SelfengApp) -> list[tuple[str, str]]:
     return rows + EXTRA_HELP
 
 
-def tool_commands(app: SelfengApp) -> Iterable[SystemCommand]:
+def tool_commands(app: PaletteHost) -> Iterable[SystemCommand]:
     dash = app.dashboard
     yield SystemCommand("Query: focus the query box", "Type a request", dash.action_focus_query)
     yield SystemCommand("Request: cancel", "Cancel running requests", app.action_cancel)

@@ -10,7 +10,6 @@ from typing import Any
 
 from textual import work
 
-from tui_agent.core.synthesis.repair import correct, repair_failure
 from tui_agent.core.tool.record import Tool
 from tui_agent.messages import LearnRequested, QuerySubmitted
 from tui_agent.screens.approval import ApprovalScreen
@@ -117,14 +116,14 @@ class ToolWorkers:
         if correction is None:
             return
         app.notify(f"Correcting {correction.tool}: the answer becomes a test, then the tool is repaired…")
-        outcome = await correct(app.services.engine, correction.tool, correction.args, correction.expected)
+        outcome = await app.services.engine.correct(correction.tool, correction.args, correction.expected)
         await self._after_learning(outcome.status, outcome.message, correction.request)
 
     @work(group="learn", exclusive=True, exit_on_error=False)
     async def repair_tool(self, name: str, args: dict[str, Any], request: str) -> None:
         app: Any = self
         app.notify(f"Repairing {name} with the input it failed on…")
-        outcome = await repair_failure(app.services.engine, name, args)
+        outcome = await app.services.engine.repair_failure(name, args)
         await self._after_learning(outcome.status, outcome.message, request)
 
     async def _after_learning(self, status: str, message: str, request: str) -> None:

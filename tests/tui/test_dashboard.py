@@ -14,12 +14,12 @@ from tui_agent.screens.help import HelpScreen
 from tui_agent.screens.tool_detail import ToolScreen
 from tui_agent.widgets.query_bar import QueryBar
 
-DRAFT = {"function_name": "reverse_text", "return_type": "str"}
+WORKED_OUT = "```python\nanswer = 'hello'[::-1]\n```"
 
 
 async def test_a_request_is_answered_on_screen() -> None:
     with ScriptedModel() as model:
-        model.on("signature", DRAFT)
+        model.on("ground", WORKED_OUT)
         app = make_app(model.base_url)
         async with running(app) as pilot:
             dash = app.dashboard
@@ -29,7 +29,7 @@ async def test_a_request_is_answered_on_screen() -> None:
             assert "olleh" in dash.answer.text
             log = log_text(app)
             assert "❯ Please reverse 'hello' for me" in log and "reusing reverse_string" in log
-            assert "◆ reuse reverse_string: it computes what is asked" in log
+            assert "◆ reuse reverse_string: reverse_string gives 'olleh', as the request works out to" in log
             assert 'reverse_string(text="hello") = "olleh"' in log
             assert dash.status.tokens > 0 and dash.status.busy == 0
             await until(
@@ -121,12 +121,12 @@ async def test_open_a_tool_rerun_its_tests_and_remove_it() -> None:
 
 async def test_a_running_request_can_be_cancelled_and_the_next_one_still_works() -> None:
     with ScriptedModel() as model:
-        model.on("signature", Reply(hang=True), DRAFT)
+        model.on("ground", Reply(hang=True), WORKED_OUT)
         app = make_app(model.base_url)
         async with running(app) as pilot:
             dash = app.dashboard
             await ask(pilot, app, "Please reverse 'hello' for me")
-            await until(pilot, lambda: "signature" in model.asked, what="the model to be asked")
+            await until(pilot, lambda: "ground" in model.asked, what="the model to be asked")
             assert dash.status.busy == 1
             await pilot.press("escape", "c")
             await until(pilot, lambda: dash.answer.kind == "failed", what="the cancellation")

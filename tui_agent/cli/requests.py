@@ -11,6 +11,7 @@ from typing import Any
 
 from tui_agent.cli.options import EXIT_FAIL, EXIT_OK, EXIT_QUESTION, CLIError, emit, settings_from
 from tui_agent.core.config import Settings
+from tui_agent.core.flow.kinds import Choice, Ending
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS
 
 TERMINAL = {"answer", "question", "request_failed"}
@@ -70,7 +71,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def work(services) -> int:  # type: ignore[no-untyped-def]
-        services.orchestrator.yes = args.yes
+        services.orchestrator.consent.yes = args.yes
         services.orchestrator.repair_failures = args.repair
         services.orchestrator.executor.allowed_paths |= {
             Path(p).expanduser().resolve() for p in args.allow_path
@@ -78,7 +79,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         outcome = await services.orchestrator.handle(args.request)
         await services.bus.drain()
         if not args.json:
-            if outcome.kind == "answer":
+            if outcome.kind == Ending.ANSWER:
                 print(outcome.text)
             else:
                 print(f"selfeng-tui: {outcome.text}", file=sys.stderr)
@@ -133,12 +134,21 @@ def cmd_tools_match(args: argparse.Namespace) -> int:
             print(
                 f"  {c.score:6.3f} = dense {c.dense:5.3f} + lexical {c.lexical:5.3f}  {c.name:<26} {'verified' if c.verified else 'unverified'}"
             )
-        if decision.draft:
-            print(f"  the request needs, as the model names it: {decision.draft}")
+        grounding = decision.grounding
+        if grounding is not None:
+            worked = {
+                "value": f"the request works out to {grounding.value!r} (a program written apart: {grounding.program.strip()[:80]!r})",
+                "live": f"the request needs live data: {grounding.needs}",
+                "personal": f"the request needs a value only you have: {grounding.needs}",
+                "none": f"the request's answer could not be worked out apart: {grounding.why}",
+            }[grounding.kind.value]
+            print(f"  {worked}")
         for prepared in decision.checked:
             print(f"  checked {prepared.tool}: {prepared.kind} — {prepared.message or 'fits'}")
         args_text = (
-            f" with {decision.prepared.args}" if decision.prepared and decision.decision == "reuse" else ""
+            f" with {decision.prepared.args}"
+            if decision.prepared and decision.decision == Choice.REUSE
+            else ""
         )
         print(
             f"decision: {decision.decision}{' ' + decision.tool if decision.tool else ''}{args_text} — {decision.reason}"
@@ -160,8 +170,6 @@ def cmd_tools_fix(args: argparse.Namespace) -> int:
     new version when it does not already give it."""
     import asyncio
 
-    from tui_agent.core.synthesis.repair import correct
-
     call_args = _json_arg(args.args, "--args")
     if not isinstance(call_args, dict):
         raise CLIError("--args must be a JSON object of the tool's parameters")
@@ -169,7 +177,7 @@ def cmd_tools_fix(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def work(services) -> int:  # type: ignore[no-untyped-def]
-        outcome = await correct(services.engine, args.name, call_args, expected, raises=args.raises)
+        outcome = await services.engine.correct(args.name, call_args, expected, raises=args.raises)
         await services.bus.drain()
         emit(outcome.to_dict(), args.json, outcome.message)
         return EXIT_OK if outcome.status in ("repaired", "unchanged") else EXIT_FAIL
@@ -206,7 +214,7 @@ def register(sub: Any, tools: Any, command: Any) -> None:
         tools,
         "match",
         cmd_tools_match,
-        "the decision for a request (reuse, make or ask) and why; runs nothing",
+        "the decision for a request (reuse, make, ask or refuse) and why; candidates run in the sandbox, no use is recorded",
     ).add_argument("request")
     fix = command(
         tools,

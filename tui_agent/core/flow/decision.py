@@ -7,20 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_agent.core.flow.bookkeeping import one_line
-from tui_agent.core.flow.executor import Execution
+from tui_agent.core.flow.call import Execution
+from tui_agent.core.flow.grounding import Grounding
+from tui_agent.core.flow.kinds import Choice, Ending, Route
 from tui_agent.core.library.index import SearchResult
 
-__all__ = ["Decision", "Outcome", "Request", "one_line"]
+__all__ = ["Choice", "Decision", "Ending", "Outcome", "Request", "Route", "one_line"]
 
 
 @dataclass
 class Outcome:
-    """kind: answer | question | failed. ``path``: reused | synthesised | failed | declined."""
+    """How a request ended (``kind``) and which way (``path``)."""
 
     request_id: str
-    kind: str
+    kind: Ending
     text: str
-    path: str
+    path: Route
     tool: str | None = None
     value: Any = None
     verified: bool = False
@@ -33,15 +35,16 @@ class Outcome:
 @dataclass
 class Decision:
     """What the agent would do with a request, and why: ``checked`` holds each candidate's
-    prepared call (its fit check and arguments); ``prepared`` the one it would make."""
+    prepared call (its checks, its arguments, and its run when the request's answer was
+    computed); ``prepared`` the one it would make."""
 
-    decision: str  # reuse | synthesise | ask
+    decision: Choice
     tool: str | None
     reason: str
     search: SearchResult
     checked: list[Execution] = field(default_factory=list)
-    prepared: Execution | None = None
-    draft: str = ""  # the function the request needs, as the model named it
+    prepared: Execution | None = None  # VALUE when it already ran (and agreed) for the decision
+    grounding: Grounding | None = None  # what the request works out to, computed apart
 
     @property
     def score(self) -> float:
@@ -52,7 +55,7 @@ class Decision:
             "decision": self.decision,
             "tool": self.tool,
             "reason": self.reason,
-            "draft": self.draft,
+            "grounding": self.grounding.to_dict() if self.grounding else None,
             "search": self.search.to_dict(),
             "checked": [
                 {
@@ -61,6 +64,7 @@ class Decision:
                     "message": p.message,
                     "fit": p.judgement.to_dict() if p.judgement else None,
                     "args": p.args,
+                    "value": p.value,
                 }
                 for p in self.checked
             ],

@@ -1,51 +1,61 @@
-"""One request, start to end: search -> reuse or synthesise -> execute -> respond.
+"""One request, start to end: decide (:mod:`decide`: reuse, make, ask or refuse) -> run ->
+respond, or make a new tool (:mod:`synthesis`) and run that.
 
-A found tool that the model says cannot serve the request falls through to synthesis (no retry
-loop on the wrong tool). Every request has its own id, so two at once stay apart in events and
-accounting; a request is an ordinary coroutine, cancelled like one. Whatever happens inside,
-a request ends with exactly one final event (answer, question or failure), whose message names
-the stage that failed in one line.
-
-With ``approve_new_tools = ask`` a tool nobody has approved runs only after the ``approver``
-(the dashboard's modal, the CLI's ``--yes``) says yes. Without an approver nothing unapproved
-runs: a declined or unasked tool stays in the library, unapproved, and the request says why."""
+A found tool whose result does not agree with the request's answer worked out apart falls
+through to synthesis (no retry loop on the wrong tool). Every request has its own id, so two at
+once stay apart in events and accounting; a request is an ordinary coroutine, cancelled like
+one. Whatever happens inside, a request ends with exactly one final event (answer, question or
+failure), whose message names the stage that failed in one line. Whether a tool may run, and
+may read a file, is a person's yes (:mod:`consent`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import (
     Answer,
-    ApprovalDecided,
-    ApprovalRequested,
     QueryReceived,
     QuestionAsked,
     RepairOffered,
     RequestFailed,
     ToolChosen,
 )
+from tui_agent.core.flow.bookkeeping import best_effort
+from tui_agent.core.flow.call import Execution
+from tui_agent.core.flow.consent import Consent
 from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
-from tui_agent.core.flow.executor import Execution, Executor, best_effort
-from tui_agent.core.flow.fit import RequestSignature
+from tui_agent.core.flow.executor import Executor
+from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, agrees
 from tui_agent.core.flow.inputs import files_named, samples
+from tui_agent.core.flow.kinds import CallState, Choice, Ending, Route
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.library.registry import Registry
+from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.engine import SynthesisEngine
-from tui_agent.core.synthesis.repair import repair_failure
 from tui_agent.core.tool.record import Tool
-from tui_agent.core.tool.spec import ToolSpec
 
 log = logging.getLogger(__name__)
 
-Approver = Callable[[Tool], Awaitable[bool]]
+
+def disagreeing(tool: Tool, run: Execution, grounding: Grounding | None) -> Execution | None:
+    """A MISFIT when a value disagrees with the request's computed answer and no verified case
+    of the tool stands behind this very call (a new tool's worked example for the request's
+    own values is such a case, corrected or not)."""
+    if run.kind != CallState.VALUE or grounding is None or grounding.kind != Kind.VALUE:
+        return None
+    if agrees(run.value, grounding.value) or any(c.args == run.args for c in tool_cases(tool)):
+        return None
+    message = (
+        f"{tool.name} gives {run.value!r} for {run.args}, and the request works out to "
+        f"{grounding.value!r}: neither is stated as the answer"
+    )
+    return Execution(CallState.MISFIT, tool.name, run.args, message=message)
 
 
 class Orchestrator:
@@ -58,37 +68,10 @@ class Orchestrator:
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
         self.executor.input_limit_mb = engine.settings.input_file_mb
-        self.decider = Decider(llm, registry, self.executor, engine.settings, bus)
+        self.decider = Decider(Grounder(llm, sandbox), registry, self.executor, engine.settings, bus)
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
-        self.approver: Approver | None = None
-        self.yes = False  # headless --yes: approved by the flag, nobody asked
+        self.consent = Consent(registry, bus, engine.settings.approve_new_tools, self.executor.allowed_paths)
         self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
-        self.path_approver: Callable[[Path], Awaitable[bool]] | None = None  # the dashboard asks
-
-    async def _approved(self, tool: Tool, rid: str) -> str:
-        """ "" when the tool may run, else why not (one line)."""
-        if tool.record.approved:
-            return ""
-        name = tool.name
-        if self.engine.settings.approve_new_tools == "auto":
-            by, yes = "auto", True
-        elif self.yes:
-            by, yes = "flag", True
-        elif self.approver is None:
-            by, yes = "nobody", False
-        else:
-            self.bus.publish(ApprovalRequested(name=name, version=tool.record.version, request_id=rid))
-            by, yes = "user", await self.approver(tool)
-        self.bus.publish(ApprovalDecided(name=name, approved=yes, by=by, request_id=rid))
-        if yes:
-            await asyncio.to_thread(self.registry.approve, name)
-            return ""
-        if by == "nobody":
-            return (
-                f"{name} is new and has not been approved to run: review it (selfeng-tui tools show "
-                f"{name}), then ask again with --yes"
-            )
-        return f"You declined to run {name}; it stays in the library, unapproved, and was not run."
 
     def _finish(self, req: Request, outcome: Outcome) -> Outcome:
         """Publish the request's one final event (a second call is ignored)."""
@@ -99,7 +82,7 @@ class Orchestrator:
         if usage is not None:
             outcome.llm_calls, outcome.tokens = usage.calls, usage.tokens
         rid = outcome.request_id
-        if outcome.kind == "answer":
+        if outcome.kind == Ending.ANSWER:
             self.bus.publish(
                 Answer(
                     text=outcome.text,
@@ -109,7 +92,7 @@ class Orchestrator:
                     request_id=rid,
                 )
             )
-        elif outcome.kind == "question":
+        elif outcome.kind == Ending.QUESTION:
             self.bus.publish(QuestionAsked(text=outcome.text, request_id=rid))
         else:
             self.bus.publish(RequestFailed(reason=outcome.text, request_id=rid))
@@ -121,15 +104,15 @@ class Orchestrator:
         try:
             return self._finish(req, await self._handle(req))
         except asyncio.CancelledError:
-            self._finish(req, Outcome(req.rid, "failed", "cancelled", "failed"))
+            self._finish(req, Outcome(req.rid, Ending.FAILED, "cancelled", Route.FAILED))
             raise
         except LLMError as exc:
             text = f"{req.stage}: the model is not available: {exc}"
-            return self._finish(req, Outcome(req.rid, "failed", text, "failed"))
+            return self._finish(req, Outcome(req.rid, Ending.FAILED, text, Route.FAILED))
         except Exception as exc:
             log.exception("request %s failed while %s", req.rid, req.stage)
             text = f"{req.stage} failed: {one_line(exc)}"
-            return self._finish(req, Outcome(req.rid, "failed", text, "failed"))
+            return self._finish(req, Outcome(req.rid, Ending.FAILED, text, Route.FAILED))
 
     async def decide(self, request: str, *, request_id: str = "") -> Decision:
         return await self.decider.decide(request, request_id=request_id)
@@ -138,87 +121,96 @@ class Orchestrator:
         rid, request = req.rid, req.text
         if not request.strip():
             return Outcome(
-                rid, "question", "What would you like me to work out? The request was empty.", "failed"
+                rid,
+                Ending.QUESTION,
+                "What would you like me to work out? The request was empty.",
+                Route.FAILED,
             )
         named = files_named(request, self.executor.input_limit_mb, self.executor.allowed_paths)
-        refused = named.refused or await self._outside_refused(named.outside, "any tool")
+        refused = named.refused or await self.consent.paths_refused(named.outside, "any tool")
         if refused:
-            return Outcome(rid, "failed", refused, "declined")
+            return Outcome(rid, Ending.FAILED, refused, Route.DECLINED)
         decision = await self.decider.decide(request, request_id=rid, on_stage=req.at)
         tried = {p.tool for p in decision.checked}
-        if decision.decision == "refuse":
-            return Outcome(
-                rid, "failed", f"{decision.tool} was not run: {decision.reason}", "declined", decision.tool
+        grounding = decision.grounding
+        if decision.decision == Choice.REFUSE:
+            text = (
+                f"{decision.tool} was not run: {decision.reason}"
+                if decision.tool
+                else f"I cannot answer this here: {decision.reason}."
             )
-        if decision.decision == "ask" and decision.prepared is not None:
-            return Outcome(rid, "question", decision.prepared.message, "reused", decision.tool)
-        if decision.decision == "reuse" and decision.tool is not None and decision.prepared is not None:
+            return Outcome(rid, Ending.FAILED, text, Route.DECLINED, decision.tool)
+        if decision.decision == Choice.ASK:
+            question = decision.prepared.message if decision.prepared is not None else decision.reason
+            return Outcome(
+                rid,
+                Ending.QUESTION,
+                question,
+                Route.REUSED if decision.tool else Route.DECLINED,
+                decision.tool,
+            )
+        if decision.decision == Choice.REUSE and decision.tool is not None and decision.prepared is not None:
             self.bus.publish(
                 ToolChosen(name=decision.tool, score=decision.score, reused=True, request_id=rid)
             )
-            reused = await self._execute(req, decision.tool, "reused", prepared=decision.prepared)
+            reused = await self._execute(
+                req, decision.tool, Route.REUSED, prepared=decision.prepared, grounding=grounding
+            )
             if isinstance(reused, Outcome):
                 return reused
             return await self._after_failure(req, decision.tool, reused)
         notes = [f"{p.tool} did not fit ({p.message})" for p in decision.checked]
-
-        async def serves(spec: ToolSpec) -> bool:
-            """The drafted spec names a tool we have: does that tool answer this request, judged
-            against the drafted spec as the draft?"""
-            name = spec.function_name
-            if name in tried:
-                return False
-            tried.add(name)
-            req.stage = f"trying the existing {name}"
-            tool = await asyncio.to_thread(self.registry.get, name)
-            draft = RequestSignature(function_name=name, return_type=spec.return_type)
-            prepared = await self.executor.prepare(tool, request, request_id=rid, draft=draft)
-            return prepared.kind == "ready"
-
         req.stage = "making a new tool"
         shown = await asyncio.to_thread(samples, named)  # file reads stay off the event loop
-        made = await self.engine.synthesize(request, request_id=rid, existing_serves=serves, samples=shown)
-        if made.existing is not None:
-            self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
-            result = await self._execute(req, made.existing, "reused")
-            if isinstance(result, Outcome):
-                result.notes = notes
-                return result
-            text = f"{made.existing} could not answer: {result.message}"
-            return Outcome(rid, "failed", text, "failed", made.existing, notes=notes)
+        computed = grounding.value if grounding is not None and grounding.kind == Kind.VALUE else None
+        made = await self.engine.synthesize(request, request_id=rid, samples=shown, computed=computed)
+        if made.existing is not None and made.spec is not None:
+            if made.existing not in tried and await self._serves(req, made.existing, grounding):
+                self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
+                result = await self._execute(req, made.existing, Route.REUSED, grounding=grounding)
+                if isinstance(result, Outcome):
+                    result.notes = notes
+                    return result
+                text = f"{made.existing} could not answer: {result.message}"
+                return Outcome(rid, Ending.FAILED, text, Route.FAILED, made.existing, notes=notes)
+            req.stage = "making a new tool"
+            made = await self.engine.synthesize(
+                request, request_id=rid, samples=shown, spec=made.spec, computed=computed
+            )
         if not made.ok or made.record is None:
             text = (
                 "I could not make a verified tool for this request, so I have no answer I can stand "
                 f"behind. ({made.reason})"
             )
-            return Outcome(rid, "failed", text, "failed", attempts=made.attempts, notes=notes)
+            return Outcome(rid, Ending.FAILED, text, Route.FAILED, attempts=made.attempts, notes=notes)
         self.bus.publish(ToolChosen(name=made.record.name, score=1.0, reused=False, request_id=rid))
-        result = await self._execute(req, made.record.name, "synthesised", made.attempts)
+        result = await self._execute(
+            req, made.record.name, Route.SYNTHESISED, made.attempts, grounding=grounding
+        )
         if isinstance(result, Outcome):
             result.notes = notes
             return result
         text = f"The new tool {made.record.name} could not answer: {result.message}"
-        return Outcome(rid, "failed", text, "failed", made.record.name, attempts=made.attempts, notes=notes)
+        return Outcome(
+            rid, Ending.FAILED, text, Route.FAILED, made.record.name, attempts=made.attempts, notes=notes
+        )
 
-    async def _outside_refused(self, outside: list[Path], to: str) -> str:
-        """ "" when every file outside the working directory may be read (allowed by a flag or a
-        person's yes), else why not, in one line."""
-        for path in outside:
-            if path in self.executor.allowed_paths:
-                continue
-            if self.path_approver is not None and await self.path_approver(path):
-                self.executor.allowed_paths.add(path)
-                continue
-            return f"{path} is outside the working directory: not given to {to} (allow it with --allow-path {path})"
-        return ""
+    async def _serves(self, req: Request, name: str, grounding: Grounding | None) -> bool:
+        """The spec drafted for the request names a tool we have: is it the request's tool,
+        held to the same checks and the same computed answer as any candidate?"""
+        req.stage = f"trying the existing {name}"
+        tool = await asyncio.to_thread(self.registry.get, name)
+        grounding = grounding or Grounding(Kind.NONE)
+        held = await self.decider.held_to(tool, req.text, grounding, req.rid)
+        return held.kind in (CallState.READY, CallState.VALUE)
 
     async def _after_failure(self, req: Request, name: str, failed: Execution) -> Outcome:
         """A reused tool failed on the request's own arguments: repair it with that input as a
         new case (``repair_failures``, or a person's yes), and answer again; else offer it."""
         rid = req.rid
         text = f"{name} could not answer: {failed.message}"
-        if failed.kind != "error":
-            return Outcome(rid, "failed", text, "failed", name)
+        if failed.kind != CallState.ERROR:
+            return Outcome(rid, Ending.FAILED, text, Route.FAILED, name)
         if not self.repair_failures:
             self.bus.publish(
                 RepairOffered(
@@ -226,46 +218,65 @@ class Orchestrator:
                 )
             )
             hint = " (ask again with --repair, or press r in the dashboard, to repair it with this input as a new test)"
-            return Outcome(rid, "failed", text + hint, "failed", name)
+            return Outcome(rid, Ending.FAILED, text + hint, Route.FAILED, name)
         req.stage = f"repairing {name}"
-        repaired = await repair_failure(self.engine, name, failed.args, request_id=rid)
+        repaired = await self.engine.repair_failure(name, failed.args, request_id=rid)
         if repaired.status != "repaired":
-            return Outcome(rid, "failed", f"{text}; {repaired.message}", "failed", name)
+            return Outcome(rid, Ending.FAILED, f"{text}; {repaired.message}", Route.FAILED, name)
         # the same call, on the new version (which needs a yes like any new version)
-        again = await self._execute(req, name, "reused", prepared=Execution("ready", name, failed.args))
+        again = await self._execute(
+            req, name, Route.REUSED, prepared=Execution(CallState.READY, name, failed.args)
+        )
         if isinstance(again, Outcome):
             again.notes.append(repaired.message)
             return again
         return Outcome(
-            rid, "failed", f"{name} was repaired but still could not answer: {again.message}", "failed", name
+            rid,
+            Ending.FAILED,
+            f"{name} was repaired but still could not answer: {again.message}",
+            Route.FAILED,
+            name,
         )
 
     async def _execute(
-        self, req: Request, tool_name: str, path: str, attempts: int = 0, prepared: Execution | None = None
+        self,
+        req: Request,
+        tool_name: str,
+        path: Route,
+        attempts: int = 0,
+        prepared: Execution | None = None,
+        grounding: Grounding | None = None,
     ) -> Outcome | Execution:
-        """Run the tool (prepared by the decision, or now) and word the answer."""
+        """Run the tool (prepared by the decision, or now) and word the answer. A value the
+        decision did not already hold against the request's computed answer (a tool that needed
+        a yes first, a new tool) is held against it now (:func:`disagreeing`)."""
         rid, request = req.rid, req.text
         req.stage = f"running {tool_name}"
         tool = await asyncio.to_thread(self.registry.get, tool_name)
-        refused = await self._approved(tool, rid)
+        refused = await self.consent.tool_may_run(tool, rid)
         if refused:
-            return Outcome(rid, "failed", refused, "declined", tool.name, attempts=attempts)
+            return Outcome(rid, Ending.FAILED, refused, Route.DECLINED, tool.name, attempts=attempts)
         if prepared is None:
             prepared = await self.executor.prepare(
-                tool, request, request_id=rid, made_for_it=path == "synthesised"
+                tool, request, request_id=rid, made_for_it=path == Route.SYNTHESISED
             )
-        if prepared.kind == "ready" and (outside := await self._outside_refused(prepared.outside, tool.name)):
-            return Outcome(rid, "failed", outside, "declined", tool.name, attempts=attempts)
-        if prepared.kind == "refused":
+        if prepared.kind == CallState.READY and (
+            outside := await self.consent.paths_refused(prepared.outside, tool.name)
+        ):
+            return Outcome(rid, Ending.FAILED, outside, Route.DECLINED, tool.name, attempts=attempts)
+        if prepared.kind == CallState.REFUSED:
             return Outcome(
-                rid, "failed", f"{tool.name} was not run: {prepared.message}", "declined", tool.name
+                rid, Ending.FAILED, f"{tool.name} was not run: {prepared.message}", Route.DECLINED, tool.name
             )
-        run = (
-            prepared
-            if prepared.kind != "ready"
-            else await self.executor.execute(tool, prepared, request_id=rid)
-        )
-        if run.kind == "value":
+        if prepared.kind == CallState.VALUE:  # it ran, and agreed, for the decision
+            run = prepared
+            await best_effort(self.bus, f"record the use of {tool.name}", self.registry.record_use, tool.name)
+        elif prepared.kind == CallState.READY:
+            run = await self.executor.execute(tool, prepared, request_id=rid)
+            run = disagreeing(tool, run, grounding) or run
+        else:
+            run = prepared
+        if run.kind == CallState.VALUE:
             req.stage = "wording the answer"
             text = await self.responder.answer(request, tool, run.args, run.value, request_id=rid)
             await best_effort(
@@ -279,7 +290,9 @@ class Orchestrator:
             await best_effort(
                 self.bus, f"record the answer of {tool.name}", self.registry.record_answer, tool.name
             )
-            return Outcome(rid, "answer", text, path, run.tool, run.value, verified=True, attempts=attempts)
-        if run.kind == "question":
-            return Outcome(rid, "question", run.message, path, run.tool, attempts=attempts)
+            return Outcome(
+                rid, Ending.ANSWER, text, path, run.tool, run.value, verified=True, attempts=attempts
+            )
+        if run.kind == CallState.QUESTION:
+            return Outcome(rid, Ending.QUESTION, run.message, path, run.tool, attempts=attempts)
         return run

@@ -14,7 +14,8 @@ from tui_agent.core.tool.spec import Parameter, ToolSpec
 SPEC_SYSTEM = '''You design ONE small, general, pure Python function that answers requests like the user's.
 Generalise: the concrete values in the request become parameters. "What is 15% of 300?" becomes
 percentage_of(value: float, percent: float), not a function without arguments.
-Parameters are the inputs only: the answer is the return value, never a parameter.
+Parameters are the inputs only: the answer is the return value, never a parameter. If the answer
+depends on today's date, take it as a parameter today: str (YYYY-MM-DD), which is filled in for you.
 Type every parameter and the result with str, int, float, bool, list or dict. Numeric answers
 return int or float, not formatted strings; a ratio, an average or a rate returns float. A yes/no
 question returns bool.
@@ -61,8 +62,29 @@ ARGS_SYSTEM = """You extract the arguments for a function call from a user's req
 Use only values the request gives; for a required value the request does not give, list its name
 in "missing" and leave it null."""
 
-SIGNATURE_SYSTEM = """You name the Python function that would answer a user's request: its snake_case
-name and what it returns. Do not solve the request."""
+GROUND_SYSTEM = """You work out the answer to a request with a few lines of Python.
+Use only the values the request gives, and the standard library. Put the final answer in a
+variable named answer: a number, a text, a bool or a list. Do not round unless the request asks.
+No input(), no printing, no files, no network. A variable today already holds today's date
+(a datetime.date).
+If the answer needs live data from the internet (weather, prices, exchange rates, news, scores),
+write only one line: LIVE: what is needed
+If the answer needs something only the person asking knows (their age, birthday, salary,
+weight), write only one line: ASK: the question to ask them
+Examples:
+Request: What percentage of 120 is 30?
+```python
+answer = 30 / 120 * 100
+```
+Request: Is 'noon' a palindrome?
+```python
+text = 'noon'
+answer = text == text[::-1]
+```
+Request: What will the weather be in Rome tomorrow?
+LIVE: the weather forecast for Rome
+Request: How many years until I retire?
+ASK: How old are you, and at what age will you retire?"""
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
@@ -281,11 +303,9 @@ def tool_card(spec: ToolSpec) -> str:
     return card
 
 
-def signature_messages(request: str) -> list[dict[str, str]]:
-    return [
-        {"role": "system", "content": SIGNATURE_SYSTEM},
-        {"role": "user", "content": f"Request: {request}"},
-    ]
+def ground_messages(request: str) -> list[dict[str, str]]:
+    """The system prompt never changes and comes first, so the server's prompt cache keeps it."""
+    return [{"role": "system", "content": GROUND_SYSTEM}, {"role": "user", "content": f"Request: {request}"}]
 
 
 def args_messages(spec: ToolSpec, request: str) -> list[dict[str, str]]:

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, expected_text, matches
+from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.synthesis.candidates import Failure, Judged
+from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, Outcome, TestCase, agrees, expected_text, matches
 from tui_agent.core.tool.spec import ToolSpec
-
-if TYPE_CHECKING:
-    from tui_agent.core.synthesis.candidates import Failure
-    from tui_agent.core.synthesis.engine import SynthesisEngine
 
 
 def same_behaviour(a: Outcome, b: Outcome) -> bool:
@@ -21,19 +15,7 @@ def same_behaviour(a: Outcome, b: Outcome) -> bool:
         return False
     if a.kind == "raises":
         return a.error_type == b.error_type
-    return _close(a.value, b.value)
-
-
-def _close(x: Any, y: Any) -> bool:
-    if isinstance(x, bool) or isinstance(y, bool) or x is None or y is None:
-        return x is y
-    if isinstance(x, int | float) and isinstance(y, int | float):
-        return math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9)
-    if isinstance(x, list) and isinstance(y, list):
-        return len(x) == len(y) and all(_close(i, j) for i, j in zip(x, y, strict=True))
-    if isinstance(x, dict) and isinstance(y, dict):
-        return set(x) == set(y) and all(_close(x[k], y[k]) for k in x)
-    return type(x) is type(y) and x == y
+    return agrees(a.value, b.value)
 
 
 def corrected(case: TestCase, observed: Outcome) -> TestCase | None:
@@ -47,22 +29,8 @@ def corrected(case: TestCase, observed: Outcome) -> TestCase | None:
     return None
 
 
-@dataclass
-class Judged:
-    """What second opinions say about failing cases. ``fixes``: cases corrected to what the code
-    and the opinions do; ``confirmed``: failures an opinion agrees with the test on (the code is
-    wrong); ``disputed``: invented cases no opinion sides with, neither the test nor the code;
-    ``undecided``: cases that want another opinion before anything is decided."""
-
-    fixes: dict[str, TestCase] = field(default_factory=dict)
-    confirmed: set[str] = field(default_factory=set)
-    disputed: dict[str, str] = field(default_factory=dict)
-    undecided: set[str] = field(default_factory=set)
-    counted: int = 0  # opinions that passed every anchor, so had a vote
-
-
 async def judge_failures(
-    engine: SynthesisEngine,
+    sandbox: Sandbox,
     spec: ToolSpec,
     opinions: list[str],
     failures: list[Failure],
@@ -79,7 +47,7 @@ async def judge_failures(
     votes: dict[str, tuple[int, int]] = {f.name: (0, 0) for f in failures}  # (like the code, like the test)
     calls = [a.args for a in anchors] + [f.case.args for f in failures if f.case]
     for opinion in opinions:
-        run = await engine.sandbox.run_cases(opinion, spec.function_name, calls)
+        run = await sandbox.run_cases(opinion, spec.function_name, calls)
         if run.reason is not None:
             continue
         if not all(matches(a, o) for a, o in zip(anchors, run.outcomes, strict=False)):

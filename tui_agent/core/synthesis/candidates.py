@@ -4,10 +4,9 @@ got (anchors first), and which disputed cases may be set aside."""
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tui_agent.core.sandbox import Verdict
-from tui_agent.core.synthesis.agreement import Judged
 from tui_agent.core.tool.cases import Outcome, TestCase, expected_text, matches
 
 
@@ -30,6 +29,20 @@ class Failure:
             " [from the request: this one is certain]" if self.case is not None and self.case.anchor else ""
         )
         return f"- {self.name}{call}: expected {self.expected}, got {self.actual}{source}"
+
+
+@dataclass
+class Judged:
+    """What second opinions say about failing cases. ``fixes``: cases corrected to what the code
+    and the opinions do; ``confirmed``: failures an opinion agrees with the test on (the code is
+    wrong); ``disputed``: invented cases no opinion sides with, neither the test nor the code;
+    ``undecided``: cases that want another opinion before anything is decided."""
+
+    fixes: dict[str, TestCase] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
+    disputed: dict[str, str] = field(default_factory=dict)
+    undecided: set[str] = field(default_factory=set)
+    counted: int = 0  # opinions that passed every anchor, so had a vote
 
 
 def normalised(code: str) -> str:

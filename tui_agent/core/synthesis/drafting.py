@@ -8,22 +8,19 @@ JSON replies are still read, for endpoints and scripts that answer that way."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.structured import extract_json
 from tui_agent.core.synthesis.code import extract_code
-from tui_agent.core.synthesis.run import SynthesisFailed
+from tui_agent.core.synthesis.outcome import SynthesisFailed
 from tui_agent.core.synthesis.spec_checks import settle_spec, spec_problem
+from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import TestCase, TestPlan
 from tui_agent.core.tool.described import described_function, stub_spec
 from tui_agent.core.tool.read_tests import read_case_lines
 from tui_agent.core.tool.spec import ToolSpec
-
-if TYPE_CHECKING:
-    from tui_agent.core.synthesis.engine import SynthesisEngine
 
 SPEC_TRIES = 3
 UNREADABLE = "the reply held no function signature with a docstring in a python code block"
@@ -62,7 +59,7 @@ def read_test_reply(reply: str, spec: ToolSpec) -> tuple[list[TestCase], int]:
 
 
 async def make_spec(
-    engine: SynthesisEngine, request: str, request_id: str, samples: dict[str, str] | None = None
+    bench: Workbench, request: str, request_id: str, samples: dict[str, str] | None = None
 ) -> ToolSpec:
     """A spec whose parameters the request can fill. A request that writes the function out is
     its own spec. Otherwise the model drafts one, retried (sampling) with the reason when it
@@ -70,12 +67,14 @@ async def make_spec(
     that cannot be met after the tries is a warning, not the end of the request."""
     described = described_function(request)
     if described is not None and described.spec is not None:
-        engine.step(request_id, "spec", "started", 1, "the request writes the function out: it is the spec")
+        bench.report.step(
+            request_id, "spec", "started", 1, "the request writes the function out: it is the spec"
+        )
         return described.spec
     problem = ""
     spec: ToolSpec | None = None
     for attempt in range(SPEC_TRIES):
-        reply = await engine.llm.complete(
+        reply = await bench.llm.complete(
             prompts.spec_messages(request, problem, samples),
             purpose="spec",
             request_id=request_id,
@@ -92,9 +91,9 @@ async def make_spec(
             problem = spec_problem(spec, request)
             if not problem:
                 return spec
-        engine.step(request_id, "spec", "failed", attempt + 1, problem)
-        engine.step(request_id, "spec", "started", attempt + 2)
+        bench.report.step(request_id, "spec", "failed", attempt + 1, problem)
+        bench.report.step(request_id, "spec", "started", attempt + 2)
     if spec is None:
         raise SynthesisFailed("spec", f"no usable spec after {SPEC_TRIES} tries: {problem}")
-    engine.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
+    bench.report.step(request_id, "spec", "done", SPEC_TRIES, f"kept with a warning: {problem}")
     return spec

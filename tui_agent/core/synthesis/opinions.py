@@ -5,33 +5,25 @@ the model invented; one that reads the same as the code it is meant to check pro
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tui_agent.core.events import SandboxOutput
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.agreement import Judged, judge_failures
-from tui_agent.core.synthesis.candidates import Failure, normalised
+from tui_agent.core.synthesis.agreement import judge_failures
+from tui_agent.core.synthesis.candidates import Failure, Judged, normalised
+from tui_agent.core.synthesis.coding import implement as implement_code
+from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import TestCase
 from tui_agent.core.tool.spec import Example, ToolSpec
-
-if TYPE_CHECKING:
-    from tui_agent.core.synthesis.engine import SynthesisEngine
 
 Implement = Callable[..., Awaitable[str]]  # (spec, tests, **options) -> code
 TEMPERATURES = (0.7, 1.0, 1.0, 1.0)
 
 
-def say(engine: SynthesisEngine, request_id: str, line: str) -> None:
-    """A line in the sandbox's log, beside the verdicts it explains."""
-    if engine.bus is not None:
-        engine.bus.publish(SandboxOutput(line=line, request_id=request_id))
-
-
 class SecondOpinions:
     """The opinions of one synthesis, drawn on need and kept while they decide something."""
 
-    def __init__(self, engine: SynthesisEngine, request_id: str, implement: Implement) -> None:
-        self.engine = engine
+    def __init__(self, bench: Workbench, request_id: str, implement: Implement) -> None:
+        self.bench = bench
         self.rid = request_id
         self.implement = implement
         self.codes: list[str] = []
@@ -68,11 +60,10 @@ class SecondOpinions:
         for count in (1, 2, 3):
             if not await self.draw(shown, count, (current,)):
                 break
-            judged = await judge_failures(self.engine, spec, self.codes, suspects, anchors)
+            judged = await judge_failures(self.bench.sandbox, spec, self.codes, suspects, anchors)
             if not judged.undecided:
                 break
-        say(
-            self.engine,
+        self.bench.report.say(
             self.rid,
             f"second opinions ({judged.counted} that pass the request's own cases) on {len(suspects)} "
             f"failing cases: {len(judged.fixes)} tests corrected, {len(judged.confirmed)} confirmed, "
@@ -83,10 +74,10 @@ class SecondOpinions:
         return judged
 
 
-def spec_only(engine: SynthesisEngine, request_id: str) -> Implement:
-    """The engine's own implementation call, for opinions outside a synthesis run."""
+def spec_only(bench: Workbench, request_id: str) -> Implement:
+    """The plain implementation call, for opinions outside a synthesis run."""
 
     async def implement(spec: ToolSpec, tests: str, **options: Any) -> str:
-        return await engine.implement(spec, tests, request_id, **options)
+        return await implement_code(bench, spec, tests, request_id, **options)
 
     return implement

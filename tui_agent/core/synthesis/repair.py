@@ -13,19 +13,19 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui_agent.core.library.registry import Registry
 from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.synthesis.agreement import same_behaviour
 from tui_agent.core.synthesis.candidates import failures_in
 from tui_agent.core.synthesis.opinions import SecondOpinions, spec_only
-from tui_agent.core.synthesis.run import SynthesisFailed, SynthesisRun
+from tui_agent.core.synthesis.outcome import SynthesisFailed
+from tui_agent.core.synthesis.run import SynthesisRun
+from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS, TestCase, expected_text, matches, render_tests
 from tui_agent.core.tool.record import Tool, ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
-
-if TYPE_CHECKING:
-    from tui_agent.core.synthesis.engine import SynthesisEngine
 
 
 @dataclass
@@ -59,7 +59,8 @@ def _case_name(cases: list[TestCase], stem: str) -> str:
 
 
 async def correct(
-    engine: SynthesisEngine,
+    bench: Workbench,
+    registry: Registry,
     name: str,
     args: dict[str, Any],
     expected: Any = None,
@@ -68,40 +69,38 @@ async def correct(
     request_id: str = "",
 ) -> RepairOutcome:
     """The right answer for ``args`` is ``expected`` (or the exception ``raises``), says a person."""
-    assert engine.registry is not None
     started = time.monotonic()
-    tool = await asyncio.to_thread(engine.registry.get, name)
+    tool = await asyncio.to_thread(registry.get, name)
     cases = tool_cases(tool)
     case = TestCase(
         name=_case_name(cases, "corrected"), args=args, expected=expected, raises=raises, anchor=True
     )
     spec = ToolSpec.model_validate(tool.record.spec)
-    now = await engine.sandbox.run_cases(tool.tool_source, spec.function_name, [args], request_id=request_id)
+    now = await bench.sandbox.run_cases(tool.tool_source, spec.function_name, [args], request_id=request_id)
     if now.reason is None and matches(case, now.outcomes[0]):
         message = f"{name} v{tool.record.version} already gives {expected_text(case)} for these arguments: nothing changed"
         return RepairOutcome("unchanged", message, tool.record, seconds=time.monotonic() - started, case=case)
-    await asyncio.to_thread(engine.registry.store.count, name, corrections=1)
-    outcome = await _repair(engine, tool, spec, [*cases, case], "corrected by the user", request_id)
+    await asyncio.to_thread(registry.store.count, name, corrections=1)
+    outcome = await _repair(bench, registry, tool, spec, [*cases, case], "corrected by the user", request_id)
     outcome.case, outcome.seconds = case, time.monotonic() - started
     return outcome
 
 
 async def repair_failure(
-    engine: SynthesisEngine, name: str, args: dict[str, Any], *, request_id: str = ""
+    bench: Workbench, registry: Registry, name: str, args: dict[str, Any], *, request_id: str = ""
 ) -> RepairOutcome:
     """``name`` raised (or was stopped) on ``args``: repair it, if two independent
     implementations agree on what it should have done."""
-    assert engine.registry is not None
     started = time.monotonic()
-    tool = await asyncio.to_thread(engine.registry.get, name)
+    tool = await asyncio.to_thread(registry.get, name)
     spec = ToolSpec.model_validate(tool.record.spec)
-    drawn = SecondOpinions(engine, request_id, spec_only(engine, request_id))
+    drawn = SecondOpinions(bench, request_id, spec_only(bench, request_id))
     if not await drawn.draw(spec, 2, (tool.tool_source,)):
         return RepairOutcome(
             "disagreed", f"no two independent implementations of {name} could be drawn: nothing changed"
         )
     runs = [
-        await engine.sandbox.run_cases(code, spec.function_name, [args], request_id=request_id)
+        await bench.sandbox.run_cases(code, spec.function_name, [args], request_id=request_id)
         for code in drawn.codes[:2]
     ]
     first, second = (r.outcomes[0] for r in runs)
@@ -120,21 +119,26 @@ async def repair_failure(
         return RepairOutcome(
             "disagreed", f"the agreed behaviour ({first.shown()}) is not a test case we can keep"
         )
-    outcome = await _repair(engine, tool, spec, [*cases, case], "repaired after failure", request_id)
+    outcome = await _repair(bench, registry, tool, spec, [*cases, case], "repaired after failure", request_id)
     outcome.case, outcome.seconds = case, time.monotonic() - started
     return outcome
 
 
 async def _repair(
-    engine: SynthesisEngine, tool: Tool, spec: ToolSpec, cases: list[TestCase], why: str, request_id: str
+    bench: Workbench,
+    registry: Registry,
+    tool: Tool,
+    spec: ToolSpec,
+    cases: list[TestCase],
+    why: str,
+    request_id: str,
 ) -> RepairOutcome:
     """The repair loop from the current code, every case an anchor; a new, unapproved version."""
-    assert engine.registry is not None
     cases = [c.model_copy(update={"anchor": True}) for c in cases]
-    run = SynthesisRun(engine, f"repair {tool.name}", request_id, register=False)
+    run = SynthesisRun(bench, registry, f"repair {tool.name}", request_id, register=False)
     run.result.spec = spec
     tests = render_tests(spec.function_name, cases)
-    engine.publish_code(request_id, "test_tool.py", tests)
+    bench.report.code(request_id, "test_tool.py", tests)
     verdict = await run.verify_current(tool.tool_source, cases, spec)
     failure = "\n".join(f.line() for f in failures_in(cases, verdict))
     try:
@@ -146,7 +150,7 @@ async def _repair(
     result = run.result
     assert result.verdict is not None
     record = await asyncio.to_thread(
-        engine.registry.add,
+        registry.add,
         tool.name,
         result.tool_source,
         render_tests(spec.function_name, result.cases),
@@ -155,7 +159,7 @@ async def _repair(
         verdict=result.verdict.to_record(),
         new_version=True,
         request_id=request_id,
-        model=engine.llm.model,
+        model=bench.llm.model,
         why=why,
         approved=False,
         source=tool.record.source,

@@ -11,10 +11,9 @@ deleted, only set aside when no majority of implementations written apart sides 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui_agent.core.library.registry import Registry
 from tui_agent.core.library.store import ToolExistsError
 from tui_agent.core.llm.client import LLMError
 from tui_agent.core.sandbox import Verdict
@@ -28,109 +27,106 @@ from tui_agent.core.synthesis.candidates import (
     set_aside,
 )
 from tui_agent.core.synthesis.code import defines, rename_function
-from tui_agent.core.synthesis.opinions import SecondOpinions, say
+from tui_agent.core.synthesis.coding import implement
+from tui_agent.core.synthesis.computed import with_computed_example
+from tui_agent.core.synthesis.drafting import make_spec
+from tui_agent.core.synthesis.opinions import SecondOpinions
+from tui_agent.core.synthesis.outcome import SynthesisFailed, SynthesisResult
+from tui_agent.core.synthesis.recall import answers_from_table
 from tui_agent.core.synthesis.spec_checks import with_samples
+from tui_agent.core.synthesis.testing import gated_tests
+from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import TestCase, matches, render_tests
 from tui_agent.core.tool.record import ToolRecord
 from tui_agent.core.tool.spec import ToolSpec
 
-if TYPE_CHECKING:
-    from tui_agent.core.synthesis.engine import SynthesisEngine
-
-
-@dataclass
-class SynthesisResult:
-    ok: bool
-    reason: str = ""
-    spec: ToolSpec | None = None
-    tool_source: str = ""
-    test_source: str = ""
-    verdict: Verdict | None = None
-    record: ToolRecord | None = None
-    attempts: int = 0
-    test_fixes: list[str] = field(default_factory=list)
-    cases: list[TestCase] = field(default_factory=list)
-    existing: str | None = None  # the drafted name is a tool we have, and it serves the request
-    disputed: list[str] = field(default_factory=list)  # cases set aside, and why
-
-
-class SynthesisFailed(Exception):
-    def __init__(self, step: str, message: str) -> None:
-        super().__init__(message)
-        self.step = step
-
-
-ExistingServes = Callable[[ToolSpec], Awaitable[bool]]  # the drafted spec names a tool we have
+__all__ = ["SynthesisFailed", "SynthesisResult", "SynthesisRun", "register_new"]
 
 
 class SynthesisRun:
     def __init__(
         self,
-        engine: SynthesisEngine,
+        bench: Workbench,
+        registry: Registry | None,
         request: str,
         request_id: str,
         *,
         register: bool,
-        existing_serves: ExistingServes | None = None,
         samples: dict[str, str] | None = None,
+        spec: ToolSpec | None = None,
+        computed: Any = None,
     ) -> None:
-        self.engine = engine
+        """``spec``: a draft to go on from (the flow found that the tool its name names does not
+        serve the request), so the new tool takes a free name; without it the spec is drafted and
+        the run stops at a name the library has, for the flow to try that tool first.
+        ``computed``: what the request works out to, computed apart (:mod:`computed`)."""
+        self.bench = bench
+        self.report = bench.report
+        self.registry = registry
         self.samples = samples or {}
         self.request = request
         self.rid = request_id
         self.register = register
-        self.existing_serves = existing_serves
+        self.spec = spec
+        self.computed = computed
         self.result = SynthesisResult(ok=False)
-        self.opinions = SecondOpinions(engine, request_id, self._implement)
+        self.opinions = SecondOpinions(bench, request_id, self._implement)
         self.tried: set[str] = set()  # every candidate so far, as its syntax tree
         self.current = ""  # the candidate under test
         self.drafted = ""  # the spec's first name, when another tool had it
         self.best: tuple[tuple[int, int], str] | None = None  # (anchors, cases) passed, and the code
 
-    async def _claim_name(self, spec: ToolSpec) -> ToolSpec | None:
-        """A name is never taken over. When the drafted name is a tool we have, that tool is
-        tried first (None: it serves the request); otherwise the new tool takes a free name."""
-        store = self.engine.registry.store if self.engine.registry is not None else None
+    def _claim_name(self, spec: ToolSpec, drafted_here: bool) -> ToolSpec | None:
+        """A name is never taken over. When a spec drafted here names a tool we have, the run
+        stops (None) so the flow can try that tool first; a spec handed in goes on under a free
+        name."""
+        store = self.registry.store if self.registry is not None else None
         name = spec.function_name
         if store is None or not self.register or not store.exists(name):
             return spec
-        if self.existing_serves is not None and await self.existing_serves(spec):
-            self.result.existing = name
+        if drafted_here:
+            self.result.existing, self.result.spec = name, spec
             return None
         free = store.free_name(name)
         self.drafted = name
-        self.engine.step(
+        self.report.step(
             self.rid, "spec", "done", detail=f"{name} is taken by another tool: this one is {free}"
         )
         return spec.model_copy(update={"function_name": free})
 
     async def run(self) -> SynthesisResult:
-        engine, rid, result = self.engine, self.rid, self.result
+        bench, report, rid, result = self.bench, self.report, self.rid, self.result
         try:
-            engine.step(rid, "spec", "started")
-            drafted = with_samples(await engine.make_spec(self.request, rid, self.samples), self.samples)
-            claimed = await self._claim_name(drafted)
+            if self.spec is None:
+                report.step(rid, "spec", "started")
+                drafted = with_samples(await make_spec(bench, self.request, rid, self.samples), self.samples)
+            else:
+                drafted = self.spec
+            claimed = self._claim_name(drafted, drafted_here=self.spec is None)
             if claimed is None:
                 return result
-            spec = result.spec = claimed
-            engine.step(rid, "spec", "done", detail=spec.signature())
-            engine.publish_code(rid, "spec", spec.model_dump_json(indent=2))
-            cases, tests = await engine.gated_tests(spec, rid)
+            spec, changed = with_computed_example(claimed, self.request, self.computed)
+            if changed:
+                report.say(rid, changed)
+            result.spec = spec
+            report.step(rid, "spec", "done", detail=spec.signature())
+            report.code(rid, "spec", spec.model_dump_json(indent=2))
+            cases, tests = await gated_tests(bench, spec, rid)
             result.test_source = tests
             await self.implement_until_green(spec, cases, tests)
-            if self.register and engine.registry is not None:
-                engine.step(rid, "register", "started")
-                result.record = await register_new(engine, result, spec, rid)
-                engine.step(rid, "register", "done", detail=f"{spec.function_name} v{result.record.version}")
+            if self.register and self.registry is not None:
+                report.step(rid, "register", "started")
+                result.record = await register_new(bench, self.registry, result, spec, rid)
+                report.step(rid, "register", "done", detail=f"{spec.function_name} v{result.record.version}")
             return result
         except SynthesisFailed as exc:
-            engine.step(rid, exc.step, "failed", result.attempts or 1, str(exc))
+            report.step(rid, exc.step, "failed", result.attempts or 1, str(exc))
             result.reason = str(exc)
             return result
         except LLMError as exc:
             result.reason = f"the model could not help: {exc}"
             step = "spec" if result.spec is None else "implementation"
-            engine.step(rid, step, "failed", result.attempts or 1, result.reason)
+            report.step(rid, step, "failed", result.attempts or 1, result.reason)
             return result
 
     async def _implement(
@@ -138,7 +134,7 @@ class SynthesisRun:
     ) -> str:
         """The model's code, with the function under the spec's name: a model that was shown the
         new name may still write the one it drafted."""
-        code = await self.engine.implement(spec, tests, self.rid, failure, previous, **options)
+        code = await implement(self.bench, spec, tests, self.rid, failure, previous, **options)
         if self.drafted and not defines(code, spec.function_name) and defines(code, self.drafted):
             code = rename_function(code, self.drafted, spec.function_name)
         return code
@@ -150,7 +146,7 @@ class SynthesisRun:
         normalising whitespace) is drawn again, first from the spec and the failing cases without
         the wrong code (shown it, a small model copies it back, bug included), then at a
         temperature; None when nothing new came."""
-        engine, rid = self.engine, self.rid
+        rid = self.rid
         draws = [(failure, previous, 0.0), (failure, "", 0.0), (failure, previous, 0.7), ("", "", 1.0)]
         if not failure:
             draws = [("", "", 0.0), ("", "", 0.7), ("", "", 1.0)]
@@ -159,7 +155,7 @@ class SynthesisRun:
             if normalised(code) not in self.tried:
                 self.tried.add(normalised(code))
                 return code
-            engine.step(rid, step, "started", attempt, "the same code as before: drawing another")
+            self.report.step(rid, step, "started", attempt, "the same code as before: drawing another")
         return None
 
     async def verify_current(self, tool: str, cases: list[TestCase], spec: ToolSpec) -> Verdict:
@@ -175,15 +171,15 @@ class SynthesisRun:
         the code to start the repair from), or raise SynthesisFailed. The code is written from the
         spec and its examples; the other cases are held back, so that passing them is evidence
         (code shown the tests it is judged by only agrees with them). ``tests`` is their view."""
-        engine, rid, result = self.engine, self.rid, self.result
-        for attempt in range(1, engine.settings.repair_attempts + 2):
+        report, rid, result = self.report, self.rid, self.result
+        for attempt in range(1, self.bench.settings.repair_attempts + 2):
             result.attempts = attempt
             step = "implementation" if attempt == 1 and not previous else "repair"
-            engine.step(rid, step, "started", attempt)
+            report.step(rid, step, "started", attempt)
             start = self.best[1] if self.best else previous
             tool = await self._fresh_code(spec, "", failure, start, step, attempt)
             if tool is None:
-                engine.step(
+                report.step(
                     rid, step, "failed", attempt, "no new code: every draw repeated an earlier attempt"
                 )
                 continue
@@ -192,9 +188,14 @@ class SynthesisRun:
                 gate_tool(tool, spec.function_name)
             except GateError as exc:
                 failure = str(exc)
-                engine.step(rid, step, "failed", attempt, failure)
+                report.step(rid, step, "failed", attempt, failure)
                 continue
-            engine.step(rid, step, "done", attempt)
+            recalled = answers_from_table(tool, cases)
+            if recalled:
+                failure = recalled
+                report.step(rid, step, "failed", attempt, recalled)
+                continue
+            report.step(rid, step, "done", attempt)
             verdict = await self._verify(tool, cases, spec, attempt)
             if verdict.passed:
                 result.ok, result.tool_source, result.cases = True, tool, cases
@@ -226,7 +227,7 @@ class SynthesisRun:
                 left = [f for f in left if f.name not in aside]
             if judged.fixes or aside:
                 tests = result.test_source = render_tests(spec.function_name, cases)
-                engine.publish_code(rid, "test_tool.py", tests)
+                report.code(rid, "test_tool.py", tests)
             if (judged.fixes or aside) and not left:
                 # every failure was the tests' fault: the same code against the settled tests
                 verdict = await self._verify(tool, cases, spec, attempt)
@@ -250,19 +251,19 @@ class SynthesisRun:
         tried once, quietly; the first that passes is verified in the open and is the tool, and
         one that passes more than any candidate so far is where the next repair starts."""
         for opinion in self.opinions.codes:
-            if normalised(opinion) in self.tried:
+            if normalised(opinion) in self.tried or answers_from_table(opinion, cases):
                 continue
             self.tried.add(normalised(opinion))
-            quiet = await self.engine.sandbox.run_cases(opinion, spec.function_name, [c.args for c in cases])
+            quiet = await self.bench.sandbox.run_cases(opinion, spec.function_name, [c.args for c in cases])
             outcomes = quiet.outcomes
             if quiet.reason is not None or len(outcomes) != len(cases):
                 continue
             if not all(map(matches, cases, outcomes)):
                 self._rank(outcome_counts(cases, outcomes), opinion)
                 continue
-            say(self.engine, self.rid, "a second opinion passes every case: it is the candidate now")
+            self.report.say(self.rid, "a second opinion passes every case: it is the candidate now")
             self.current = opinion
-            self.engine.publish_code(self.rid, "tool.py", opinion)
+            self.report.code(self.rid, "tool.py", opinion)
             if (await self._verify(opinion, cases, spec, attempt)).passed:
                 return opinion
         return None
@@ -273,27 +274,25 @@ class SynthesisRun:
             self.best = (score, code)
 
     async def _verify(self, tool: str, cases: list[TestCase], spec: ToolSpec, attempt: int) -> Verdict:
-        engine, rid = self.engine, self.rid
-        engine.step(rid, "verify", "started", attempt)
-        verdict = self.result.verdict = await engine.sandbox.verify(
+        report, rid = self.report, self.rid
+        report.step(rid, "verify", "started", attempt)
+        verdict = self.result.verdict = await self.bench.sandbox.verify(
             tool, spec.function_name, cases, request_id=rid
         )
-        if engine.bus is not None:
-            engine.bus.publish(verdict_event(spec.function_name, verdict, rid))
+        report.publish(verdict_event(spec.function_name, verdict, rid))
         if verdict.passed:
-            engine.step(rid, "verify", "done", attempt, verdict.detail)
+            report.step(rid, "verify", "done", attempt, verdict.detail)
         else:
-            engine.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
+            report.step(rid, "verify", "failed", attempt, f"{verdict.reason}: {verdict.detail}")
         return verdict
 
 
 async def register_new(
-    engine: SynthesisEngine, result: SynthesisResult, spec: ToolSpec, rid: str
+    bench: Workbench, registry: Registry, result: SynthesisResult, spec: ToolSpec, rid: str
 ) -> ToolRecord:
     """A new tool, under its own name; if another process took that name meanwhile, under the
     next free one (the function renamed with it, the cases unchanged)."""
-    registry = engine.registry
-    assert registry is not None and result.verdict is not None
+    assert result.verdict is not None
     for _ in range(5):
         try:
             return await asyncio.to_thread(
@@ -304,9 +303,9 @@ async def register_new(
                 spec.model_dump(),
                 cases=result.cases,
                 verdict=result.verdict.to_record(),
-                model=engine.llm.model,
+                model=bench.llm.model,
                 request_id=rid,
-                approved=engine.settings.approve_new_tools == "auto",
+                approved=bench.settings.approve_new_tools == "auto",
                 why="synthesised",
                 disputed=result.disputed,
             )

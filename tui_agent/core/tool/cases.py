@@ -321,3 +321,25 @@ CUT = "…"  # the last line of a file's sample that is not the whole file
 def is_whole(sample: str) -> bool:
     """Whether a file's sample is all of the file (it does not end in a :data:`CUT` line)."""
     return sample.rpartition("\n")[2] != CUT
+
+
+def agrees(found: Any, computed: Any) -> bool:
+    """Two values say the same: numbers within 1e-6 relative (an int and a float alike), bools
+    as bools, None as None, texts exactly (but for surrounding spaces), lists and dicts item by
+    item. Symmetric, unlike :func:`same_value`, which reads an expected value the way a test does."""
+    if found is None or computed is None:
+        return found is computed
+    if isinstance(found, bool) or isinstance(computed, bool):
+        return isinstance(found, bool) and isinstance(computed, bool) and found is computed
+    if isinstance(found, int | float) and isinstance(computed, int | float):
+        try:
+            return math.isclose(found, computed, rel_tol=1e-6, abs_tol=1e-9)
+        except (OverflowError, ValueError):
+            return False
+    if isinstance(found, list) and isinstance(computed, list):
+        return len(found) == len(computed) and all(agrees(a, b) for a, b in zip(found, computed, strict=True))
+    if isinstance(found, dict) and isinstance(computed, dict):
+        return set(found) == set(computed) and all(agrees(found[k], computed[k]) for k in found)
+    if isinstance(found, str) and isinstance(computed, str):
+        return found.strip() == computed.strip()
+    return False

@@ -1,0 +1,137 @@
+"""Evidence by execution: what a request works out to, computed apart from any tool.
+
+The model, with no tool in view, writes the answer as a few lines of Python from the request's
+own values (``answer = 30 / 120 * 100``); the program runs in the sandbox like any tool, and its
+value is what a found tool must agree with before its result is the answer. A tool that runs the
+other way, or stops a step short, gives another value and does not answer. The same call says
+when the request cannot be computed here: it needs live data (``LIVE:``), or a value only the
+person has (``ASK:``). When no program can be had, the grounding is NONE and the decision falls
+back to the checks that need no wording. The host gives the program today's date; the sandbox
+has no clock it could trust."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import textwrap
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from tui_agent.core.llm import prompts
+from tui_agent.core.llm.client import LLMClient, LLMError
+from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.sandbox.static_gate import GateError, gate_tool
+from tui_agent.core.synthesis.code import extract_code, with_module_imports
+from tui_agent.core.tool.cases import agrees
+
+__all__ = ["Grounder", "Grounding", "Kind", "agrees", "program_source", "read_reply"]
+
+ENTRY = "selfeng_answer"
+MARKER = re.compile(r"^\s*(LIVE|ASK)\s*:\s*(.+?)\s*$", re.MULTILINE)
+MAX_TOKENS = 200
+WRAPPER = """import datetime as _selfeng_dt
+
+
+def _selfeng_plain(value):
+    if isinstance(value, (_selfeng_dt.date, _selfeng_dt.datetime, _selfeng_dt.time)):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, tuple):
+        return [_selfeng_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_selfeng_plain(v) for v in value]
+    if type(value).__name__ in ("Fraction", "Decimal"):
+        return float(value)
+    return value
+
+
+def {entry}(today):
+    today = _selfeng_dt.date.fromisoformat(today)
+{body}
+    return _selfeng_plain(answer)
+"""
+
+
+class Kind(StrEnum):
+    VALUE = "value"  # the request works out to ``value``
+    LIVE = "live"  # it needs live data nobody here can fetch
+    PERSONAL = "personal"  # it needs a value only the person has
+    NONE = "none"  # no program could be had, or it did not run
+
+
+@dataclass(frozen=True)
+class Grounding:
+    kind: Kind
+    value: Any = None
+    program: str = ""
+    needs: str = ""  # LIVE: what is needed; PERSONAL: the question to ask
+    why: str = ""  # NONE: why there is no value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "value": self.value, "program": self.program, "needs": self.needs}
+
+
+def program_source(program: str) -> str:
+    """The model's lines as a function the sandbox runner can call with today's date."""
+    body = textwrap.indent(textwrap.dedent(program).strip() or "answer = None", "    ")
+    return with_module_imports(WRAPPER.format(entry=ENTRY, body=body))  # a forgotten import is a slip
+
+
+def read_reply(reply: str) -> tuple[Kind, str]:
+    """(LIVE | PERSONAL, what) for a marker line, else (VALUE, the program) or (NONE, why)."""
+    code = extract_code(reply) if "```" in reply else ""
+    marker = MARKER.search(reply if not code else reply.split("```")[0])
+    if marker is not None:
+        return (Kind.LIVE if marker.group(1) == "LIVE" else Kind.PERSONAL), marker.group(2)
+    if not code.strip():
+        code = reply.strip() if re.search(r"^\s*answer\s*=", reply, re.MULTILINE) else ""
+    if not re.search(r"\banswer\s*=", code):
+        return Kind.NONE, "the model wrote no program that sets answer"
+    return Kind.VALUE, code
+
+
+class Grounder:
+    def __init__(self, llm: LLMClient, sandbox: Sandbox) -> None:
+        self.llm = llm
+        self.sandbox = sandbox
+
+    async def ground(self, request: str, *, request_id: str = "", today: dt.date | None = None) -> Grounding:
+        """One model call and, for a program, one sandbox run. Never raises for what the model
+        writes; a model that is not there gives NONE."""
+        try:
+            reply = await self.llm.complete(
+                prompts.ground_messages(request),
+                purpose="grounding",
+                request_id=request_id,
+                temperature=0.0,
+                max_tokens=MAX_TOKENS,
+            )
+        except LLMError as exc:
+            return Grounding(Kind.NONE, why=f"the model could not be asked ({exc})")
+        kind, text = read_reply(reply)
+        if kind in (Kind.LIVE, Kind.PERSONAL):
+            return Grounding(kind, needs=text[:300])
+        if kind == Kind.NONE:
+            return Grounding(Kind.NONE, why=text)
+        return await self.run(text, today or dt.date.today(), request_id)
+
+    async def run(self, program: str, today: dt.date, request_id: str = "") -> Grounding:
+        source = program_source(program)
+        try:
+            gate_tool(source, ENTRY)
+        except GateError as exc:
+            return Grounding(Kind.NONE, program=program, why=f"the program was refused: {exc}")
+        run = await self.sandbox.run_cases(
+            source, ENTRY, [{"today": today.isoformat()}], request_id=request_id
+        )
+        outcome = run.outcomes[0] if run.outcomes else None
+        if run.reason is not None or outcome is None or outcome.kind != "value":
+            shown = outcome.shown() if outcome is not None else "nothing"
+            return Grounding(
+                Kind.NONE, program=program, why=f"the program did not compute: {run.detail or shown}"
+            )
+        if outcome.value is None:
+            return Grounding(Kind.NONE, program=program, why="the program's answer is None")
+        return Grounding(Kind.VALUE, value=outcome.value, program=program)

@@ -82,3 +82,28 @@ def test_no_import_cycle_anywhere() -> None:
             if back is not None:
                 cycles.add(" -> ".join((importer, *back)))
     assert not cycles, "\n".join(sorted(cycles)[:10])
+
+
+NUMBERISH = ("\\d+", "\\d{", "\\d*", "\\d[")
+
+
+def test_one_definition_of_each_request_pattern() -> None:
+    """Numbers, dates and word stems are read with the patterns of core/request/patterns.py alone:
+    a second module with a number or date pattern of its own, or its own STEM, reads requests
+    another way."""
+    import ast
+
+    home = ROOT / "tui_agent" / "core" / "request" / "patterns.py"
+    found = []
+    for path in sorted((ROOT / "tui_agent").rglob("*.py")):
+        if path == home or "starter_tools" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if any(marker in node.value for marker in NUMBERISH):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:50]!r}")
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "STEM" for t in node.targets
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: STEM defined again")
+    assert not found, "\n".join(found)

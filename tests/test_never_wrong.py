@@ -214,10 +214,12 @@ INTEREST = (
 
 async def test_a_miscomputed_example_is_corrected_by_the_computed_answer(model: ScriptedModel) -> None:
     """The spec's example says 1100 for the request's own values (simple interest, a slip); the
-    program written apart computes 1102.5, which the right code also gives: it is the tool, and
-    its answer is the request's."""
+    program written apart computes 1102.5. The spec is asked for again with both values, and kept
+    when the model repeats its slip; its example takes the computed answer, which the right code
+    gives: it is the tool, and its answer is the request's."""
     model.on("ground", program("answer = 1000 * (1 + 5 / 100) ** 2"))
-    model.on("spec", INTEREST_SPEC).on("tests", INTEREST_TESTS).code("implementation", INTEREST)
+    model.on("spec", INTEREST_SPEC, INTEREST_SPEC, INTEREST_SPEC)
+    model.on("tests", INTEREST_TESTS).code("implementation", INTEREST)
     services, seen = await services_for(model, import_starters=False)
     try:
         outcome = await services.orchestrator.handle(
@@ -229,6 +231,35 @@ async def test_a_miscomputed_example_is_corrected_by_the_computed_answer(model: 
     assert outcome.value == pytest.approx(1102.5) and outcome.attempts == 1
     record = services.registry.store.record(outcome.tool)
     example = next(c for c in record.cases if c["name"] == "example_1")
-    assert example["expected"] == pytest.approx(1102.5)
+    assert example["expected"] == pytest.approx(1102.5) and example["anchor"]
+    asked_again = [said for step, said in model.prompts if step == "spec"][1]
+    assert "works out to 1102.5" in asked_again and "1100.0" in asked_again
     said = [getattr(e, "line", "") for e in seen]
     assert any("is 1102.5, as computed apart, not 1100.0" in line for line in said)
+
+
+def test_a_value_that_disagrees_with_the_computed_answer_is_never_stated() -> None:
+    """Even a call its own tests stand behind (a new tool's example for the request's values,
+    which implementations written from a misread spec all agree on) does not answer when the
+    request worked out apart says otherwise."""
+    from tui_agent.core.flow.call import Execution
+    from tui_agent.core.flow.grounding import Grounding
+    from tui_agent.core.flow.kinds import CallState
+    from tui_agent.core.flow.orchestrator import disagreeing
+    from tui_agent.core.tool.record import Tool, ToolRecord
+
+    args = {"value": 40, "percent": 160}
+    record = ToolRecord(
+        name="percentage_of_2",
+        version=1,
+        spec={"function_name": "percentage_of_2", "parameters": [{"name": "value", "type": "float"}]},
+        sha256={"tool": "", "tests": ""},
+        cases=[{"name": "example_1", "args": args, "expected": 64.0}],
+    )
+    tool = Tool(record, "", "")
+    run = Execution(CallState.VALUE, "percentage_of_2", args, value=64.0)
+    refused = disagreeing(tool, run, Grounding(Kind.VALUE, value=25.0))
+    assert refused is not None and refused.kind == CallState.MISFIT
+    assert "gives 64.0" in refused.message and "works out to 25.0" in refused.message
+    assert disagreeing(tool, run, Grounding(Kind.VALUE, value=64)) is None
+    assert disagreeing(tool, run, Grounding(Kind.NONE)) is None

@@ -7,38 +7,23 @@ parameters are told apart only by the words beside them ("20 percent" is the per
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from tui_agent.core.request.templates import LIST, NUMBER
+from tui_agent.core.request.patterns import stem
+from tui_agent.core.request.reading import read
 from tui_agent.core.request.values import grounded
 from tui_agent.core.tool.spec import ToolSpec
-
-QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
-DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 def stated_values(request: str) -> dict[str, list[Any]]:
     """What a request writes out, by kind and in order: texts (quoted, or ISO dates), numbers,
     and lists (runs of two or more numbers)."""
-    texts = [a if a else b for a, b in QUOTED.findall(request)]
-    rest = QUOTED.sub(" ", request)
-    texts += DATE.findall(rest)
-    rest = DATE.sub(" ", rest)
-    lists = [[_num(n) for n in re.findall(NUMBER, m.group())] for m in re.finditer(LIST, rest)]
-    numbers = [_num(m.group()) for m in re.finditer(NUMBER, rest) if not _in_word(rest, m.span())]
-    return {"str": texts, "number": numbers, "list": lists}
-
-
-def _num(token: str) -> int | float:
-    value = float(token.replace(",", ""))
-    return int(value) if value.is_integer() and "." not in token else value
-
-
-def _in_word(text: str, span: tuple[int, int]) -> bool:
-    before = text[span[0] - 1] if span[0] else " "
-    after = text[span[1]] if span[1] < len(text) else " "
-    return before.isalpha() or after.isalpha()
+    reading = read(request)
+    return {
+        "str": [*reading.quoted, *reading.dates],
+        "number": list(reading.values),
+        "list": [list(run) for run in reading.lists],
+    }
 
 
 def plain_arguments(request: str, spec: ToolSpec) -> dict[str, Any] | None:
@@ -92,36 +77,33 @@ def off_scale(args: dict[str, Any], spec: ToolSpec) -> bool:
 
 
 def _stem(word: str) -> str:
-    return ("percent" if word == "%" else word).lower()[:5]
+    return stem("percent" if word == "%" else word)
 
 
 def numbers_by_name(request: str, names: list[str]) -> dict[str, Any] | None:
     """Each number of the request given to the parameter the word beside it names ("20 percent",
     "15%", "radius 2.5", "width is 4"); one number and one parameter left over go together.
     None unless every number finds its own parameter."""
-    rest = DATE.sub(" ", QUOTED.sub(" ", request))
-    found = [m for m in re.finditer(NUMBER, rest) if not _in_word(rest, m.span())]
+    found = read(request).numbers
     if len(found) != len(names):
         return None
     stems = {name: {_stem(w) for w in name.split("_") if len(w) > 1} for name in names}
     args: dict[str, Any] = {}
     left = []
-    for match in found:
-        after = re.match(r"\s*(%|[a-zA-Z]+)", rest[match.end() :])
-        before = re.search(r"([a-zA-Z]+)\s*(?:is|of|=|:)?\s*$", rest[: match.start()])
-        words = {_stem(m.group(1)) for m in (after, before) if m}
+    for number in found:
+        words = {_stem(w) for w in (number.before, number.after) if w}
         owners = [n for n in names if n not in args and stems[n] & words]
         if len(owners) > 1:
             return None
         if owners:
-            args[owners[0]] = _num(match.group())
+            args[owners[0]] = number.value
         else:
-            left.append(match)
+            left.append(number)
     free = [n for n in names if n not in args]
     if len(left) > 1 or len(free) != len(left):
         return None
     if left:
-        args[free[0]] = _num(left[0].group())
+        args[free[0]] = left[0].value
     return args
 
 
@@ -138,7 +120,7 @@ def unused_values(request: str, spec: ToolSpec) -> str:
     if texts and not any(p.type in TAKES_TEXT for p in spec.parameters):
         shown = ", ".join(repr(t) for t in texts[:2])
         return f"the request gives {shown}, and {spec.function_name} takes no text"
-    dates = DATE.findall(QUOTED.sub(" ", request))
+    dates = read(request).dates
     if dates and not any(p.type in ("str", "any", "file") for p in spec.parameters):
         # a date is not three numbers: average(numbers=[2024, 1, 1, 2024, 3, 1]) is no answer
         return f"the request gives the date {dates[0]}, and {spec.function_name} takes no date"

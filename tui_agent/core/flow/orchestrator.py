@@ -34,7 +34,6 @@ from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.kinds import CallState, Choice, Ending, Route
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.library.registry import Registry
-from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.engine import SynthesisEngine
@@ -44,12 +43,12 @@ log = logging.getLogger(__name__)
 
 
 def disagreeing(tool: Tool, run: Execution, grounding: Grounding | None) -> Execution | None:
-    """A MISFIT when a value disagrees with the request's computed answer and no verified case
-    of the tool stands behind this very call (a new tool's worked example for the request's
-    own values is such a case, corrected or not)."""
+    """A MISFIT when a value disagrees with the request's answer worked out apart: whatever the
+    tool's own tests say, two computations of the request that disagree leave no answer to stand
+    behind."""
     if run.kind != CallState.VALUE or grounding is None or grounding.kind != Kind.VALUE:
         return None
-    if agrees(run.value, grounding.value) or any(c.args == run.args for c in tool_cases(tool)):
+    if agrees(run.value, grounding.value):
         return None
     message = (
         f"{tool.name} gives {run.value!r} for {run.args}, and the request works out to "

@@ -18,12 +18,11 @@ from tui_agent.core.bus import EventBus
 from tui_agent.core.events import AnswerChunk
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, LLMError
+from tui_agent.core.request.patterns import NUMBER_RE, STEM
 from tui_agent.core.tool.record import Tool
 from tui_agent.core.tool.spec import ToolSpec
 
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
-WORD = re.compile(r"[a-zA-Z]{4,}")
-STEM = 5
+WORD = re.compile(r"[a-zA-Z]{4,}")  # a word long enough to claim something
 # Words any answer may use without the tool's description saying them.
 PLAIN_WORDS = frozenset(
     [
@@ -102,7 +101,7 @@ def carries(reply: str, value: Any) -> bool:
     if isinstance(value, bool):
         return False  # yes/no phrasing is too easy to garble ("97 is not a prime"): never trusted
     if isinstance(value, int | float):
-        for token in NUMBER.findall(reply):
+        for token in NUMBER_RE.findall(reply):
             try:
                 number = float(token.replace(",", ""))
             except ValueError:

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from tui_agent.core.request.patterns import STEM, UNSIGNED
+
 SATURATION = 4.0  # a BM25 score of 4 counts as 0.5: scores are mapped to s / (s + 4)
-STEM = 5
-_WORD = re.compile(r"[a-z]+|\d+(?:\.\d+)?|%|°")
+_TOKEN = re.compile(rf"[a-z]+|{UNSIGNED}|%|°")
 STOPWORDS = frozenset(
     [
         "a",
@@ -72,7 +73,7 @@ STOPWORDS = frozenset(
 
 
 def words(text: str) -> list[str]:
-    return [w[:STEM] for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [w[:STEM] for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
 
 
 class LexicalIndex:

@@ -10,9 +10,9 @@ import json
 import re
 from typing import Any
 
+from tui_agent.core.request.patterns import LIST, NUMBER, inside_word, number_value
+
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*)\}")
-NUMBER = r"-?\d+(?:,\d{3})*(?:\.\d+)?"
-LIST = rf"{NUMBER}(?:\s*(?:,|and|,\s*and)\s*{NUMBER})+"
 
 
 def _spots(request: str, value: Any) -> list[tuple[int, int]]:
@@ -24,7 +24,7 @@ def _spots(request: str, value: Any) -> list[tuple[int, int]]:
         return [
             m.span()
             for m in re.finditer(NUMBER, request)
-            if _number(m.group()) == float(value) and not _inside_word(request, m.span())
+            if number_value(m.group()) == float(value) and not inside_word(request, m.span())
         ]
     if isinstance(value, str) and value:
         return [m.span() for m in re.finditer(re.escape(value), request)]
@@ -39,18 +39,8 @@ def _spots(request: str, value: Any) -> list[tuple[int, int]]:
     return []
 
 
-def _inside_word(text: str, span: tuple[int, int]) -> bool:
-    before = text[span[0] - 1] if span[0] else " "
-    after = text[span[1]] if span[1] < len(text) else " "
-    return before.isalpha() or after.isalpha()
-
-
-def _number(token: str) -> float:
-    return float(token.replace(",", ""))
-
-
 def _numbers(text: str) -> list[float]:
-    return [_number(t) for t in re.findall(NUMBER, text)]
+    return [float(number_value(t)) for t in re.findall(NUMBER, text)]
 
 
 def template_of(request: str, args: dict[str, Any]) -> str | None:

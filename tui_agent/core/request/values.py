@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-NUMBER = re.compile(r"-?\d+(?:[.,]\d+)*")
+from tui_agent.core.request.patterns import NUMBER_RE, number_value
+from tui_agent.core.request.reading import read
 
 
 def grounded(value: Any, request: str) -> bool:
@@ -17,11 +18,8 @@ def grounded(value: Any, request: str) -> bool:
     if isinstance(value, bool):
         return True  # flags are phrased, not quoted
     if isinstance(value, int | float):
-        numbers = {
-            float(n.replace(",", ""))
-            for n in NUMBER.findall(request)
-            if n.replace(",", "").lstrip("-").replace(".", "", 1).isdigit()
-        }
+        # any number written anywhere counts: "the 7th prime" gives 7, "2024-01-01" gives 2024
+        numbers = {float(number_value(t)) for t in NUMBER_RE.findall(request)}
         candidates = {float(value), -float(value)}
         if "%" in request or "percent" in request.lower():
             candidates |= {round(c * 100, 9) for c in candidates}  # 15% given as 0.15
@@ -55,54 +53,15 @@ def abbreviates(short: str, request: str) -> bool:
 
 
 def request_values(request: str) -> list[str]:
-    """The values a request writes out: quoted strings and numbers, in order."""
-    quoted = re.findall(r"'([^']+)'|\"([^\"]+)\"", request)
-    strings = [a or b for a, b in quoted]
-    rest = re.sub(r"'[^']+'|\"[^\"]+\"", " ", request)
-    dates = re.findall(r"\d{4}-\d{2}-\d{2}", rest)
-    rest = re.sub(r"\d{4}-\d{2}-\d{2}", " ", rest)
-    return [repr(v) for v in strings] + [repr(d) for d in dates] + NUMBER.findall(rest)
-
-
-YES_NO = re.compile(
-    r"^\s*(is|are|was|were|does|do|did|has|have|had)\b"
-    r"|^\s*(can|could|will|would|should)\b(?!\s+(you|u|i|we)\b)"
-    r"|\b(whether|check if|tell me if|true or false|yes or no)\b",
-    re.IGNORECASE,
-)
-COUNT = re.compile(r"^\s*(how many|count|number of)\b|\bhow many\b", re.IGNORECASE)
-DATE = re.compile(r"\b(what|which) (date|day)\b|\bdate (is|was|will)\b", re.IGNORECASE)
-
-
-def asks_yes_no(request: str) -> bool:
-    return bool(YES_NO.search(request))
-
-
-def answer_kind(request: str) -> str:
-    """The kind of answer a request states it wants: "yes/no", "count", "date", or ""."""
-    if asks_yes_no(request):
-        return "yes/no"
-    if COUNT.search(request):
-        return "count"
-    if DATE.search(request):
-        return "date"
-    return ""
-
-
-PATHLIKE = re.compile(r"/|^~|\.[A-Za-z0-9]{1,8}$")
+    """The values a request writes out: quoted strings, dates and numbers, in order."""
+    reading = read(request)
+    return [repr(v) for v in (*reading.quoted, *reading.dates)] + [n.text for n in reading.numbers]
 
 
 def path_words(request: str) -> list[str]:
     """The request's unquoted words that look like paths (``sales.csv``, ``~/x.json``,
     ``/etc/shadow``). A quoted word is text the request works on ("reverse '/etc/hosts'")."""
-    found = []
-    for word in request.split():
-        if word[:1] in "\"'`":
-            continue
-        named = word.strip("()[]{}<>,;:!?").rstrip(".")
-        if PATHLIKE.search(named):
-            found.append(named)
-    return found
+    return list(read(request).paths)
 
 
 def named_files(request: str, cwd: Path | None = None) -> list[str]:

@@ -3,8 +3,10 @@
 A spec's worked example for the request's own values is the model's arithmetic, and a small model
 miscomputes (a compound interest balance, an average): right code was rejected for failing it.
 When the request states no answer, the example takes the value a program computed for the same
-request instead, so the tests hold what Python worked out. It is still an example, not an anchor:
-implementations written apart may outvote it, as they may any case the model invented."""
+request instead, so the tests hold what Python worked out, and it is an anchor: implementations
+written from the spec share the spec's reading, so their agreement cannot overrule what the
+request itself works out to (a spec that reads "what percentage of 160 is 40" as "160% of 40"
+would have all of them give 64)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def with_computed_example(spec: ToolSpec, request: str, computed: Any) -> tuple[
         if agrees(example.result, computed) or not _same_kind(example.result, computed):
             return spec, ""
         examples = list(spec.examples)
-        examples[i] = Example(args=example.args, result=computed)
+        examples[i] = Example(args=example.args, result=computed, stated=True)
         call = ", ".join(f"{k}={v!r}" for k, v in example.args.items())
         line = f"the worked example {spec.function_name}({call}) is {computed!r}, as computed apart, not {example.result!r}"
         return spec.model_copy(update={"examples": examples}), line

@@ -8,6 +8,7 @@ JSON replies are still read, for endpoints and scripts that answer that way."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -59,7 +60,11 @@ def read_test_reply(reply: str, spec: ToolSpec) -> tuple[list[TestCase], int]:
 
 
 async def make_spec(
-    bench: Workbench, request: str, request_id: str, samples: dict[str, str] | None = None
+    bench: Workbench,
+    request: str,
+    request_id: str,
+    samples: dict[str, str] | None = None,
+    computed: Any = None,
 ) -> ToolSpec:
     """A spec whose parameters the request can fill. A request that writes the function out is
     its own spec. Otherwise the model drafts one, retried (sampling) with the reason when it
@@ -85,10 +90,10 @@ async def make_spec(
         if drafted is None:
             problem = UNREADABLE
         else:
-            spec = settle_spec(drafted, request)
+            spec = settle_spec(drafted, request, computed)
             if not spec.parameters:
                 raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
-            problem = spec_problem(spec, request)
+            problem = spec_problem(spec, request, computed)
             if not problem:
                 return spec
         bench.report.step(request_id, "spec", "failed", attempt + 1, problem)

@@ -99,7 +99,9 @@ class SynthesisRun:
         try:
             if self.spec is None:
                 report.step(rid, "spec", "started")
-                drafted = with_samples(await make_spec(bench, self.request, rid, self.samples), self.samples)
+                drafted = with_samples(
+                    await make_spec(bench, self.request, rid, self.samples, self.computed), self.samples
+                )
             else:
                 drafted = self.spec
             claimed = self._claim_name(drafted, drafted_here=self.spec is None)

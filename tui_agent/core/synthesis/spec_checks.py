@@ -7,8 +7,8 @@ import ast
 import re
 from typing import Any
 
-from tui_agent.core.request.values import answer_kind, grounded, named_files, request_values
-from tui_agent.core.tool.cases import TestCase, with_inline_files
+from tui_agent.core.request.values import grounded, named_files, request_values
+from tui_agent.core.tool.cases import TestCase, agrees, with_inline_files
 from tui_agent.core.tool.infer import doctest_examples
 from tui_agent.core.tool.record import ToolStoreError, validate_name
 from tui_agent.core.tool.spec import PYTHON_TYPES, Example, Parameter, ToolSpec, renamed_parameters
@@ -73,7 +73,23 @@ def _has_type(value: Any, kind: str) -> bool:
     return isinstance(value, PYTHON_TYPES[kind])
 
 
-def spec_problem(spec: ToolSpec, request: str) -> str:
+def _own_example(spec: ToolSpec, request: str) -> Example | None:
+    """The worked example that calls the spec with the request's own values, if one does."""
+    required = {p.name for p in spec.parameters if p.required}
+    for example in spec.examples:
+        if required <= set(example.args) and all(grounded(v, request) for v in example.args.values()):
+            return example
+    return None
+
+
+def _kind_of(computed: Any) -> str:
+    """The kind of answer the request's answer worked out apart is: yes/no, a count, or ""."""
+    if isinstance(computed, bool):
+        return "yes/no"
+    return "count" if isinstance(computed, int) else ""
+
+
+def spec_problem(spec: ToolSpec, request: str, computed: Any = None) -> str:
     """Why a spec cannot serve its own request, or "". A request that writes out values must be
     answerable by one of the spec's examples built from those values alone: a parameter that
     would need a value the request never gives (the answer itself, say: f(kilometers, miles))
@@ -83,10 +99,17 @@ def spec_problem(spec: ToolSpec, request: str) -> str:
         return ""  # a described function: its own examples are the anchors
     if any(p.type == "file" for p in spec.parameters):
         return ""  # the request's file cannot be an example (its content is unknown): inline ones are
-    kind = answer_kind(request)
+    kind = _kind_of(computed)
     results = [e.result for e in spec.examples]
     if kind == "yes/no" and results and not all(isinstance(r, bool) for r in results):
         return "the request asks a yes/no question: the function must return True or False"
+    own = _own_example(spec, request)
+    if computed is not None and own is not None and not agrees(own.result, computed):
+        call = ", ".join(f"{k}={v!r}" for k, v in own.args.items())
+        return (
+            f"the request works out to {computed!r}, but {spec.function_name}({call}) is said to give "
+            f"{own.result!r}: design the function that computes exactly what the request asks"
+        )
     values = request_values(request)
     if not values:
         return ""  # a description, not a concrete request: nothing to check against
@@ -109,9 +132,9 @@ RATIO_WORDS = re.compile(
 )
 
 
-def plausible_return(spec: ToolSpec, request: str) -> ToolSpec:
+def plausible_return(spec: ToolSpec, computed: Any = None) -> ToolSpec:
     """Correct a declared return type that would force a distortion, from the examples and from
-    the kind of answer the request states."""
+    the kind of the request's answer worked out apart (a bool, an int)."""
     results = [e.result for e in spec.examples]
     returns = spec.return_type.strip()
     if returns == "int" and (
@@ -120,7 +143,9 @@ def plausible_return(spec: ToolSpec, request: str) -> ToolSpec:
     ):
         # "-> int" for a BMI or an average makes every implementation round (or scale by 100)
         returns = "float"
-    kind = answer_kind(request)
+    kind = _kind_of(computed)
+    if isinstance(computed, float) and not computed.is_integer() and returns == "int":
+        returns = "float"
     if kind == "yes/no" and results and all(isinstance(r, bool) for r in results):
         returns = "bool"
     if (
@@ -177,7 +202,7 @@ NAME_FILLER = frozenset(
 )
 
 
-def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
+def settle_spec(spec: ToolSpec, request: str, computed: Any = None) -> ToolSpec:
     """A drafted spec made usable, never refused: the signature a request states kept exactly,
     the request's own doctest examples as the anchors, parameter names that clash renamed,
     examples that do not fit the parameters dropped, a distorting return type corrected, and a
@@ -201,7 +226,7 @@ def settle_spec(spec: ToolSpec, request: str) -> ToolSpec:
         and all(p.name in e.args for p in spec.parameters if p.required)
         and (args := with_inline_files(e.args, files)) is not None  # a file's content is known
     ]
-    spec = plausible_return(spec.model_copy(update={"examples": examples}), request)
+    spec = plausible_return(spec.model_copy(update={"examples": examples}), computed)
     name = usable_name(spec)
     return spec if name == spec.function_name else spec.model_copy(update={"function_name": name})
 

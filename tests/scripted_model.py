@@ -18,6 +18,7 @@ STEPS = {
     "independent": prompts.INDEPENDENT_SYSTEM,
     "args": prompts.ARGS_SYSTEM,
     "ground": prompts.GROUND_SYSTEM,
+    "followup": prompts.FOLLOWUP_SYSTEM,
     "answer": prompts.ANSWER_SYSTEM,
 }
 

@@ -242,10 +242,10 @@ def test_a_value_that_disagrees_with_the_computed_answer_is_never_stated() -> No
     """Even a call its own tests stand behind (a new tool's example for the request's values,
     which implementations written from a misread spec all agree on) does not answer when the
     request worked out apart says otherwise."""
+    from tui_agent.core.flow.answering import disagreeing
     from tui_agent.core.flow.call import Execution
     from tui_agent.core.flow.grounding import Grounding
     from tui_agent.core.flow.kinds import CallState
-    from tui_agent.core.flow.orchestrator import disagreeing
     from tui_agent.core.tool.record import Tool, ToolRecord
 
     args = {"value": 40, "percent": 160}

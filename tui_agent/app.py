@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
 from tui_agent.core.events import ComponentState, Event, LLMCall, Notice, RequestFailed
+from tui_agent.core.flow.session import Session
 from tui_agent.messages import CancelRequested, QuerySubmitted, ToolAction
 from tui_agent.palette import key_help, tool_commands
 from tui_agent.screens.dashboard import DashboardScreen
@@ -60,6 +61,7 @@ class SelfengApp(ToolWorkers, App[None]):
         self._requests: dict[str, Worker[None]] = {}
         self._output_targets: dict[str, CodeViewer] = {}
         self._engine_stopped = False
+        self.session = Session()  # this run's exchanges: a request may follow up on the last ones
 
     # --- start-up ---------------------------------------------------------------------
 
@@ -189,7 +191,7 @@ class SelfengApp(ToolWorkers, App[None]):
                 )
                 return
             handled = True
-            await self.services.orchestrator.handle(text, request_id=rid)
+            await self.services.orchestrator.handle(text, request_id=rid, session=self.session)
         except asyncio.CancelledError:
             if not handled:
                 self.bus.publish(RequestFailed(reason="cancelled", request_id=rid))

@@ -49,14 +49,21 @@ def describe(event: Event) -> LogLine | None:
             return LogLine(kind, "!", e.message)
         case "query_received":
             return LogLine("query", "❯", e.text)
+        case "follow_up":
+            return LogLine("info", "↪", f"read as: {e.rewritten}")
         case "search_results":
             if not e.candidates:
                 return LogLine("info", "⌕", "library: no tool matches")
             top = e.candidates[0]
             return LogLine("info", "⌕", f"library: best {top['name']} ({top['score']:.2f})")
         case "decision":
-            kind = {"reuse": "info", "ask": "warning"}.get(e.decision, "muted")
-            what = {"reuse": f"reuse {e.tool}", "ask": f"ask (for {e.tool})", "synthesise": "make a new tool"}
+            kind = {"reuse": "info", "ask": "warning", "refuse": "warning"}.get(e.decision, "muted")
+            what = {
+                "reuse": f"reuse {e.tool}",
+                "ask": f"ask (for {e.tool})" if e.tool else "ask",
+                "synthesise": "make a new tool",
+                "refuse": "refuse",
+            }
             return LogLine(kind, "◆", f"{what.get(e.decision, e.decision)}: {_short(e.reason, 100)}")
         case "repair_offered":
             return LogLine(

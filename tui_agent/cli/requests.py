@@ -12,7 +12,10 @@ from typing import Any
 from tui_agent.cli.options import EXIT_FAIL, EXIT_OK, EXIT_QUESTION, CLIError, emit, settings_from
 from tui_agent.core.config import Settings
 from tui_agent.core.flow.kinds import Choice, Ending
+from tui_agent.core.flow.session import Session
 from tui_agent.core.tool.cases import ALLOWED_EXCEPTIONS
+
+SESSION_FILE = "session.json"
 
 TERMINAL = {"answer", "question", "request_failed"}
 
@@ -40,6 +43,8 @@ def _printer(as_json: bool):  # type: ignore[no-untyped-def]
         elif event.type == "tool_chosen":
             verb = "reusing" if event.reused else "using the new tool"  # type: ignore[attr-defined]
             print(f"  → {verb} {event.name}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
+        elif event.type == "follow_up":
+            print(f"  ↪ read as: {event.rewritten}", file=sys.stderr, flush=True)  # type: ignore[attr-defined]
         state["done"] = event.type in TERMINAL
 
     return show
@@ -76,7 +81,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         services.orchestrator.executor.allowed_paths |= {
             Path(p).expanduser().resolve() for p in args.allow_path
         }
-        outcome = await services.orchestrator.handle(args.request)
+        kept = settings.home / SESSION_FILE  # the last headless session, for --continue
+        session = Session.resumed(kept) if args.continue_session else Session(kept)
+        outcome = await services.orchestrator.handle(args.request, session=session)
         await services.bus.drain()
         if not args.json:
             if outcome.kind == Ending.ANSWER:
@@ -190,6 +197,12 @@ def register(sub: Any, tools: Any, command: Any) -> None:
         sub, "ask", cmd_ask, "answer one request headless (--json: one event per line, the last the answer)"
     )
     ask.add_argument("request")
+    ask.add_argument(
+        "--continue",
+        dest="continue_session",
+        action="store_true",
+        help="follow up on the last exchange of the last ask ('and 26.2?'): the request is read in its context",
+    )
     ask.add_argument(
         "--yes",
         action="store_true",

@@ -87,6 +87,15 @@ class QueryReceived(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class FollowUpRewritten(Event):
+    """A request that followed up on the session's last exchange, as it stands alone."""
+
+    type: ClassVar[str] = "follow_up"
+    original: str
+    rewritten: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class SearchResults(Event):
     """Ranked reuse candidates: each a dict with ``name`` and ``score``."""
 
@@ -101,7 +110,7 @@ class DecisionMade(Event):
     """Reuse a tool, make a new one, or ask for a missing value; ``reason`` says why in a line."""
 
     type: ClassVar[str] = "decision"
-    decision: str  # reuse | synthesise | ask
+    decision: str  # a flow Choice: reuse | synthesise | ask | refuse
     tool: str | None = None
     reason: str = ""
 

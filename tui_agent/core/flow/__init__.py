@@ -1,2 +1,4 @@
-"""One request, start to end: the orchestrator decides (reuse, make, ask), the executor runs a
-tool for the request, the responder words the answer."""
+"""One request, start to end: decide (reuse, make, ask or refuse) by evidence from running code,
+bind and run a tool, word the answer, make a new tool when none answers. Owns the request's path
+and its one final event. May use synthesis, the library, the model and the sandbox; never the
+screens (nothing in core may)."""

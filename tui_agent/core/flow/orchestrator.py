@@ -17,44 +17,31 @@ import secrets
 from tui_agent.core.bus import EventBus
 from tui_agent.core.events import (
     Answer,
+    FollowUpRewritten,
     QueryReceived,
     QuestionAsked,
     RepairOffered,
     RequestFailed,
     ToolChosen,
 )
-from tui_agent.core.flow.bookkeeping import best_effort
+from tui_agent.core.flow.answering import Answering
 from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.consent import Consent
 from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, agrees
+from tui_agent.core.flow.followup import standalone
+from tui_agent.core.flow.grounding import Grounder, Grounding, Kind
 from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.kinds import CallState, Choice, Ending, Route
 from tui_agent.core.flow.responder import Responder
+from tui_agent.core.flow.session import Exchange, Session
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis.engine import SynthesisEngine
-from tui_agent.core.tool.record import Tool
 
 log = logging.getLogger(__name__)
-
-
-def disagreeing(tool: Tool, run: Execution, grounding: Grounding | None) -> Execution | None:
-    """A MISFIT when a value disagrees with the request's answer worked out apart: whatever the
-    tool's own tests say, two computations of the request that disagree leave no answer to stand
-    behind."""
-    if run.kind != CallState.VALUE or grounding is None or grounding.kind != Kind.VALUE:
-        return None
-    if agrees(run.value, grounding.value):
-        return None
-    message = (
-        f"{tool.name} gives {run.value!r} for {run.args}, and the request works out to "
-        f"{grounding.value!r}: neither is stated as the answer"
-    )
-    return Execution(CallState.MISFIT, tool.name, run.args, message=message)
 
 
 class Orchestrator:
@@ -70,6 +57,7 @@ class Orchestrator:
         self.decider = Decider(Grounder(llm, sandbox), registry, self.executor, engine.settings, bus)
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.consent = Consent(registry, bus, engine.settings.approve_new_tools, self.executor.allowed_paths)
+        self.answering = Answering(registry, self.executor, self.consent, self.responder, bus)
         self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
 
     def _finish(self, req: Request, outcome: Outcome) -> Outcome:
@@ -97,11 +85,26 @@ class Orchestrator:
             self.bus.publish(RequestFailed(reason=outcome.text, request_id=rid))
         return outcome
 
-    async def handle(self, request: str, *, request_id: str | None = None) -> Outcome:
+    async def handle(
+        self, request: str, *, request_id: str | None = None, session: Session | None = None
+    ) -> Outcome:
+        """One request to its one final event. With a ``session``, a request that follows up on
+        its recent exchanges is first rewritten to stand alone (the rewrite is published), and an
+        answer becomes the session's newest exchange."""
         req = Request(request_id or secrets.token_hex(4), request)
         self.bus.publish(QueryReceived(text=request, request_id=req.rid))
         try:
-            return self._finish(req, await self._handle(req))
+            if session is not None and session.recent():
+                req.at("reading the request in context")
+                req.text = await standalone(self.llm, request, session.recent(), request_id=req.rid)
+                if req.text != request:
+                    self.bus.publish(
+                        FollowUpRewritten(original=request, rewritten=req.text, request_id=req.rid)
+                    )
+            outcome = self._finish(req, await self._handle(req))
+            if session is not None and outcome.kind == Ending.ANSWER:
+                session.add(Exchange(req.text, outcome.text, outcome.value))
+            return outcome
         except asyncio.CancelledError:
             self._finish(req, Outcome(req.rid, Ending.FAILED, "cancelled", Route.FAILED))
             raise
@@ -152,7 +155,7 @@ class Orchestrator:
             self.bus.publish(
                 ToolChosen(name=decision.tool, score=decision.score, reused=True, request_id=rid)
             )
-            reused = await self._execute(
+            reused = await self.answering.run(
                 req, decision.tool, Route.REUSED, prepared=decision.prepared, grounding=grounding
             )
             if isinstance(reused, Outcome):
@@ -166,7 +169,7 @@ class Orchestrator:
         if made.existing is not None and made.spec is not None:
             if made.existing not in tried and await self._serves(req, made.existing, grounding):
                 self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
-                result = await self._execute(req, made.existing, Route.REUSED, grounding=grounding)
+                result = await self.answering.run(req, made.existing, Route.REUSED, grounding=grounding)
                 if isinstance(result, Outcome):
                     result.notes = notes
                     return result
@@ -183,7 +186,7 @@ class Orchestrator:
             )
             return Outcome(rid, Ending.FAILED, text, Route.FAILED, attempts=made.attempts, notes=notes)
         self.bus.publish(ToolChosen(name=made.record.name, score=1.0, reused=False, request_id=rid))
-        result = await self._execute(
+        result = await self.answering.run(
             req, made.record.name, Route.SYNTHESISED, made.attempts, grounding=grounding
         )
         if isinstance(result, Outcome):
@@ -223,7 +226,7 @@ class Orchestrator:
         if repaired.status != "repaired":
             return Outcome(rid, Ending.FAILED, f"{text}; {repaired.message}", Route.FAILED, name)
         # the same call, on the new version (which needs a yes like any new version)
-        again = await self._execute(
+        again = await self.answering.run(
             req, name, Route.REUSED, prepared=Execution(CallState.READY, name, failed.args)
         )
         if isinstance(again, Outcome):
@@ -236,62 +239,3 @@ class Orchestrator:
             Route.FAILED,
             name,
         )
-
-    async def _execute(
-        self,
-        req: Request,
-        tool_name: str,
-        path: Route,
-        attempts: int = 0,
-        prepared: Execution | None = None,
-        grounding: Grounding | None = None,
-    ) -> Outcome | Execution:
-        """Run the tool (prepared by the decision, or now) and word the answer. A value the
-        decision did not already hold against the request's computed answer (a tool that needed
-        a yes first, a new tool) is held against it now (:func:`disagreeing`)."""
-        rid, request = req.rid, req.text
-        req.stage = f"running {tool_name}"
-        tool = await asyncio.to_thread(self.registry.get, tool_name)
-        refused = await self.consent.tool_may_run(tool, rid)
-        if refused:
-            return Outcome(rid, Ending.FAILED, refused, Route.DECLINED, tool.name, attempts=attempts)
-        if prepared is None:
-            prepared = await self.executor.prepare(
-                tool, request, request_id=rid, made_for_it=path == Route.SYNTHESISED
-            )
-        if prepared.kind == CallState.READY and (
-            outside := await self.consent.paths_refused(prepared.outside, tool.name)
-        ):
-            return Outcome(rid, Ending.FAILED, outside, Route.DECLINED, tool.name, attempts=attempts)
-        if prepared.kind == CallState.REFUSED:
-            return Outcome(
-                rid, Ending.FAILED, f"{tool.name} was not run: {prepared.message}", Route.DECLINED, tool.name
-            )
-        if prepared.kind == CallState.VALUE:  # it ran, and agreed, for the decision
-            run = prepared
-            await best_effort(self.bus, f"record the use of {tool.name}", self.registry.record_use, tool.name)
-        elif prepared.kind == CallState.READY:
-            run = await self.executor.execute(tool, prepared, request_id=rid)
-            run = disagreeing(tool, run, grounding) or run
-        else:
-            run = prepared
-        if run.kind == CallState.VALUE:
-            req.stage = "wording the answer"
-            text = await self.responder.answer(request, tool, run.args, run.value, request_id=rid)
-            await best_effort(
-                self.bus,
-                f"learn this phrasing for {tool.name}",
-                self.registry.learn_phrasing,
-                tool.name,
-                request,
-                run.args,
-            )
-            await best_effort(
-                self.bus, f"record the answer of {tool.name}", self.registry.record_answer, tool.name
-            )
-            return Outcome(
-                rid, Ending.ANSWER, text, path, run.tool, run.value, verified=True, attempts=attempts
-            )
-        if run.kind == CallState.QUESTION:
-            return Outcome(rid, Ending.QUESTION, run.message, path, run.tool, attempts=attempts)
-        return run

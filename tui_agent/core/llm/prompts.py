@@ -86,6 +86,16 @@ LIVE: the weather forecast for Rome
 Request: How many years until I retire?
 ASK: How old are you, and at what age will you retire?"""
 
+FOLLOWUP_SYSTEM = """You rewrite a new request so that it can be understood on its own, using the
+previous requests and answers. Keep every value the new request gives; take from the previous
+exchange only what the new request leaves out. If the new request already stands alone, repeat it
+exactly. Reply with the rewritten request only, on one line.
+Example:
+Previous request: Convert 10 miles to kilometers
+Previous answer: 16.09344
+New request: and 26.2?
+Convert 26.2 miles to kilometers"""
+
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
 
@@ -301,6 +311,14 @@ def tool_card(spec: ToolSpec) -> str:
         shown = ", ".join(f"{k}={json.dumps(v)}" for k, v in e.args.items())
         card += f"\n# example: {spec.function_name}({shown}) returns {json.dumps(e.result)}"
     return card
+
+
+def followup_messages(request: str, recent: list[tuple[str, str]]) -> list[dict[str, str]]:
+    said = "\n".join(f"Previous request: {r}\nPrevious answer: {a}" for r, a in recent)
+    return [
+        {"role": "system", "content": FOLLOWUP_SYSTEM},
+        {"role": "user", "content": f"{said}\nNew request: {request}"},
+    ]
 
 
 def ground_messages(request: str) -> list[dict[str, str]]:

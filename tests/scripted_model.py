@@ -19,6 +19,7 @@ STEPS = {
     "args": prompts.ARGS_SYSTEM,
     "ground": prompts.GROUND_SYSTEM,
     "followup": prompts.FOLLOWUP_SYSTEM,
+    "plan": prompts.PLAN_SYSTEM,
     "answer": prompts.ANSWER_SYSTEM,
 }
 

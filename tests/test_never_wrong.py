@@ -263,3 +263,35 @@ def test_a_value_that_disagrees_with_the_computed_answer_is_never_stated() -> No
     assert "gives 64.0" in refused.message and "works out to 25.0" in refused.message
     assert disagreeing(tool, run, Grounding(Kind.VALUE, value=64)) is None
     assert disagreeing(tool, run, Grounding(Kind.NONE)) is None
+
+
+@pytest.mark.parametrize(
+    ("request_text", "reply", "question"),
+    [
+        ("How old am I?", program("answer = 25"), "which values should I use?"),
+        (
+            "What is my monthly salary after tax?",
+            program("salary = 50000\ntax_rate = 0.21\nanswer = salary * (1 - tax_rate)"),
+            "which values should I use?",
+        ),
+        (
+            "How many days until my birthday?",
+            program("birthday = input('What is your birthday (YYYY-MM-DD)? ')\nanswer = 1"),
+            "What is your birthday (YYYY-MM-DD)?",
+        ),
+    ],
+)
+async def test_a_program_that_invents_or_asks_for_the_persons_values_is_a_question(
+    model: ScriptedModel, request_text: str, reply: str, question: str
+) -> None:
+    """A small model writes programs for requests only the person can answer, with values it made
+    up or an input() call: a program that reads nothing the request gives (and not today's date)
+    is no evidence, and a request that gives nothing is asked back."""
+    model.on("ground", reply)
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(request_text)
+    finally:
+        await services.aclose()
+    assert outcome.kind == "question" and outcome.text.endswith(question)
+    assert model.asked == ["ground"] and not [e for e in seen if isinstance(e, ToolCalled | ToolRegistered)]

@@ -51,6 +51,15 @@ def describe(event: Event) -> LogLine | None:
             return LogLine("query", "❯", e.text)
         case "follow_up":
             return LogLine("info", "↪", f"read as: {e.rewritten}")
+        case "plan":
+            shown = " → ".join(s["tool"] if s["tool"] != "new" else f"new: {s['request']}" for s in e.steps)
+            return LogLine("info", "☰", f"plan: {_short(shown, 120)}")
+        case "plan_step":
+            if e.status == "started":
+                return None
+            kind = "success" if e.status == "done" else "error"
+            said = f" = {_short(repr(e.value), 60)}" if e.status == "done" else f": {_short(e.detail, 100)}"
+            return LogLine(kind, "☰", f"step {e.index} {e.tool}{said}")
         case "search_results":
             if not e.candidates:
                 return LogLine("info", "⌕", "library: no tool matches")

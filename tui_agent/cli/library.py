@@ -119,6 +119,9 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
         f"{'' if r.approved else ', NOT approved to run: ask --yes or the dashboard approves it'})"
     )
     print(f"# {r.spec.get('description', '')}")
+    if r.members:
+        pinned = ", ".join(f"{m.get('name')} v{m.get('version')}" for m in r.members)
+        print(f"# a composite of: {pinned} (each embedded at that version)")
     for unread in r.unread_tests:
         print(f"# not read as a case (so not part of the verdict): {unread}")
     for disputed in r.disputed:

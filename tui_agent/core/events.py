@@ -116,6 +116,27 @@ class DecisionMade(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanMade(Event):
+    """The steps a request is answered by: each ``{"tool": name or "new", "args": ..., "request":
+    ...}``, "$1" standing for step 1's result."""
+
+    type: ClassVar[str] = "plan"
+    steps: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanStepDone(Event):
+    """One step of a plan: ``status`` started | done | failed; ``value`` its result when done."""
+
+    type: ClassVar[str] = "plan_step"
+    index: int  # 1-based
+    tool: str
+    status: str
+    value: Any = None
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RepairOffered(Event):
     """A reused tool failed on a request's arguments: repairing it with that input as a new test
     case is offered (the dashboard's r key, `ask --repair`)."""

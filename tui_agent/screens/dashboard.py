@@ -19,6 +19,8 @@ from tui_agent.core.events import (
     AnswerChunk,
     CodeChunk,
     Event,
+    PlanMade,
+    PlanStepDone,
     QueryReceived,
     RepairOffered,
     SynthesisStep,
@@ -118,6 +120,8 @@ class DashboardScreen(Screen[None]):
             match event:
                 case SynthesisStep():
                     self.steps.apply(event)
+                case PlanMade() | PlanStepDone():
+                    self.steps.apply_plan(event)
                 case CodeChunk():
                     self.viewer.stream(event.request_id, event.file, event.text, event.replace)
                 case AnswerChunk():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_agent.core.events import SynthesisStep
+from tui_agent.core.events import PlanMade, PlanStepDone, SynthesisStep
 
 STEPS = (
     ("spec", "Spec"),
@@ -31,6 +31,8 @@ class StepList(Static):
         self.status: dict[str, str] = {}
         self.attempt = 1
         self.detail = ""
+        self.plan: list[str] = []  # a plan's steps, as shown
+        self.plan_state: dict[int, tuple[str, str]] = {}  # step -> (status, value shown)
         self._shape: tuple[int, str] = (0, "")
 
     def on_mount(self) -> None:
@@ -55,6 +57,16 @@ class StepList(Static):
         self.detail = event.detail if event.status == "failed" else ""
         self.refresh_steps()
 
+    def apply_plan(self, event: PlanMade | PlanStepDone) -> None:
+        """A plan's steps, each ticked as it runs (a new step's own TDD steps tick above)."""
+        if isinstance(event, PlanMade):
+            self.plan = [s["tool"] if s["tool"] != "new" else f"new: {s['request']}" for s in event.steps]
+            self.plan_state = {}
+        else:
+            shown = repr(event.value)[:40] if event.status == "done" else event.detail[:60]
+            self.plan_state[event.index] = (event.status, shown)
+        self.refresh_steps()
+
     def state_of(self, step: str) -> str:
         return self.status.get(step, "pending")
 
@@ -76,7 +88,19 @@ class StepList(Static):
             )
         if self.detail:
             parts.append(Content.from_markup("[$error]$detail", detail=self.detail[:200]))
+        if self.plan:
+            parts.append(Content.from_markup("[b]Plan[/b]"))
+            for index, label in enumerate(self.plan, 1):
+                state, shown = self.plan_state.get(index, ("pending", ""))
+                parts.append(
+                    Content.from_markup(
+                        f"[{STYLES[state]}]{MARKS[state]} $n. $label $shown",
+                        n=str(index),
+                        label=label[:60],
+                        shown=f"= {shown}" if state == "done" else shown,
+                    )
+                )
         # the same lines (the wrapped detail aside): a repaint will do, no relayout of the screen
-        shape = (len(parts), self.detail)
+        shape = (len(parts), self.detail + "".join(s for s, _ in self.plan_state.values()))
         self.update(Content("\n").join(parts), layout=shape != self._shape)
         self._shape = shape

@@ -97,7 +97,15 @@ class Answering:
                 self.bus, f"record the answer of {tool.name}", self.registry.record_answer, tool.name
             )
             return Outcome(
-                rid, Ending.ANSWER, text, path, run.tool, run.value, verified=True, attempts=attempts
+                rid,
+                Ending.ANSWER,
+                text,
+                path,
+                run.tool,
+                run.value,
+                verified=True,
+                attempts=attempts,
+                args=dict(run.args),
             )
         if run.kind == CallState.QUESTION:
             return Outcome(rid, Ending.QUESTION, run.message, path, run.tool, attempts=attempts)

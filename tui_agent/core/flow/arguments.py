@@ -124,10 +124,17 @@ def unused_values(request: str, spec: ToolSpec) -> str:
     if dates and not any(p.type in ("str", "any", "file") for p in spec.parameters):
         # a date is not three numbers: average(numbers=[2024, 1, 1, 2024, 3, 1]) is no answer
         return f"the request gives the date {dates[0]}, and {spec.function_name} takes no date"
-    numbers = len(stated["number"])
-    if any(p.type in ("list", "dict", "any", "str") for p in spec.parameters):
-        return ""  # a list, a text or a mapping can hold any number of them
-    takes = sum(p.type in ("int", "float") for p in spec.parameters)
-    if numbers > takes:
-        return f"the request gives {numbers} numbers and {spec.function_name} takes {takes}"
+    more = more_numbers(request, spec)
+    if more:
+        takes = sum(p.type in ("int", "float") for p in spec.parameters)
+        return f"the request gives {takes + more} numbers and {spec.function_name} takes {takes}"
     return ""
+
+
+def more_numbers(request: str, spec: ToolSpec) -> int:
+    """How many more numbers the request gives than the tool's number parameters take (0 when a
+    list, a text or a mapping parameter could hold any number of them)."""
+    if any(p.type in ("list", "dict", "any", "str") for p in spec.parameters):
+        return 0
+    takes = sum(p.type in ("int", "float") for p in spec.parameters)
+    return max(0, len(stated_values(request)["number"]) - takes)

@@ -153,7 +153,10 @@ class Decider:
             f"{name} does not answer this request: called with {prepared.args} it {said}, "
             f"and the request works out to {grounding.value!r}"
         )
-        return Execution(CallState.MISFIT, name, prepared.args, message=message, judgement=prepared.judgement)
+        value = run.value if run.kind == CallState.VALUE else None
+        return Execution(
+            CallState.MISFIT, name, prepared.args, value=value, message=message, judgement=prepared.judgement
+        )
 
     async def _known_wording(self, request: str, request_id: str) -> Decision | None:
         """A request worded like one a verified tool answered before (a learned template) but

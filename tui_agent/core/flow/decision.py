@@ -30,6 +30,8 @@ class Outcome:
     tokens: int = 0
     attempts: int = 0
     notes: list[str] = field(default_factory=list)
+    args: dict[str, Any] = field(default_factory=dict)  # the call that gave ``value``
+    steps: list[dict[str, Any]] = field(default_factory=list)  # a plan's steps, each with its value
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Request:
     text: str
     stage: str = "searching the library"
     ended: bool = False
+    step: bool = False  # a step of a plan: it is answered by one tool, never by another plan
 
     def at(self, stage: str) -> None:
         self.stage = stage

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui_agent.core.bus import EventBus
+from tui_agent.core.flow.arguments import more_numbers
 from tui_agent.core.flow.binding import ArgumentBinder
 from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
@@ -25,7 +26,8 @@ __all__ = ["Execution", "Executor", "judge"]
 
 def judge(tool: Tool, request: str) -> Judgement:
     """The tool held against the request by the checks that need no wording (:mod:`fit`)."""
-    return Judgement(vetoes(ToolSpec.model_validate(tool.record.spec), request))
+    spec = ToolSpec.model_validate(tool.record.spec)
+    return Judgement(vetoes(spec, request), more_values=more_numbers(request, spec) > 0)
 
 
 class Executor:

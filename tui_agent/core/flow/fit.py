@@ -40,6 +40,7 @@ class Judgement:
     """One tool held against one request, and why it cannot take it."""
 
     vetoes: tuple[str, ...]
+    more_values: bool = False  # the request gives more numbers than it takes: a step may be missing
 
     @property
     def fits(self) -> bool:

@@ -11,6 +11,7 @@ has no clock it could trust."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 import textwrap
@@ -20,6 +21,8 @@ from typing import Any
 
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, LLMError
+from tui_agent.core.request.reading import read
+from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.synthesis.code import extract_code, with_module_imports
@@ -52,6 +55,53 @@ def {entry}(today):
 {body}
     return _selfeng_plain(answer)
 """
+
+
+INVENTED = "This depends on values you have not given me: which values should I use?"
+
+
+def _tree(program: str) -> ast.AST | None:
+    try:
+        return ast.parse(textwrap.dedent(program))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def asks_the_person(program: str) -> str | None:
+    """The question a program puts to the person (it calls ``input``), if it does."""
+    tree = _tree(program)
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":
+            prompt = node.args[0] if node.args else None
+            text = (
+                prompt.value if isinstance(prompt, ast.Constant) and isinstance(prompt, ast.Constant) else ""
+            )
+            return str(text).strip() or INVENTED
+    return None
+
+
+def draws_on(program: str, request: str) -> bool:
+    """Whether the program reads anything the request gives (a number it writes, a text it
+    says) or the host supplies (``today``): evidence computed from nothing given is no evidence."""
+    tree = _tree(program)
+    if tree is None:
+        return True  # it will not run: the run says why
+    lowered = request.lower()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "today":
+            return True
+        if isinstance(node, ast.Constant) and not isinstance(node.value, bool):
+            value = node.value
+            if isinstance(value, int | float) and grounded(value, request):
+                return True
+            if isinstance(value, str) and len(value.strip()) >= 2 and value.strip().lower() in lowered:
+                return True
+    return False
+
+
+def request_gives_values(request: str) -> bool:
+    reading = read(request)
+    return bool(reading.numbers or reading.quoted or reading.dates)
 
 
 class Kind(StrEnum):
@@ -115,6 +165,14 @@ class Grounder:
             return Grounding(kind, needs=text[:300])
         if kind == Kind.NONE:
             return Grounding(Kind.NONE, why=text)
+        asked = asks_the_person(text)
+        if asked is not None:
+            return Grounding(Kind.PERSONAL, program=text, needs=asked)
+        if not draws_on(text, request):
+            if not request_gives_values(request):
+                # nothing given, nothing read: the program's values are its own inventions
+                return Grounding(Kind.PERSONAL, program=text, needs=INVENTED)
+            return Grounding(Kind.NONE, program=text, why="the program uses none of the request's values")
         return await self.run(text, today or dt.date.today(), request_id)
 
     async def run(self, program: str, today: dt.date, request_id: str = "") -> Grounding:

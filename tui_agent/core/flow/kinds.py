@@ -40,5 +40,6 @@ class Route(StrEnum):
 
     REUSED = "reused"
     SYNTHESISED = "synthesised"
+    PLANNED = "planned"  # a plan of library tools and new ones, run step by step
     FAILED = "failed"
     DECLINED = "declined"

@@ -26,6 +26,7 @@ from tui_agent.core.events import (
 )
 from tui_agent.core.flow.answering import Answering
 from tui_agent.core.flow.call import Execution
+from tui_agent.core.flow.composing import Composer
 from tui_agent.core.flow.consent import Consent
 from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
@@ -34,6 +35,7 @@ from tui_agent.core.flow.followup import standalone
 from tui_agent.core.flow.grounding import Grounder, Grounding, Kind
 from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.kinds import CallState, Choice, Ending, Route
+from tui_agent.core.flow.planning import Planner
 from tui_agent.core.flow.responder import Responder
 from tui_agent.core.flow.session import Exchange, Session
 from tui_agent.core.library.registry import Registry
@@ -58,6 +60,7 @@ class Orchestrator:
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.consent = Consent(registry, bus, engine.settings.approve_new_tools, self.executor.allowed_paths)
         self.answering = Answering(registry, self.executor, self.consent, self.responder, bus)
+        self.composer = Composer(Planner(llm), registry, self.executor, sandbox, bus)
         self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
 
     def _finish(self, req: Request, outcome: Outcome) -> Outcome:
@@ -162,6 +165,9 @@ class Orchestrator:
                 return reused
             return await self._after_failure(req, decision.tool, reused)
         notes = [f"{p.tool} did not fit ({p.message})" for p in decision.checked]
+        if not req.step and (planned := await self.composer.answer(req, decision, self._handle)) is not None:
+            planned.notes = notes
+            return planned
         req.stage = "making a new tool"
         shown = await asyncio.to_thread(samples, named)  # file reads stay off the event loop
         computed = grounding.value if grounding is not None and grounding.kind == Kind.VALUE else None

@@ -96,6 +96,12 @@ Previous answer: 16.09344
 New request: and 26.2?
 Convert 26.2 miles to kilometers"""
 
+PLAN_SYSTEM = """You answer a request in steps. Each step calls one of the tools listed, with
+arguments taken from the request, or writes "$1" for the result of step 1, "$2" for step 2.
+When no tool listed does a step, the step is "new": write what it computes as a short plain
+request, with "$1" where an earlier result goes, like "Round $1 up to the nearest multiple of 5".
+Use every value the request gives. Use two or three steps, the fewest that answer the request."""
+
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
 
@@ -318,6 +324,14 @@ def followup_messages(request: str, recent: list[tuple[str, str]]) -> list[dict[
     return [
         {"role": "system", "content": FOLLOWUP_SYSTEM},
         {"role": "user", "content": f"{said}\nNew request: {request}"},
+    ]
+
+
+def plan_messages(request: str, tools: list[ToolSpec]) -> list[dict[str, str]]:
+    cards = "\n\n".join(tool_card(t) for t in tools)
+    return [
+        {"role": "system", "content": PLAN_SYSTEM},
+        {"role": "user", "content": f"Tools:\n{cards}\n\nRequest: {request}"},
     ]
 
 

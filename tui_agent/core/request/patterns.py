@@ -18,6 +18,8 @@ LIST_RE = re.compile(LIST)
 QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 # A calendar date written the ISO way.
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# A plan's reference to an earlier step's result: "$1" (in a step's arguments or its text).
+STEP_REF = re.compile(r"\$(\d+)")
 # A word of letters.
 WORD = re.compile(r"[A-Za-z]+")
 # Words are compared by their first STEM letters, a stemmer that needs no model or language:

@@ -83,6 +83,8 @@ class ToolRecord:
     # Cases the model invented that no implementation written apart sided with (neither the test
     # nor the code): set aside, so not part of the verdict, and listed here with why.
     disputed: list[str] = field(default_factory=list)
+    # A composite's member tools at the versions it embeds ({"name", "version"}): empty for others.
+    members: list[dict[str, Any]] = field(default_factory=list)
     # Requests this tool answered with a verified value that nobody corrected, and seed phrasings
     # of starters: more ways the search can find it (capped, de-duplicated).
     phrasings: list[str] = field(default_factory=list)

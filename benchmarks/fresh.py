@@ -27,7 +27,7 @@ from typing import Any
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import DecisionMade, Event, ToolRegistered
+from tui_agent.core.events import DecisionMade, Event, PlanMade, SynthesisStep, ToolRegistered
 from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.services import start_services
 
@@ -122,6 +122,13 @@ async def run(path: Path, limit: int | None) -> None:
                 f"{str(outcome.value if outcome.kind == 'answer' else outcome.text)[:60]}",
                 flush=True,
             )
+            if not right:  # why, for the reader: the decision, a plan, the steps that failed
+                if decisions:
+                    print(f"      decided: {decisions[-1].reason[:160]}", flush=True)
+                for plan in (e for e in seen if isinstance(e, PlanMade)):
+                    print(f"      plan: {[s['tool'] for s in plan.steps]}", flush=True)
+                for step in [e for e in seen if isinstance(e, SynthesisStep) and e.status == "failed"][:4]:
+                    print(f"      {step.step} failed: {step.detail[:140]}", flush=True)
     finally:
         await services.aclose()
         shutil.rmtree(home, ignore_errors=True)

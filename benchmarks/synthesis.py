@@ -31,7 +31,7 @@ from baseline import ROOT, checkout, child_env, ratio
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
-from tui_agent.core.events import DecisionMade, SynthesisStep
+from tui_agent.core.events import DecisionMade, LLMCall, SynthesisStep
 from tui_agent.core.llm.model_files import shared_model_file
 from tui_agent.core.services import start_services
 
@@ -70,6 +70,14 @@ async def run(limit: int | None, keep: Path | None = None) -> None:
         )
     )
     bus.subscribe(lambda e: decided.append(e.reason) if isinstance(e, DecisionMade) else None)
+    generated: dict[str, int] = {}  # request -> tokens the model generated for it
+    bus.subscribe(
+        lambda e: (
+            generated.__setitem__(e.request_id, generated.get(e.request_id, 0) + e.completion_tokens)
+            if isinstance(e, LLMCall)
+            else None
+        )
+    )
     services = await start_services(settings, bus)
     rows = []
     try:
@@ -97,6 +105,7 @@ async def run(limit: int | None, keep: Path | None = None) -> None:
                         "right": right,
                         "verified": outcome.verified,
                         "value": outcome.value,
+                        "generated": generated.get(outcome.request_id, 0),
                     }
                 )
                 print(
@@ -137,6 +146,9 @@ def summarize(rows: list[dict[str, Any]]) -> None:
             )
         if synthesised:
             print(f"  median synthesised request: {statistics.median(r['wall'] for r in synthesised):.1f}s")
+            print(
+                f"  median generated tokens per synthesis: {statistics.median(r['generated'] for r in synthesised):.0f}"
+            )
         if reused:
             print(
                 f"  reused: {len(reused)}; most LLM calls {max(r['calls'] for r in reused)}, "
@@ -152,6 +164,7 @@ SUMMARY = {
     "right": re.compile(r"^(first|reworded): (\d+)/(\d+) right"),
     "syntheses verified": re.compile(r"^\s+syntheses verified: (\d+)/(\d+)"),
     "median synthesised": re.compile(r"^\s+median synthesised request: ([\d.]+)s"),
+    "generated tokens": re.compile(r"^\s+median generated tokens per synthesis: (\d+)"),
 }
 
 
@@ -167,6 +180,8 @@ def summary_of(lines: list[str]) -> dict[str, str]:
             found[f"{phase} syntheses verified"] = f"{match[1]}/{match[2]}"
         elif phase and (match := SUMMARY["median synthesised"].match(line)):
             found[f"{phase} median synthesised"] = f"{match[1]}s"
+        elif phase and (match := SUMMARY["generated tokens"].match(line)):
+            found[f"{phase} generated tokens"] = match[1]
     return found
 
 

@@ -38,12 +38,14 @@ class ScriptedModel:
         self.server = FakeLLM(router=self.route)
         self.asked: list[str] = []
         self.prompts: list[tuple[str, str]] = []  # (step, what the user message said)
+        self.bodies: list[tuple[str, dict[str, Any]]] = []  # (step, the request as sent)
 
     def route(self, body: dict[str, Any]) -> Reply | str:
         step = step_of(body)
         self.asked.append(step)
         said = [str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "user"]
         self.prompts.append((step, said[-1] if said else ""))
+        self.bodies.append((step, body))
         if step == "independent" and not self.replies[step]:
             step = "implementation"  # a test that scripts one queue of code for both
         queue = self.replies[step]

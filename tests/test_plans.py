@@ -139,7 +139,10 @@ async def test_a_failing_step_ends_the_request_naming_it_and_keeps_no_composite(
 
 async def test_a_three_step_plan(model: ScriptedModel) -> None:
     request = "Take the average of 10, 20 and 60, find 10% of it, and tell me whether that is a prime number"
-    model.on("ground", program("answer = True"))
+    model.on(
+        "ground",
+        program("n = sum([10, 20, 60]) / 3 * 10 / 100\nanswer = n > 1 and all(n % d for d in range(2, int(n)))"),
+    )
     plan = {
         "steps": [
             {"tool": "mean_of", "args": {"numbers": [10, 20, 60]}},

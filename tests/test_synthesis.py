@@ -89,7 +89,9 @@ async def test_a_second_opinion_that_passes_every_case_is_the_tool(
         result = await eng.synthesize("What is 15% of 300?")
         asked = list(model.asked)
     assert result.ok and result.attempts == 1
-    assert result.tool_source == GOOD_APART and result.test_fixes == []
+    # the opinion's body under the spec's own header
+    assert result.tool_source.split("\n", 1)[1] == GOOD_APART.split("\n", 1)[1] and result.test_fixes == []
+    assert result.tool_source.startswith("def percentage_of(value: float, percent: float) -> float:")
     assert result.verdict is not None and result.verdict.passed
     assert asked.count("implementation") == 1
 
@@ -473,3 +475,32 @@ async def test_tests_the_model_appends_to_its_code_are_dropped(sandbox: Sandbox,
         result = await eng.synthesize("What is 15% of 300?")
     assert result.ok and result.attempts == 1, result.reason
     assert result.tool_source == GOOD
+
+
+def test_the_tool_file_has_the_specs_signature_and_docstring_whatever_the_model_writes() -> None:
+    from tui_agent.core.synthesis.code import extract_code, with_spec_header
+    from tui_agent.core.tool.spec import ToolSpec
+
+    spec = ToolSpec.model_validate(
+        {**SPEC, "docstring": "Compute percent % of value.\n\nArgs:\n    value: the whole"}
+    )
+    reply = (
+        "Here you go:\n```python\nimport math\n\ndef percentage_of(value, percent):\n"
+        '    """my own words"""\n    return value * percent / 100\n```\nThis function multiplies the'
+    )
+    code = with_spec_header(extract_code(reply.split("\n```\n")[0]), spec)  # cut at the stop sequence
+    assert f"{spec.signature()}:" in code and "my own words" not in code
+    assert spec.docstring.strip().splitlines()[0] in code and "return value * percent / 100" in code
+    namespace: dict = {}
+    exec(compile(code, "tool.py", "exec"), namespace)
+    assert namespace["percentage_of"](value=300, percent=15) == 45
+
+
+async def test_code_and_tests_are_asked_for_with_a_stop_at_the_closing_fence(sandbox, embedder) -> None:
+    with ScriptedModel() as model:
+        model.on("spec", SPEC).on("tests", CASES).code("implementation", GOOD)
+        eng, _ = engine(model, sandbox, embedder)
+        result = await eng.synthesize("What is 15% of 300?")
+        stops = {step: body.get("stop") for step, body in model.bodies}
+    assert result.ok
+    assert stops["implementation"] == ["\n```\n"] and stops["tests"] == ["\n```\n"]

@@ -59,7 +59,8 @@ async def test_an_anchor_survives_two_agreeing_wrong_implementations(
     assert "snake_case(text='Hello World') == 'hello_world'" in result.test_source
     example = next(c for c in result.cases if c.name == "example_1")
     assert example.example and example.expected == "hello_world"
-    assert result.tool_source == SNAKE_RIGHT_APART and result.attempts == 1
+    assert result.tool_source.split("\n", 1)[1] == SNAKE_RIGHT_APART.split("\n", 1)[1]
+    assert result.attempts == 1
     assert asked.count("implementation") == 1  # no repair was needed once an opinion passed
 
 
@@ -258,7 +259,8 @@ async def test_code_that_fails_the_request_is_tried_beside_one_written_apart(
         result = await eng.synthesize(SNAKE_DESCRIBED)
         asked = list(model.asked)
     assert result.ok, result.reason
-    assert result.tool_source == SNAKE_RIGHT_APART and result.attempts == 1
+    assert result.tool_source.split("\n", 1)[1] == SNAKE_RIGHT_APART.split("\n", 1)[1]
+    assert result.attempts == 1
     assert asked.count("implementation") == 1 and asked.count("independent") == 1
 
 

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         default=256, ge=0, le=65536, description="RAM for the local model's prompt cache (MB); 0: none."
     )
     local_model_start_timeout: float = Field(default=120.0, gt=0)
+    local_model_lookup: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="prompt-lookup decoding: tokens drafted from the prompt per step (0: off)",
+    )
 
     # Library and index.
     chroma_url: str | None = Field(

@@ -33,6 +33,7 @@ async def standalone(llm: LLMClient, request: str, recent: list[Exchange], *, re
             request_id=request_id,
             temperature=0.0,
             max_tokens=MAX_TOKENS,
+            stop=["\n"],
         )
     except LLMError:
         return request

@@ -157,6 +157,7 @@ class Grounder:
                 request_id=request_id,
                 temperature=0.0,
                 max_tokens=MAX_TOKENS,
+                stop=prompts.AFTER_CODE,
             )
         except LLMError as exc:
             return Grounding(Kind.NONE, why=f"the model could not be asked ({exc})")

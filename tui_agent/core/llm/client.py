@@ -235,7 +235,11 @@ class LLMClient(StructuredOutput):
         request_id: str = "",
         temperature: float = 0.2,
         max_tokens: int | None = None,
+        stop: list[str] | None = None,
     ) -> str:
+        """One reply; ``stop``: where a reply that has said what was asked is cut (a closing code
+        fence, say), so a model that goes on explaining costs no more tokens."""
+        extra = {"stop": stop} if stop else {}
         try:
             return await self._create(
                 messages,
@@ -243,6 +247,7 @@ class LLMClient(StructuredOutput):
                 request_id=request_id,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                **extra,
             )
         except openai.OpenAIError as exc:
             raise self._translate(exc) from None
@@ -255,9 +260,11 @@ class LLMClient(StructuredOutput):
         request_id: str = "",
         temperature: float = 0.2,
         max_tokens: int | None = None,
+        stop: list[str] | None = None,
     ) -> AsyncIterator[str]:
         """Yield the reply in pieces as they arrive. Accounting happens when the stream ends
         (or is cancelled): the server's usage when it sends one, an estimate otherwise."""
+        extra = {"stop": stop} if stop else {}
         client = await self._openai()
         started = time.monotonic()
         pieces: list[str] = []
@@ -270,6 +277,7 @@ class LLMClient(StructuredOutput):
                 messages=messages,
                 temperature=temperature,
                 max_tokens=max_tokens,  # type: ignore[arg-type]
+                **extra,  # type: ignore[arg-type]
                 stream=True,
                 stream_options={"include_usage": True},
             )

@@ -66,41 +66,56 @@ class LocalModelServer:
 
     def command(self, port: int) -> list[str]:
         s = self.settings
-        return [
-            sys.executable,
-            "-m",
-            "tui_agent.core.llm.llama_server",
-            "--model",
-            str(self.model_path),
-            "--model_alias",
-            MODEL_ALIAS,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            str(s.local_model_ctx),
-            "--n_threads",
-            str(s.local_model_threads),
-            "--n_threads_batch",
-            str(s.local_model_threads),
-            # logits for the last token only: a tenth faster reading a prompt, and a saved state
-            # small enough to keep; the RAM cache then keeps each prompt's state, so the next
-            # call that starts the same way (every spec, tests or code prompt opens with the same
-            # instructions) reads only what is new
-            "--logits_all",
-            "false",
-            "--flash_attn",
-            "true",
-            # as fast at reading a prompt as 512 here, and each cached state copies less
-            "--n_batch",
-            "128",
-            "--n_ubatch",
-            "128",
-        ] + (
-            ["--cache", "true", "--cache_size", str(s.local_model_cache_mb << 20)]
-            if s.local_model_cache_mb
-            else []
+        return (
+            [
+                sys.executable,
+                "-m",
+                "tui_agent.core.llm.llama_server",
+                "--model",
+                str(self.model_path),
+                "--model_alias",
+                MODEL_ALIAS,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                str(s.local_model_ctx),
+                "--n_threads",
+                str(s.local_model_threads),
+                "--n_threads_batch",
+                str(s.local_model_threads),
+                # logits for the last token only: a tenth faster reading a prompt, and a saved state
+                # small enough to keep; the RAM cache then keeps each prompt's state, so the next
+                # call that starts the same way (every spec, tests or code prompt opens with the same
+                # instructions) reads only what is new
+                "--logits_all",
+                "false",
+                "--flash_attn",
+                "true",
+                # as fast at reading a prompt as 512 here, and each cached state copies less
+                "--n_batch",
+                "128",
+                "--n_ubatch",
+                "128",
+            ]
+            + (
+                ["--cache", "true", "--cache_size", str(s.local_model_cache_mb << 20)]
+                if s.local_model_cache_mb
+                else []
+            )
+            + (
+                # prompt-lookup decoding: text the reply copies from its prompt (a name, a signature,
+                # a value) is drafted from the prompt and accepted many tokens at a time
+                [
+                    "--draft_model",
+                    "prompt-lookup-decoding",
+                    "--draft_model_num_pred_tokens",
+                    str(s.local_model_lookup),
+                ]
+                if s.local_model_lookup
+                else []
+            )
         )
 
     async def ensure_started(self) -> str:

@@ -1,5 +1,6 @@
 """The words we send the model, in one place. Written for small local models: short, concrete,
-one task per message."""
+one task per message. Each system prompt is fixed and comes first, the request last, so the
+server's prompt cache holds the part every call of a step shares."""
 
 from __future__ import annotations
 
@@ -104,6 +105,10 @@ Use every value the request gives. Use two or three steps, the fewest that answe
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
+
+
+# A reply in a code block has said what it has to at the block's closing fence.
+AFTER_CODE = ["\n```\n"]
 
 
 def spec_messages(

@@ -141,3 +141,40 @@ def without_tests(source: str) -> str:
     lines = source.splitlines(keepends=True)
     kept = [line for n, line in enumerate(lines, 1) if not any(a <= n <= b for a, b in drop)]
     return "".join(kept).rstrip() + "\n"
+
+
+def with_spec_header(source: str, spec: ToolSpec) -> str:
+    """The model's function under the spec's exact signature and docstring: the host writes what
+    it already has, the model only the body. Left as it is when the model's parameters are not
+    the spec's (its body would read names the header does not give) or it does not parse, and for
+    a function the request wrote out (its header stays exactly as the request wrote it)."""
+    if spec.described:
+        return source
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source
+    node = next(
+        (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == spec.function_name), None
+    )
+    if node is None or not node.body:
+        return source
+    names = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+    if names != [p.name for p in spec.parameters] or node.args.vararg or node.args.kwarg:
+        return source
+    body = node.body
+    if (
+        isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]
+    lines = source.splitlines()
+    start = node.lineno - 1  # the def line (decorators above it stay)
+    first = body[0].lineno - 1 if body else node.end_lineno
+    header = f"{spec.signature()}:"
+    if spec.docstring.strip():
+        doc = spec.docstring.strip().replace('"""', "'''")
+        header += "\n" + "\n".join(f"    {line}".rstrip() for line in f'"""{doc}\n"""'.splitlines())
+    rest = lines[first:] if body else ["    pass"]
+    return "\n".join([*lines[:start], header, *rest]) + "\n"

@@ -7,12 +7,15 @@ from tui_agent.core.llm import prompts
 from tui_agent.core.synthesis.code import (
     extract_code,
     with_module_imports,
+    with_spec_header,
     with_typing_imports,
     without_tests,
 )
 from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.described import with_context
 from tui_agent.core.tool.spec import ToolSpec
+
+MAX_TOKENS = 700  # a small function; the longest measured replies were ~450 tokens
 
 
 async def implement(
@@ -38,14 +41,18 @@ async def implement(
         else prompts.implement_messages(spec, tests, failure, previous)
     )
     async for piece in bench.llm.stream(
-        messages, purpose="implementation", request_id=request_id, max_tokens=1200, temperature=temperature
+        messages,
+        purpose="implementation",
+        request_id=request_id,
+        max_tokens=MAX_TOKENS,
+        temperature=temperature,
+        stop=prompts.AFTER_CODE,
     ):
         pieces.append(piece)
         if show:
             bench.report.code(request_id, "tool.py", piece, replace=False)
-    code = with_module_imports(
-        with_typing_imports(with_context(without_tests(extract_code("".join(pieces))), spec.context))
-    )
+    code = with_spec_header(without_tests(extract_code("".join(pieces))), spec)
+    code = with_module_imports(with_typing_imports(with_context(code, spec.context)))
     if show:
         bench.report.code(request_id, "tool.py", code)
     return code

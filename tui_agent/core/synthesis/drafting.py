@@ -85,6 +85,7 @@ async def make_spec(
             request_id=request_id,
             temperature=0.5 if attempt else 0.0,
             max_tokens=600,
+            stop=prompts.AFTER_CODE,
         )
         drafted = read_spec_reply(reply)
         if drafted is None:

@@ -24,6 +24,7 @@ from tui_agent.core.tool.cases import (
 from tui_agent.core.tool.spec import ToolSpec
 
 MIN_TESTS = 4
+MAX_TOKENS = 600  # five assert lines and a few error cases: the longest replies measured were ~350
 STUB_OUTCOME = Outcome("raises", raises=("NotImplementedError", "RuntimeError", "Exception", "BaseException"))
 TEST_REWRITES = 2
 
@@ -48,8 +49,9 @@ async def make_tests(
         prompts.tests_messages(spec, problem, kept or []),
         purpose="tests",
         request_id=request_id,
-        max_tokens=900,
+        max_tokens=MAX_TOKENS,
         temperature=0.7 if problem else 0.0,
+        stop=prompts.AFTER_CODE,
     )
     written, unread = read_test_reply(reply, prompts.as_text_spec(spec))
     names = {p.name for p in spec.parameters}

@@ -13,22 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from fresh import same
+from fresh import local_services, same
 
-from tui_agent.core.bus import EventBus
-from tui_agent.core.config import load_settings
 from tui_agent.core.events import Event, PlanMade
 from tui_agent.core.flow.session import Session
-from tui_agent.core.llm.model_files import shared_model_file
-from tui_agent.core.services import start_services
 
 DATA = Path(__file__).resolve().parent / "data" / "multistep.json"
 
@@ -57,13 +51,7 @@ def row(label: str, outcome: Any, wall: float, expect: Any, seen: list[Event]) -
 
 async def run(limit: int | None, again: bool, followups: bool) -> None:
     data = json.loads(DATA.read_text())
-    home = Path(tempfile.mkdtemp(prefix="selfeng-bench-compose-"))
-    os.environ["SELFENG_HOME"] = str(home)
-    settings = load_settings(home=home, local_model_file=shared_model_file(), approve_new_tools="auto")
-    bus = EventBus()
-    seen: list[Event] = []
-    bus.subscribe(seen.append, maxsize=100_000)
-    services = await start_services(settings, bus)
+    services, seen, home = await local_services("compose")
     first, second, follow = [], [], []
     try:
         for item in data["multistep"][:limit]:

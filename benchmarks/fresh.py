@@ -29,7 +29,7 @@ from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
 from tui_agent.core.events import DecisionMade, Event, PlanMade, SynthesisStep, ToolRegistered
 from tui_agent.core.llm.model_files import shared_model_file
-from tui_agent.core.services import start_services
+from tui_agent.core.services import Services, start_services
 
 DATA = Path(__file__).resolve().parent / "data" / "fresh"
 
@@ -74,15 +74,21 @@ def decided_right(label: str, decision: str, tool: str | None, made: dict[int, s
     return tool == wanted
 
 
-async def run(path: Path, limit: int | None) -> None:
-    items = json.loads(path.read_text())["items"][:limit]
-    home = Path(tempfile.mkdtemp(prefix="selfeng-bench-fresh-"))
+async def local_services(label: str) -> tuple[Services, list[Event], Path]:
+    """The engine on the local model in a fresh home with the starter tools, new tools allowed to
+    run (nobody is at the keyboard), and every event it publishes."""
+    home = Path(tempfile.mkdtemp(prefix=f"selfeng-bench-{label}-"))
     os.environ["SELFENG_HOME"] = str(home)
     settings = load_settings(home=home, local_model_file=shared_model_file(), approve_new_tools="auto")
     bus = EventBus()
     seen: list[Event] = []
     bus.subscribe(seen.append, maxsize=100_000)
-    services = await start_services(settings, bus)
+    return await start_services(settings, bus), seen, home
+
+
+async def run(path: Path, limit: int | None) -> None:
+    items = json.loads(path.read_text())["items"][:limit]
+    services, seen, home = await local_services("fresh")
     made: dict[int, str] = {}
     rows = []
     print(f"{path.name}: {len(items)} requests\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_llm import FakeLLM
+from tests.scripted_model import ScriptedModel
 from tui_agent.core.config import load_settings
 from tui_agent.core.library.embeddings import Embedder
 from tui_agent.core.sandbox import Sandbox, make_sandbox
@@ -54,3 +55,10 @@ def sandbox() -> Iterator[Sandbox]:
     box = make_sandbox(load_settings(sandbox_pool=1))
     yield box
     box.close()
+
+
+@pytest.fixture
+def model() -> Iterator[ScriptedModel]:
+    """A stand-in model that answers each step from its own queue of scripted replies."""
+    with ScriptedModel() as scripted:
+        yield scripted

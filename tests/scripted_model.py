@@ -71,3 +71,8 @@ class ScriptedModel:
     @property
     def base_url(self) -> str:
         return self.server.base_url
+
+
+def program(lines: str) -> str:
+    """A reply that holds a program in a code block, as the model writes one."""
+    return f"```python\n{lines}\n```"

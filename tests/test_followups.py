@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,6 @@ from tui_agent.core.events import FollowUpRewritten
 from tui_agent.core.flow.session import Exchange, Session
 
 EXE = str(Path(sys.executable).parent / "selfeng-tui")
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedModel]:
-    with ScriptedModel() as scripted:
-        yield scripted
 
 
 async def test_a_follow_up_is_rewritten_shown_and_answered(model: ScriptedModel) -> None:

@@ -234,4 +234,7 @@ def test_tools_fix_on_the_command_line_repairs_and_says_so(model: ScriptedModel,
     assert repaired.returncode == 0, repaired.stderr
     result = json.loads(repaired.stdout.splitlines()[-1])
     assert result["status"] == "repaired" and result["version"] == 3
-    assert store.load("percentage_of").tool_source == FIXED and not store.record("percentage_of").approved
+    assert (
+        store.load("percentage_of").tool_source.endswith(FIXED.split("\n", 1)[1])
+        and not store.record("percentage_of").approved
+    )

@@ -5,26 +5,14 @@ code. Stand-in model, real sandbox and library."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from tests.scripted_model import ScriptedModel
+from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import ToolCalled, ToolRegistered
 from tui_agent.core.flow.grounding import Kind, read_reply
 from tui_agent.core.synthesis.recall import answers_from_table
 from tui_agent.core.tool.cases import TestCase
-
-
-def program(lines: str) -> str:
-    return f"```python\n{lines}\n```"
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedModel]:
-    with ScriptedModel() as scripted:
-        yield scripted
 
 
 async def test_an_inverse_question_is_not_answered_by_the_forward_tool(model: ScriptedModel) -> None:

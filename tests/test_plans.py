@@ -6,12 +6,11 @@ sandbox and library."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import ValidationError
 
-from tests.scripted_model import ScriptedModel
+from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import Answer, PlanMade, PlanStepDone, RequestFailed, ToolRegistered
 from tui_agent.core.flow.planning import plan_model
@@ -46,16 +45,6 @@ PLAN = {
         {"tool": "new", "request": "Round $1 up to the nearest multiple of 5"},
     ]
 }
-
-
-def program(lines: str) -> str:
-    return f"```python\n{lines}\n```"
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedModel]:
-    with ScriptedModel() as scripted:
-        yield scripted
 
 
 def test_a_plan_can_only_name_the_tools_shown() -> None:
@@ -141,7 +130,9 @@ async def test_a_three_step_plan(model: ScriptedModel) -> None:
     request = "Take the average of 10, 20 and 60, find 10% of it, and tell me whether that is a prime number"
     model.on(
         "ground",
-        program("n = sum([10, 20, 60]) / 3 * 10 / 100\nanswer = n > 1 and all(n % d for d in range(2, int(n)))"),
+        program(
+            "n = sum([10, 20, 60]) / 3 * 10 / 100\nanswer = n > 1 and all(n % d for d in range(2, int(n)))"
+        ),
     )
     plan = {
         "steps": [

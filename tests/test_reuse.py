@@ -7,12 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
-from tests.scripted_model import ScriptedModel
+from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import DecisionMade, ToolCalled
 from tui_agent.core.flow.arguments import unused_values
@@ -30,20 +27,9 @@ C_TO_F = {
 }
 
 
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedModel]:
-    with ScriptedModel() as scripted:
-        yield scripted
-
-
 def fit(**args: object) -> dict[str, object]:
     """An arguments reply."""
     return {"missing": [], **args}
-
-
-def program(lines: str) -> str:
-    """The model's program for what a request works out to."""
-    return f"```python\n{lines}\n```"
 
 
 async def test_a_request_with_one_more_step_is_not_answered_by_its_first_step(model: ScriptedModel) -> None:

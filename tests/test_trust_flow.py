@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,6 @@ from tests.scripted_model import ScriptedModel
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import Notice, ToolCalled
 from tui_agent.core.tool.spec import ToolSpec, call_model
-
-
-@pytest.fixture
-async def model() -> AsyncIterator[ScriptedModel]:
-    with ScriptedModel() as scripted:
-        yield scripted
 
 
 async def test_a_unit_a_starter_does_not_know_is_no_match(model: ScriptedModel) -> None:

@@ -137,16 +137,6 @@ class ArgumentBinder:
             )
         return self.with_files(spec, args)
 
-    def _with_files(self, spec: ToolSpec, args: dict[str, Any], message: str = "") -> Execution:
-        """A call ready to run once its files are checked, or refused for one it may not have."""
-        name = spec.function_name
-        checked = check_files(spec, args, self.input_limit_mb, self.allowed_paths)
-        if checked.refused:
-            return Execution(CallState.REFUSED, name, args, message=checked.refused)
-        return Execution(
-            CallState.READY, name, args, message=message, files=checked.files, outside=checked.outside
-        )
-
     def from_template(self, tool: Tool, request: str) -> Execution | None:
         """The call, when the request reads as one this tool answered before (a learned
         template) but for its values: the same computation, decided without a model. Each value

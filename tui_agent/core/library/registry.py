@@ -101,22 +101,24 @@ class IndexedLibrary:
         """Connect to the index, repair it against the files, import the starters into an empty
         library (verified with ``verify`` when given). Idempotent; call at start, off the loop."""
         report = RepairReport(store_notes=[*self.store.recovered, *self.store.recover()])
-        if not self.index.remote and not self.settings.index_dir.exists():
-            report.rebuilt, report.reason = True, "index directory missing"
-        try:
-            self.index.connect()
-        except Exception as exc:
-            if self.index.remote:
-                raise RegistryError(
-                    f"cannot reach the Chroma server at {self.settings.chroma_url}: {str(exc)[:120]}"
-                ) from None
-            report.rebuilt, report.reason = (
-                True,
-                f"index unreadable ({type(exc).__name__}): rebuilt from tools/",
-            )
-            self.index.drop()
-            self.index.connect()
+        # under the library's lock: two processes opening an empty index at once would each
+        # create the collection, and one would then write to a collection that is gone
         with self.store.locked():
+            if not self.index.remote and not self.settings.index_dir.exists():
+                report.rebuilt, report.reason = True, "index directory missing"
+            try:
+                self.index.connect()
+            except Exception as exc:
+                if self.index.remote:
+                    raise RegistryError(
+                        f"cannot reach the Chroma server at {self.settings.chroma_url}: {str(exc)[:120]}"
+                    ) from None
+                report.rebuilt, report.reason = (
+                    True,
+                    f"index unreadable ({type(exc).__name__}): rebuilt from tools/",
+                )
+                self.index.drop()
+                self.index.connect()
             self._sync(report)
             self._generation = self.store.generation()
         if import_starters:

@@ -12,7 +12,7 @@ import pytest
 from tui_agent.core.bus import EventBus
 from tui_agent.core.sandbox.base import Sandbox
 from tui_agent.core.sandbox.bwrap_backend import BubblewrapSandbox
-from tui_agent.core.sandbox.docker_backend import LABEL, DockerSandbox
+from tui_agent.core.sandbox.docker_backend import LABEL, OWNER_LABEL, DockerSandbox, owner_tag
 from tui_agent.core.sandbox.image import build_image
 from tui_agent.core.sandbox.results import Limits
 from tui_agent.core.tool.cases import TestCase
@@ -56,10 +56,13 @@ def make(backend: str, work_root: Path, limits: Limits = TEST_LIMITS, bus: Event
     return BubblewrapSandbox(limits, work_root, bus)
 
 
-def labelled_containers() -> list[str]:
+def labelled_containers(owner: str | None = None) -> list[str]:
+    """Our sandbox's containers; ``owner``: only those of that process (another process on this
+    machine, a dashboard or a benchmark, may be running its own)."""
+    filters = [LABEL] + ([f"{OWNER_LABEL}={owner}"] if owner else [])
     client = docker.from_env()
     try:
-        return [c["Id"] for c in client.api.containers(all=True, filters={"label": LABEL})]
+        return [c["Id"] for c in client.api.containers(all=True, filters={"label": filters})]
     finally:
         client.close()
 
@@ -80,6 +83,6 @@ def leaving_nothing_behind(backend: str, work_root: Path, limits: Limits = TEST_
     box.close()
     assert not list(work_root.glob("ws-*")), "a workspace was left on the host"
     if backend == "docker":
-        assert labelled_containers() == [], "a container was left behind"
+        assert labelled_containers(owner_tag()) == [], "a container was left behind"
     else:
         assert bwrap_runners() == [], "a sandboxed process was left behind"

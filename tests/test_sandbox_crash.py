@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox_support import bwrap_runners, labelled_containers, make
+from tui_agent.core.sandbox.docker_backend import owner_tag
 from tui_agent.core.sandbox.results import Limits
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,10 +51,11 @@ def test_killed_harness_leaves_nothing_after_the_next_start(backend: str, tmp_pa
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
+    harness_tag = f"{socket.gethostname()}:{harness.pid}"  # its containers, not another process's
     try:
         assert harness.stdout is not None and harness.stdout.readline().strip() == "running"
         if backend == "docker":
-            assert _wait_for(lambda: any(_running(c) for c in labelled_containers()))
+            assert _wait_for(lambda: any(_running(c) for c in labelled_containers(harness_tag)))
         else:
             assert _wait_for(lambda: bwrap_runners() != [])
         assert list(work.glob("ws-*")), "the run's workspace should exist while it runs"
@@ -62,7 +65,7 @@ def test_killed_harness_leaves_nothing_after_the_next_start(backend: str, tmp_pa
 
     box = make(backend, work, Limits(timeout_s=5))  # the next start sweeps
     box.close()
-    assert labelled_containers() == []
+    assert labelled_containers(harness_tag) == [] and labelled_containers(owner_tag()) == []
     assert _wait_for(lambda: bwrap_runners() == [], timeout=5), bwrap_runners()
     assert list(work.glob("ws-*")) == []
     assert not list(Path("/sys/fs/cgroup/pids").rglob(f"selfeng-{harness.pid}-*"))

@@ -63,6 +63,22 @@ def test_two_processes_making_the_same_tool_at_once_keep_both(isolated_env: Path
         assert tool.record.verified
 
 
+def test_asking_for_a_new_tool_under_a_name_the_library_has_makes_another(isolated_env: Path) -> None:
+    """What the race above comes to when one process is first: `tools new` asks for a new tool,
+    so the one already under the drafted name is kept and the new one gets a free name."""
+    with ScriptedModel() as model:
+        for _ in range(2):
+            model.on("spec", DOUBLE_SPEC).on("tests", DOUBLE_CASES).code("implementation", DOUBLE)
+        env = {**os.environ, "SELFENG_LLM_BASE_URL": model.base_url, "SELFENG_LLM_MODEL": "fake"}
+        command = [EXE, "tools", "new", "double a number", "--json", "--set", "import_starters=false"]
+        runs = [
+            subprocess.run(command, capture_output=True, text=True, env=env, timeout=300) for _ in range(2)
+        ]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr[-500:] for run in runs]
+    assert [json.loads(run.stdout.splitlines()[-1])["name"] for run in runs] == ["double_it", "double_it_2"]
+    assert ToolStore(isolated_env / "tools").names() == ["double_it", "double_it_2"]
+
+
 WRITER = textwrap.dedent(
     """
     import sys

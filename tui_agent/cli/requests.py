@@ -102,6 +102,9 @@ def cmd_tools_new(args: argparse.Namespace) -> int:
 
     async def work(services) -> int:  # type: ignore[no-untyped-def]
         result = await services.engine.synthesize(args.description)
+        if result.existing and result.spec is not None:
+            # asked for a new tool: one the library has under the drafted name is not reused
+            result = await services.engine.synthesize(args.description, spec=result.spec)
         await services.bus.drain()
         if result.ok and result.record is not None:
             emit(

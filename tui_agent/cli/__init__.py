@@ -2,7 +2,7 @@
 
 Every sub-command is a thin view over `core`; errors print one line on stderr and set a
 non-zero exit code, never a traceback. One module per family of commands: `requests`,
-`library`, `servers`, `maintenance`; `options` holds what they share."""
+`library`, `team`, `servers`, `maintenance`; `options` holds what they share."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent import __version__
-from tui_agent.cli import library, maintenance, requests, servers
+from tui_agent.cli import library, maintenance, requests, servers, team
 from tui_agent.cli.options import EXIT_FAIL, EXIT_USAGE, CLIError, add_common
 from tui_agent.core.config import ConfigError
 from tui_agent.core.tool.record import ToolStoreError
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     requests.register(sub, tools, _command)
     library.register(tools, _command)
+    team.register(sub, tools, _command)
     servers.register(sub, _command)
     maintenance.register(sub, _command)
     return parser

@@ -95,13 +95,18 @@ def cmd_tools_list(args: argparse.Namespace) -> int:
     width = max((len(n) for n in [*(r.name for r in records), *broken]), default=4)
     lines = {
         r.name: f"{r.name:<{width}}  v{r.version:<3} {verdict_word(r):<12} used {r.usage_count:>3}x  "
-        f"{'' if r.approved else '[not approved to run] '}{r.spec.get('description', '')}"
+        f"{_marks(r)}{r.spec.get('description', '')}"
         for r in records
     }
     lines.update({name: f"{name:<{width}}  BROKEN: {reason}" for name, reason in broken.items()})
     for name in sorted(lines):
         print(lines[name])
     return EXIT_OK
+
+
+def _marks(record: ToolRecord) -> str:
+    origin = f"from {record.origin}, " if record.origin else ""
+    return f"[{origin}not approved to run] " if not record.approved else f"[{origin[:-2]}] " if origin else ""
 
 
 def cmd_tools_show(args: argparse.Namespace) -> int:
@@ -116,7 +121,8 @@ def cmd_tools_show(args: argparse.Namespace) -> int:
     r = tool.record
     print(
         f"# {r.name} v{r.version}  ({verdict_word(r)}, {r.source}, created {r.created}, used {r.usage_count}x"
-        f"{'' if r.approved else ', NOT approved to run: ask --yes or the dashboard approves it'})"
+        f"{f', from {r.origin}' if r.origin else ''}"
+        f"{'' if r.approved else ', NOT approved to run: tools approve, ask --yes or the dashboard approves it'})"
     )
     print(f"# {r.spec.get('description', '')}")
     if r.members:
@@ -153,7 +159,8 @@ def cmd_tools_search(args: argparse.Namespace) -> int:
 
 
 def cmd_tools_history(args: argparse.Namespace) -> int:
-    records = open_store(settings_from(args), quiet=True).history(args.name)
+    store = open_store(settings_from(args), quiet=True)
+    records = store.history(args.name)
     if args.json:
         emit([r.to_dict() for r in records], True, "")
         return EXIT_OK
@@ -162,9 +169,14 @@ def cmd_tools_history(args: argparse.Namespace) -> int:
         cases = f"{len(r.cases)} cases" if r.cases else ""
         mark = "*" if r.version == current else " "
         print(
-            f"{mark}v{r.version:<3} {r.created}  {verdict_word(r):<12} {r.why or r.source:<24} {cases:<9} "
+            f"{mark}v{r.version:<3} {r.created}  {verdict_word(r):<12} {(r.why or r.source)[:40]:<24} {cases:<9} "
             f"{'approved' if r.approved else 'not approved'}  {r.model}"
         )
+    entries = store.journal.log(args.name) if store.journal is not None else []
+    if entries:
+        print("changes, newest first (the library's git log):")
+    for entry in entries:
+        print(f"  {entry.when}  {entry.commit[:10]}  {entry.message.splitlines()[0]}")
     return EXIT_OK
 
 

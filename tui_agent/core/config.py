@@ -152,7 +152,8 @@ class Settings(BaseSettings):
     @field_validator("home", "local_model_file", "model_cache")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
+        # absolute: a relative home would reach the sandbox (a bind mount) as a volume name
+        return value.expanduser().absolute() if value is not None else None
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,8 @@ from typing import Any
 from filelock import FileLock
 from pydantic import TypeAdapter, ValidationError
 
+from tui_agent.core.library.durable import fsync_dir, write_atomic, write_new
+from tui_agent.core.library.journal import Journal, JournalError, change_note, git_available
 from tui_agent.core.lifeline import alive
 from tui_agent.core.tool.record import (
     META_FILE,
@@ -49,27 +51,6 @@ LOAD_ATTEMPTS = 8
 
 class ToolExistsError(ToolStoreError):
     """``create`` found the name in use: a new tool takes a free name, never an existing one."""
-
-
-def _write(path: Path, text: str) -> None:
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    _write(tmp, text)
-    os.replace(tmp, path)
 
 
 def _owneralive(entry: Path, prefix: str) -> bool:
@@ -244,6 +225,8 @@ class ToolStore(ToolReader):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.lock = FileLock(root / LOCK, timeout=60)
+        self.journal = Journal(root) if git_available() else None
+        self.journal_trouble = ""  # the last commit that failed (the change itself is kept)
         self.recovered = self.recover()
 
     # --- locking and recovery ---------------------------------------------------------
@@ -254,8 +237,13 @@ class ToolStore(ToolReader):
         with self.lock:
             yield
 
-    def _bump(self) -> None:
-        _write_atomic(self.root / GENERATION, f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(3)}\n")
+    def _bump(self, why: str = "") -> None:
+        write_atomic(self.root / GENERATION, f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(3)}\n")
+        if why and self.journal is not None:
+            try:  # the files are the truth: a commit that fails loses nothing but the entry
+                self.journal.commit(why)
+            except (JournalError, OSError) as exc:
+                self.journal_trouble = str(exc)
 
     def recover(self) -> list[str]:
         """Undo what a crash mid-save left, for processes that are gone: drop their staging dirs,
@@ -344,12 +332,12 @@ class ToolStore(ToolReader):
                 keep.mkdir(parents=True)
                 for filename in (TOOL_FILE, TEST_FILE, META_FILE):
                     shutil.copy2(target / filename, keep / filename)
-            _write(staging / TOOL_FILE, tool_source)
-            _write(staging / TEST_FILE, test_source)
-            _write(staging / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
-            _fsync_dir(staging)
+            write_new(staging / TOOL_FILE, tool_source)
+            write_new(staging / TEST_FILE, test_source)
+            write_new(staging / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
+            fsync_dir(staging)
             self._swap_in(staging, target)
-            self._bump()
+            self._bump(f"{name} v{record.version}: {record.why or record.source}")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -363,7 +351,7 @@ class ToolStore(ToolReader):
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(staging, target)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def count(self, name: str, **increments: int) -> ToolRecord:
         """Add to a tool's record under the lock, so two processes counting at once lose nothing."""
@@ -379,11 +367,11 @@ class ToolStore(ToolReader):
             record = self.record(name)
             for key, value in changes.items():
                 setattr(record, key, value)
-            _write_atomic(
+            write_atomic(
                 self._dir(name) / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
             )
-            if "verdict" in changes or "phrasings" in changes:
-                self._bump()
+            if "verdict" in changes or "phrasings" in changes or "approved" in changes:
+                self._bump(change_note(name, record, changes))
             return record
 
     def remove(self, name: str) -> None:
@@ -393,5 +381,5 @@ class ToolStore(ToolReader):
                 raise ToolStoreError(f"no tool named {name!r}")
             trash = self._scratch(TRASH, name)
             os.replace(target, trash)
-            self._bump()
+            self._bump(f"{name}: removed")
         shutil.rmtree(trash, ignore_errors=True)

@@ -118,7 +118,7 @@ class SynthesisRun:
             await self.implement_until_green(spec, cases, tests)
             if self.register and self.registry is not None:
                 report.step(rid, "register", "started")
-                result.record = await register_new(bench, self.registry, result, spec, rid)
+                result.record = await register_new(bench, self.registry, result, spec, rid, self.request)
                 report.step(rid, "register", "done", detail=f"{spec.function_name} v{result.record.version}")
             return result
         except SynthesisFailed as exc:
@@ -290,7 +290,7 @@ class SynthesisRun:
 
 
 async def register_new(
-    bench: Workbench, registry: Registry, result: SynthesisResult, spec: ToolSpec, rid: str
+    bench: Workbench, registry: Registry, result: SynthesisResult, spec: ToolSpec, rid: str, request: str
 ) -> ToolRecord:
     """A new tool, under its own name; if another process took that name meanwhile, under the
     next free one (the function renamed with it, the cases unchanged)."""
@@ -308,7 +308,7 @@ async def register_new(
                 model=bench.llm.model,
                 request_id=rid,
                 approved=bench.settings.approve_new_tools == "auto",
-                why="synthesised",
+                why=f"synthesised for {request[:200]!r}",
                 disputed=result.disputed,
             )
         except ToolExistsError:

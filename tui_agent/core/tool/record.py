@@ -64,7 +64,8 @@ class ToolRecord:
     sha256: dict[str, str]
     created: str = field(default_factory=_now)
     model: str = ""
-    source: str = "synthesized"  # synthesized | starter | imported
+    source: str = "synthesized"  # synthesized | starter | imported | pulled
+    origin: str = ""  # the remote a pulled version came from
     why: str = ""  # why this version exists: synthesised, imported, repaired after failure, ...
     verdict: dict[str, Any] | None = None
     usage_count: int = 0  # calls that ran (its uses)

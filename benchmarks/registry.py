@@ -351,6 +351,7 @@ def scale(embedder: Embedder, sizes: list[int]) -> None:
         home = Path(tempfile.mkdtemp(prefix="selfeng-bench-reg-"))
         try:
             registry = fresh_registry(home, embedder)
+            journal, registry.store.journal = registry.store.journal, None  # set-up: files only
             for spec in synthetic_specs(size):  # files only: the index is built from them below
                 source, cases = stub(spec)
                 registry.store.create(
@@ -366,6 +367,7 @@ def scale(embedder: Embedder, sizes: list[int]) -> None:
             shutil.rmtree(home / "index", ignore_errors=True)
             started = time.perf_counter()
             registry = fresh_registry(home, embedder)  # the index rebuilt from the files alone
+            registry.store.journal = journal  # a registration below is committed, as in use
             rebuild = time.perf_counter() - started
             documents = registry.index.count()
             queries = [f"{VERBS[i % 10]} some {THINGS[(i * 3) % 10]} {HOW[i % 10]}" for i in range(60)]

@@ -238,3 +238,36 @@ def test_a_folder_too_big_to_be_a_tool_is_refused_on_pull(
     notes = b.pull("team")
     assert len(notes) == 1 and notes[0].startswith("percentage_of: refused,")
     assert not b.store.exists("percentage_of")
+
+
+def test_pulling_twice_and_registering_at_once_on_one_home_lose_nothing(
+    tmp_path: Path, hub: Path, sandbox: Sandbox
+) -> None:
+    a = home(tmp_path, "a", hub, sandbox)
+    make(a.store, sandbox, MINE)
+    a.push("team")
+    b = home(tmp_path, "b", hub, sandbox)
+    folder = tmp_path / "shared" / "add_one"
+    folder.mkdir(parents=True)
+    (folder / "tool.py").write_text(
+        'def add_one(n: int) -> int:\n    """Return n + 1."""\n    return n + 1\n'
+    )
+    (folder / "test_tool.py").write_text(
+        "from tool import add_one\n\n\ndef test_two():\n    assert add_one(2) == 3\n"
+    )
+    common = ["--home", str(tmp_path / "b"), "--set", "import_starters=false"]
+    jobs = [
+        [EXE, *common, "library", "pull", "team"],
+        [EXE, *common, "library", "pull", "team"],
+        [EXE, *common, "tools", "import", str(folder)],
+    ]
+    running = [
+        subprocess.Popen(job, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs
+    ]
+    results = [p.communicate(timeout=300) for p in running]
+    assert [p.returncode for p in running] == [0, 0, 0], [err for _, err in results]
+    assert b.store.names() == ["add_one", "percentage_of"]
+    assert [r.version for r in b.store.history("percentage_of")] == [1]  # taken once, not twice
+    messages = sorted(e.message for e in b.store.journal.log())
+    assert messages == ["add_one v1: imported", "percentage_of v1: pulled from team"]
+    assert b.store.journal.text("status", "--porcelain") == ""

@@ -233,6 +233,24 @@ def test_reading_a_shared_folder_is_time_bounded(tmp_path: Path) -> None:
         read_untrusted_dir(folder, timeout=0.001)
 
 
+def test_folders_read_in_one_batch_keep_their_troubles_to_themselves(tmp_path: Path) -> None:
+    """A pull reads many folders per child process: a costly or corrupt one is refused alone."""
+    from tui_agent.core.library.folders import RegistryError
+    from tui_agent.core.library.untrusted import read_untrusted_dirs
+
+    (tmp_path / "good").mkdir()
+    (tmp_path / "costly").mkdir()
+    good = hostile_folder(tmp_path / "good", "assert f(x=1) == 2")
+    costly = hostile_folder(tmp_path / "costly", COSTLY_LINES["round to -10**18 digits"])
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "tool.py").write_text("def g(:\n")
+    read = read_untrusted_dirs([good, costly, corrupt])
+    assert read[good].cases[0].expected == 2
+    assert isinstance(read[costly], RegistryError) and "unbounded work" in str(read[costly])
+    assert isinstance(read[corrupt], RegistryError)
+
+
 # --- exceptions are judged by name ----------------------------------------------------------------
 
 

@@ -228,6 +228,8 @@ class SelfengApp(ToolWorkers, App[None]):
             self.run_tool_tests(message.name, message.viewer)
         elif message.action == "remove":
             self.remove_tool(message.name)
+        elif message.action == "pull":
+            self.pull_library()
 
     # --- errors, help, palette, quit --------------------------------------------------
 

@@ -11,7 +11,8 @@ from tui_agent.widgets.code_viewer import CodeViewer
 
 @dataclass
 class ToolAction(Message):
-    """A screen asks the app to ``open``, ``test`` or ``remove`` a tool. ``viewer`` is where
+    """A screen asks the app to ``open``, ``test`` or ``remove`` a tool, or to ``pull`` the
+    library's remotes (``name`` empty). ``viewer`` is where
     test output streams (the dashboard's or the tool screen's)."""
 
     action: str

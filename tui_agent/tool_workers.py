@@ -1,4 +1,4 @@
-"""The app's work on tools (list, approve, open, test, remove, correct, repair; a file's yes),
+"""The app's work on tools (list, approve, open, test, remove, pull, correct, repair; a file's yes),
 each in a worker so the screen stays live. A mixin of :class:`~tui_agent.app.SelfengApp`: only the app talks to the
 engine."""
 
@@ -83,6 +83,13 @@ class ToolWorkers:
         if isinstance(self.screen, ToolScreen) and self.screen.tool_name == name:
             self.pop_screen()
         self.notify(f"Removed {name}.")
+
+    @work(group="library-pull", exclusive=True, exit_on_error=False)
+    async def pull_library(self) -> None:
+        self.notify("Pulling the library's remotes…")
+        notes = await self.services.pull()
+        self.notify("\n".join(notes)[:600] or "Nothing new.", timeout=12)
+        self.reload_tools()
 
     # --- learning: corrections and repairs -----------------------------------------------
 

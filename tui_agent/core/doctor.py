@@ -190,6 +190,21 @@ def check_index(settings: Settings) -> Check:
     return Check("index", True, f"{index}")
 
 
+def check_remotes(settings: Settings) -> list[Check]:
+    """Each remote the library shares through, and whether it answers."""
+    from tui_agent.core.library.remotes import answering
+
+    return [
+        Check(
+            f"remote {name}",
+            not trouble,
+            f"{url}" + (f": {trouble}" if trouble else " answers"),
+            "check the URL and your access to it (git ls-remote URL)",
+        )
+        for name, url, trouble in answering(settings.tools_dir)
+    ]
+
+
 def run_checks(settings: Settings, smoke: bool = True) -> list[Check]:
     return [
         check_python(),
@@ -198,6 +213,7 @@ def run_checks(settings: Settings, smoke: bool = True) -> list[Check]:
         check_embedding_model(settings),
         check_llm(settings, smoke=smoke),
         check_index(settings),
+        *check_remotes(settings),
     ]
 
 

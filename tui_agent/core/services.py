@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import Settings
+from tui_agent.core.events import Notice
 from tui_agent.core.flow.orchestrator import Orchestrator
 from tui_agent.core.journal import Journal
 from tui_agent.core.library.registry import Registry
+from tui_agent.core.library.remotes import Remotes
 from tui_agent.core.library.sharing import tool_cases
 from tui_agent.core.llm.client import LLMClient, preload
 from tui_agent.core.sandbox import Sandbox, Verdict, make_sandbox
@@ -39,6 +41,21 @@ class Services:
         await asyncio.to_thread(self.registry.set_verdict, name, verdict.to_record())
         self.bus.publish(verdict_event(name, verdict, request_id))
         return verdict
+
+    async def pull(self) -> list[str]:
+        """Pull every remote the library has: what comes in is verified in this sandbox and waits
+        for a person's yes. One line per tool taken (or why not)."""
+
+        def pull_all() -> list[str]:
+            remotes = Remotes(self.registry.store, self.sandbox.verify_sync)
+            names = remotes.urls()
+            if not names:
+                return ["the library has no remote: add one with `selfeng-tui library remote add NAME URL`"]
+            return [note for name in names for note in remotes.pull(name)]
+
+        notes = await asyncio.to_thread(pull_all)
+        self.bus.publish(Notice(level="info", message="; ".join(notes)[:400]))
+        return notes
 
     async def aclose(self) -> None:
         await self.llm.aclose()

@@ -51,6 +51,7 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "focus_query", "Query", key_display="/", id="dashboard.query"),
         Binding("t", "test", "Test tool", id="dashboard.test"),
         Binding("d", "remove", "Remove tool", id="dashboard.remove"),
+        Binding("p", "pull", "Pull library", show=False, id="dashboard.pull"),
         Binding("c", "cancel", "Cancel", id="dashboard.cancel"),
         Binding("f", "learn('fix')", "Fix answer", id="dashboard.fix"),
         Binding("r", "learn('repair')", "Repair", show=False, id="dashboard.repair"),
@@ -202,6 +203,9 @@ class DashboardScreen(Screen[None]):
     def action_remove(self) -> None:
         if (name := self._selected_or_warn()) is not None:
             self.post_message(ToolAction("remove", name))
+
+    def action_pull(self) -> None:
+        self.post_message(ToolAction("pull", ""))
 
     def action_cancel(self) -> None:
         self.post_message(CancelRequested())

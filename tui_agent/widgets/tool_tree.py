@@ -33,6 +33,7 @@ class ToolEntry:
     signature: str
     description: str
     approved: bool = True
+    origin: str = ""  # the remote it was pulled from
 
     @classmethod
     def of(cls, record: ToolRecord) -> ToolEntry:
@@ -54,6 +55,7 @@ class ToolEntry:
             signature,
             description,
             record.approved,
+            record.origin,
         )
 
     def matches(self, text: str) -> bool:
@@ -136,6 +138,7 @@ class ToolLibrary(Vertical):
             (f"{mark} ", theme_style(self.app, colour)),
             (entry.name, "bold"),
             (f" v{entry.version} {entry.uses}×", "dim"),
+            (f" from {entry.origin}" if entry.origin else "", "italic"),
             ("" if entry.approved else " not approved", theme_style(self.app, "warning")),
         )
 

@@ -60,7 +60,13 @@ class Journal:
         self.root = root
         self._ready = False
 
-    def git(self, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> bytes:
+    def git(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: bytes | None = None,
+        timeout: float = GIT_TIMEOUT_S,
+    ) -> bytes:
         """One git command in the tools folder; JournalError with git's last line when it fails."""
         command = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=off", *args]
         try:
@@ -70,7 +76,7 @@ class Journal:
                 capture_output=True,
                 input=input,
                 env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-                timeout=GIT_TIMEOUT_S,
+                timeout=timeout,
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -113,12 +119,16 @@ class Journal:
             "GIT_COMMITTER_EMAIL": email,
         }
 
-    def commit(self, message: str) -> str:
-        """Everything the folder holds now, as one commit (nothing when nothing changed)."""
+    def commit(self, message: str, *paths: str) -> str:
+        """What ``paths`` hold now (the whole folder when none), as one commit; nothing when
+        nothing changed. Naming the tool keeps a commit's cost flat as the library grows."""
         self.ensure()
-        self.git("add", "-A")
-        if not self.git("status", "--porcelain"):
-            return ""
+        self.git("add", "-A", "--", *(paths or ["."]), ".gitignore")
+        try:
+            self.git("diff", "--cached", "--quiet")
+            return ""  # nothing staged
+        except JournalError:
+            pass
         self.git("commit", "-q", "--no-verify", "-m", message, env=self.identity())
         return self.text("rev-parse", "HEAD")
 

@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent.core.library.folders import RegistryError, ToolFolder
-from tui_agent.core.library.journal import JournalError
+from tui_agent.core.library.journal import Journal, JournalError, git_available
 from tui_agent.core.library.store import ToolStore
-from tui_agent.core.library.untrusted import read_untrusted_dir
+from tui_agent.core.library.untrusted import read_untrusted_dirs
 from tui_agent.core.tool.record import TOOL_FILE, ToolStoreError, sha256_text, validate_name
 
 BRANCH = "main"
 MAX_FOLDER_BYTES = 4 << 20  # a tool folder, all its versions included
 PUSH_ATTEMPTS = 4
+REACH_TIMEOUT_S = 10.0
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 VERSION_TOOL = re.compile(r"^versions/v\d+/tool\.py$")
 
@@ -114,11 +115,15 @@ class Remotes:
     # --- what each side holds -----------------------------------------------------------
 
     def _here(self) -> dict[str, Lineage]:
-        lineages = {}
-        for record in self.store.records():
-            history = {r.sha256.get("tool", "") for r in self.store.history(record.name)}
-            lineages[record.name] = Lineage(record.sha256["tool"], history | {record.sha256["tool"]})
-        return lineages
+        return {name: lineage for name in self.store.names() if (lineage := self._one(name)) is not None}
+
+    def _one(self, name: str) -> Lineage | None:
+        """This library's lineage of one tool; None when it has no such tool (or it is broken)."""
+        try:
+            current = self.store.record(name).sha256["tool"]
+            return Lineage(current, {r.sha256.get("tool", "") for r in self.store.history(name)} | {current})
+        except (ToolStoreError, OSError):
+            return None
 
     def _there(self, tip: str | None) -> tuple[dict[str, Lineage], dict[str, int]]:
         """Each published tool's lineage, from the blobs of its tool.py files, and its size."""
@@ -183,15 +188,27 @@ class Remotes:
         if tip is None:
             return [f"{remote} has nothing published yet"]
         with tempfile.TemporaryDirectory(prefix="selfeng-pull-") as scratch:
+            if wanted:
+                self._unpack(tip, wanted, Path(scratch))
+            read = read_untrusted_dirs([Path(scratch) / name for name in wanted])
             for name in wanted:
-                notes.append(self._take(remote, tip, name, there[name], Path(scratch)))
+                notes.append(self._take(remote, name, there[name], read[Path(scratch) / name]))
         return notes
 
-    def _take(self, remote: str, tip: str, name: str, theirs: Lineage, scratch: Path) -> str:
+    def _unpack(self, tip: str, names: list[str], scratch: Path) -> None:
+        """The folders as published, unpacked with tar's data filter (no links out, no devices)."""
+        packed = self.journal.git("archive", "--format=tar", tip, "--", *names)
         try:
-            folder = self._read(tip, name, scratch)
-        except (RegistryError, JournalError, tarfile.TarError, OSError) as exc:
-            return f"{name}: not taken ({str(exc)[:160]})"
+            with tarfile.open(fileobj=io.BytesIO(packed)) as archive:
+                archive.extractall(scratch, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise RegistryError(f"the published folders could not be unpacked: {exc}") from None
+
+    def _take(self, remote: str, name: str, theirs: Lineage, folder: ToolFolder | RegistryError) -> str:
+        if isinstance(folder, ToolFolder) and folder.name != name:
+            folder = RegistryError(f"its record names it {folder.name!r}")
+        if isinstance(folder, RegistryError):
+            return f"{name}: not taken ({str(folder)[:160]})"
         verdict = (
             self.verify(folder.tool_source, folder.spec.function_name, folder.cases) if self.verify else None
         )
@@ -208,7 +225,7 @@ class Remotes:
             why=f"pulled from {remote}",
         )
         with self.store.locked():  # the library may have moved while this was verified
-            state = compare(self._here().get(name), theirs)
+            state = compare(self._one(name), theirs)
             if state not in INCOMING:
                 return f"{name}: already here"
             ours = self.store.load(name) if state != State.THERE_ONLY else None
@@ -234,16 +251,6 @@ class Remotes:
                 return f"{name}: {why}; theirs kept as v{taken.version}, yours stays current"
         state_word = "verified here" if passed else "FAILED verification here, never offered"
         return f"{name} v{taken.version} from {remote}: {state_word}, waits for your approval"
-
-    def _read(self, tip: str, name: str, scratch: Path) -> ToolFolder:
-        """The folder as published, unpacked with tar's data filter and read bounded."""
-        packed = self.journal.git("archive", "--format=tar", tip, "--", name)
-        with tarfile.open(fileobj=io.BytesIO(packed)) as archive:
-            archive.extractall(scratch / "in", filter="data")
-        folder = read_untrusted_dir(scratch / "in" / name)
-        if folder.name != name:
-            raise RegistryError(f"its record names it {folder.name!r}")
-        return folder
 
     # --- push ---------------------------------------------------------------------------
 
@@ -309,6 +316,23 @@ class Remotes:
                 return None, skipped
             raise
         return sent, skipped
+
+
+def answering(root: Path) -> list[tuple[str, str, str]]:
+    """Each remote of the library at ``root``: (name, URL, why it does not answer, or "")."""
+    journal = Journal(root)
+    if not (root / ".git").exists() or not git_available():
+        return []
+    found = []
+    for line in journal.text("remote", "-v").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "(fetch)":
+            try:
+                journal.git("ls-remote", "--heads", parts[0], BRANCH, timeout=REACH_TIMEOUT_S)
+                found.append((parts[0], parts[1], ""))
+            except JournalError as exc:
+                found.append((parts[0], parts[1], str(exc)))
+    return found
 
 
 def _valid(name: str) -> bool:

@@ -237,11 +237,11 @@ class ToolStore(ToolReader):
         with self.lock:
             yield
 
-    def _bump(self, why: str = "") -> None:
+    def _bump(self, why: str = "", name: str = "") -> None:
         write_atomic(self.root / GENERATION, f"{time.time_ns()}-{os.getpid()}-{secrets.token_hex(3)}\n")
         if why and self.journal is not None:
             try:  # the files are the truth: a commit that fails loses nothing but the entry
-                self.journal.commit(why)
+                self.journal.commit(why, *([name] if name else []))
             except (JournalError, OSError) as exc:
                 self.journal_trouble = str(exc)
 
@@ -337,7 +337,7 @@ class ToolStore(ToolReader):
             write_new(staging / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False))
             fsync_dir(staging)
             self._swap_in(staging, target)
-            self._bump(f"{name} v{record.version}: {record.why or record.source}")
+            self._bump(f"{name} v{record.version}: {record.why or record.source}", name)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -371,7 +371,7 @@ class ToolStore(ToolReader):
                 self._dir(name) / META_FILE, json.dumps(record.to_dict(), indent=2, ensure_ascii=False)
             )
             if "verdict" in changes or "phrasings" in changes or "approved" in changes:
-                self._bump(change_note(name, record, changes))
+                self._bump(change_note(name, record, changes), name)
             return record
 
     def remove(self, name: str) -> None:
@@ -381,5 +381,5 @@ class ToolStore(ToolReader):
                 raise ToolStoreError(f"no tool named {name!r}")
             trash = self._scratch(TRASH, name)
             os.replace(target, trash)
-            self._bump(f"{name}: removed")
+            self._bump(f"{name}: removed", name)
         shutil.rmtree(trash, ignore_errors=True)

@@ -21,6 +21,7 @@ from tui_agent.core.tool.spec import ToolSpec
 READ_TIMEOUT_S = 20.0
 READ_MEMORY_BYTES = 1 << 30
 MAX_REPLY = 8 << 20
+BATCH = 50  # folders per child process when many are read at once
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child
@@ -29,26 +30,60 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
     resource.setrlimit(resource.RLIMIT_AS, (READ_MEMORY_BYTES, READ_MEMORY_BYTES))
 
 
+def _child(directories: list[Path], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-I", "-m", __name__, *map(str, directories)],
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+        check=False,
+    )
+
+
 def read_untrusted_dir(directory: Path, timeout: float = READ_TIMEOUT_S) -> ToolFolder:
     """:func:`folders.read_tool_dir`, in a child process that is killed after ``timeout``."""
     try:
-        done = subprocess.run(
-            [sys.executable, "-I", "-m", __name__, str(directory)],
-            capture_output=True,
-            timeout=timeout,
-            preexec_fn=_limit_memory,
-            check=False,
-        )
+        done = _child([directory], timeout)
     except subprocess.TimeoutExpired:
         raise RegistryError(
             f"{directory}: reading its tests took longer than {timeout:.0f} s, so it was not imported"
         ) from None
-    reply = done.stdout[:MAX_REPLY]
     try:
-        data = json.loads(reply)
+        [data] = json.loads(done.stdout[:MAX_REPLY])
     except ValueError:
         last = (done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no reply"])[-1]
         raise RegistryError(f"{directory}: its files could not be read ({last[:200]})") from None
+    return _folder(data)
+
+
+def read_untrusted_dirs(
+    directories: list[Path], timeout: float = READ_TIMEOUT_S
+) -> dict[Path, ToolFolder | RegistryError]:
+    """Many folders (a pull), read a batch per child process, which saves a start per folder. A
+    batch that hangs or dies is read again one folder per child: a bad folder costs itself."""
+    read: dict[Path, ToolFolder | RegistryError] = {}
+    for start in range(0, len(directories), BATCH):
+        batch = directories[start : start + BATCH]
+        try:
+            done = _child(batch, timeout)
+            replies = json.loads(done.stdout[: MAX_REPLY * 4])
+            if not isinstance(replies, list) or len(replies) != len(batch):
+                raise ValueError("short reply")
+        except (subprocess.TimeoutExpired, ValueError):
+            replies = [None] * len(batch)
+        for directory, data in zip(batch, replies, strict=True):
+            try:
+                read[directory] = (
+                    _folder(data) if data is not None else read_untrusted_dir(directory, timeout)
+                )
+            except RegistryError as exc:
+                read[directory] = exc
+    return read
+
+
+def _folder(data: Any) -> ToolFolder:
+    if not isinstance(data, dict):
+        raise RegistryError("its files could not be read (an unexpected reply)")
     if "error" in data:
         raise RegistryError(str(data["error"])[:500])
     return ToolFolder(
@@ -81,4 +116,4 @@ def _reply(directory: Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(_reply(Path(sys.argv[1]))))
+    sys.stdout.write(json.dumps([_reply(Path(arg)) for arg in sys.argv[1:]]))

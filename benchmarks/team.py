@@ -1,20 +1,30 @@
 """A library a team shares: pulling a remote of many tools into a fresh home. Prints a table.
 
     .venv/bin/python benchmarks/team.py [--tools 1000] [--queries 60]
+    .venv/bin/python benchmarks/team.py --asks      # two asks sharing the local model
 
 Home A makes N tools (real code, two cases each, verified once in the sandbox) and pushes them
 to a bare repository on disk. Home B, fresh, pulls them: the time to fetch and read, to verify
 every tool again in B's sandbox, to store, and then to build B's index. Search latency is
 compared between A (made here) and B (pulled) on the same queries, interleaved: pulling must
 not make search slower (target: p95 within 10%).
+
+With ``--asks``: the two requests of benchmarks/data/team_asks.json, each made into a new tool
+by ``ask`` in a fresh home with the local model, one after the other and then both at once. At
+once they share one model server (the most seen running at a time is printed); the target is
+within 1.2x of one after the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,11 +72,79 @@ def opened(home: Path, embedder: Embedder) -> tuple[Registry, float]:
     return registry, time.perf_counter() - started
 
 
+ASKS = Path(__file__).resolve().parent / "data" / "team_asks.json"
+EXE = str(Path(sys.executable).parent / "selfeng-tui")
+
+
+def model_servers() -> int:
+    count = 0
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if proc.name.isdigit() and b"tui_agent.core.llm.llama_server" in (proc / "cmdline").read_bytes():
+                count += 1
+    return count
+
+
+def asks(requests: list[str], root: Path, together: bool) -> tuple[float, int, list[str]]:
+    """Wall seconds, the most model servers seen at once, and each ask's last line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SELFENG_")}
+    started, most, outcomes = time.perf_counter(), 0, []
+    batches = [requests] if together else [[r] for r in requests]
+    for batch in batches:
+        running = [
+            subprocess.Popen(
+                [
+                    EXE,
+                    "--home",
+                    str(root / f"home{len(outcomes) + i}"),
+                    "ask",
+                    "--yes",
+                    "--json",
+                    "--set",
+                    "import_starters=false",
+                    request,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+            for i, request in enumerate(batch)
+        ]
+        while any(p.poll() is None for p in running):
+            most = max(most, model_servers())
+            time.sleep(0.5)
+        for process in running:
+            out = process.communicate()[0].strip().splitlines()
+            outcomes.append(json.loads(out[-1]).get("text", "")[:60] if out else "(nothing)")
+    return time.perf_counter() - started, most, outcomes
+
+
+def compare_asks() -> None:
+    requests = json.loads(ASKS.read_text())["requests"]
+    root = Path(tempfile.mkdtemp(prefix="selfeng-bench-asks-"))
+    try:
+        alone, most_alone, said_alone = asks(requests, root / "alone", together=False)
+        both, most_both, said_both = asks(requests, root / "both", together=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"\n{'two asks':<22} {'seconds':>8} {'model servers at once':>22}")
+    print(f"{'one after the other':<22} {alone:>8.1f} {most_alone:>22}")
+    print(f"{'both at once':<22} {both:>8.1f} {most_both:>22}")
+    print(f"ratio at once / one after the other: {both / alone:.2f} (target: within 1.20)")
+    for label, said in (("alone", said_alone), ("at once", said_both)):
+        print(f"answers {label}: {said}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tools", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--asks", action="store_true", help="two asks sharing the local model")
     args = parser.parse_args()
+    if args.asks:
+        compare_asks()
+        return
     root = Path(tempfile.mkdtemp(prefix="selfeng-bench-team-"))
     try:
         hub = root / "hub.git"

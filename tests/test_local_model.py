@@ -94,6 +94,49 @@ def test_the_server_does_not_outlive_a_killed_app(model_file: Path) -> None:
     assert not _alive(server_pid)
 
 
+def test_processes_on_one_machine_share_one_model_server(model_file: Path) -> None:
+    """Two processes that need the local model use one server; it outlives the first (killed)
+    and goes with the last."""
+    harnesses = [
+        subprocess.Popen(
+            [sys.executable, "-c", HARNESS],
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        for _ in range(2)
+    ]
+    pids = [int(h.stdout.readline()) for h in harnesses if h.stdout is not None]
+    assert pids[0] == pids[1] and _alive(pids[0])
+    servers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_model_server(p)]
+    assert [int(p.name) for p in servers] == [pids[0]]
+    from tui_agent.core.llm.local_model import LocalModelServer
+
+    users = LocalModelServer(load_settings()).shared.users
+    assert len(list(users.iterdir())) == 2
+    harnesses[0].send_signal(signal.SIGKILL)
+    harnesses[0].wait()
+    deadline = time.monotonic() + 5  # the server sees the killed user gone and forgets it
+    while len(list(users.iterdir())) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(list(users.iterdir())) == 1 and _alive(pids[0])
+    harnesses[1].send_signal(signal.SIGKILL)
+    harnesses[1].wait()
+    deadline = time.monotonic() + 5
+    while _alive(pids[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pids[0])
+
+
+def _is_model_server(proc: Path) -> bool:
+    try:
+        return "tui_agent.core.llm.llama_server" in (proc / "cmdline").read_text()
+    except OSError:
+        return False
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]

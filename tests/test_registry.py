@@ -80,7 +80,7 @@ def test_a_save_interrupted_between_files_leaves_the_previous_version(
 ) -> None:
     store = ToolStore(isolated_env / "tools")
     store.create("shout", TOOL_V1, TESTS, SPEC, verdict=PASSED)
-    real_write = tool_store._write
+    real_write = tool_store.write_new
     calls = {"n": 0}
 
     def dies_after_first_file(path: Path, text: str) -> None:
@@ -89,10 +89,10 @@ def test_a_save_interrupted_between_files_leaves_the_previous_version(
             raise OSError("disk full")  # after tool.py, before test_tool.py and tool.json
         real_write(path, text)
 
-    monkeypatch.setattr(tool_store, "_write", dies_after_first_file)
+    monkeypatch.setattr(tool_store, "write_new", dies_after_first_file)
     with pytest.raises(OSError, match="disk full"):
         store.add_version("shout", TOOL_V2, TESTS, SPEC, verdict=PASSED)
-    monkeypatch.setattr(tool_store, "_write", real_write)
+    monkeypatch.setattr(tool_store, "write_new", real_write)
     tool = ToolStore(isolated_env / "tools").load("shout")
     assert tool.tool_source == TOOL_V1 and tool.record.version == 1
     assert not list((isolated_env / "tools").glob(".staging-*"))

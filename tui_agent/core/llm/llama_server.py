@@ -5,14 +5,23 @@ The server's RAM cache stores each prompt's state so that the next call that sta
 way reads only what is new. llama-cpp-python 0.3.36 also stores a copy of the whole logits
 buffer with each state (n_batch x vocabulary floats, ~80 MB here) and leaves it out of the
 cache's size: kept prompt after prompt, that filled 22 GB and the kernel killed the server.
-Nothing reads those logits again (sampling runs on the context's own), so one row is kept."""
+Nothing reads those logits again (sampling runs on the context's own), so one row is kept.
+
+Started shared (:mod:`shared_server`), it exits once no process that uses it is alive."""
 
 from __future__ import annotations
 
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 import llama_cpp
 from llama_cpp.server.__main__ import main
+
+from tui_agent.core.llm.shared_server import SharedServer, serve_while_used
+
+SHARED = "--selfeng_shared"  # CACHE KEY: the machine-wide record this server answers to
 
 
 class SlimRAMCache(llama_cpp.LlamaRAMCache):  # type: ignore[misc]
@@ -24,4 +33,9 @@ class SlimRAMCache(llama_cpp.LlamaRAMCache):  # type: ignore[misc]
 llama_cpp.LlamaRAMCache = SlimRAMCache  # what the server builds its cache from
 
 if __name__ == "__main__":
+    if SHARED in sys.argv:
+        at = sys.argv.index(SHARED)
+        shared = SharedServer(Path(sys.argv[at + 1]), sys.argv[at + 2])
+        del sys.argv[at : at + 3]
+        threading.Thread(target=serve_while_used, args=(shared,), daemon=True).start()
     main()

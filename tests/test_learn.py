@@ -178,8 +178,10 @@ def test_revert_makes_an_older_version_current_as_a_new_version(isolated_env: Pa
     record = json.loads(reverted.stdout)
     assert record["version"] == 3 and record["why"] == "reverted to v1"
     assert store.load("reverse_string").tool_source == first.tool_source
-    history = cli("tools", "history", "reverse_string").stdout.splitlines()
-    assert len(history) == 3 and "a bad edit" in history[1] and "reverted to v1" in history[2]
+    lines = cli("tools", "history", "reverse_string").stdout.splitlines()
+    history, log = lines[:3], lines[4:]  # the versions, then the library's git log, newest first
+    assert "a bad edit" in history[1] and "reverted to v1" in history[2]
+    assert lines[3].startswith("changes") and "reverse_string v3: reverted to v1" in log[0]
 
 
 COUNTER = """

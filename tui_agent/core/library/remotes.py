@@ -30,7 +30,6 @@ MAX_FOLDER_BYTES = 4 << 20  # a tool folder, all its versions included
 PUSH_ATTEMPTS = 4
 REACH_TIMEOUT_S = 10.0
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-VERSION_TOOL = re.compile(r"^versions/v\d+/tool\.py$")
 
 Verify = Callable[[str, str, list[Any]], Any]
 
@@ -137,7 +136,7 @@ class Remotes:
             _mode, kind, blob, size = meta.split()
             name, _, inner = path.partition("/")
             sizes[name] = sizes.get(name, 0) + (int(size) if size.isdigit() else MAX_FOLDER_BYTES)
-            if kind == "blob" and (inner == TOOL_FILE or VERSION_TOOL.match(inner)):
+            if kind == "blob" and (inner == TOOL_FILE or _version_tool(inner)):
                 blobs.setdefault(name, []).append((blob, inner == TOOL_FILE))
         kept = {n: files for n, files in blobs.items() if sizes[n] <= MAX_FOLDER_BYTES and _valid(n)}
         digests = self._digests([blob for files in kept.values() for blob, _ in files])
@@ -333,6 +332,12 @@ def answering(root: Path) -> list[tuple[str, str, str]]:
             except JournalError as exc:
                 found.append((parts[0], parts[1], str(exc)))
     return found
+
+
+def _version_tool(inner: str) -> bool:
+    """``versions/v<N>/tool.py``: an older version's code."""
+    parts = inner.split("/")
+    return len(parts) == 3 and parts[0] == "versions" and parts[1][1:].isdigit() and parts[2] == TOOL_FILE
 
 
 def _valid(name: str) -> bool:

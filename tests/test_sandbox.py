@@ -56,6 +56,18 @@ def test_honest_tool_verifies_green_and_streams_output(sandbox: Sandbox) -> None
     assert {t.outcome for t in verdict.tests} == {"passed"}
 
 
+def test_a_process_with_more_than_a_thousand_files_open_still_verifies(sandbox: Sandbox) -> None:
+    """A long-lived process (a dashboard, the MCP server, a test session) can hold many files:
+    the sandbox's own descriptors then number past 1023, which select() refused."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        verdict = sandbox.verify_sync(HONEST_TOOL, "percentage_of", HONEST_CASES)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert verdict.passed, verdict.detail + verdict.output
+
+
 async def test_judged_cases_arrive_as_output_lines(sandbox: Sandbox) -> None:
     bus = EventBus()
     sandbox.bus = bus

@@ -93,6 +93,7 @@ def second_docker(tmp_path: Path) -> Iterator[str]:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     host = f"unix://{root}/docker.sock"
+    log = (tmp_path / "dockerd.log").open("wb")
     engine = subprocess.Popen(
         [
             "dockerd",
@@ -109,7 +110,7 @@ def second_docker(tmp_path: Path) -> Iterator[str]:
             "--iptables=false",
             "--ip-masq=false",
         ],
-        stdout=(tmp_path / "dockerd.log").open("wb"),
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -122,12 +123,17 @@ def second_docker(tmp_path: Path) -> Iterator[str]:
                 assert time.monotonic() < deadline, (tmp_path / "dockerd.log").read_text()[-2000:]
                 time.sleep(0.3)
         image = load_settings().sandbox_image
-        client.images.load(docker.from_env(timeout=120).api.get_image(image))  # saved under its name
+        local = docker.from_env(timeout=120)
+        try:
+            client.images.load(local.api.get_image(image))  # saved under its own name
+        finally:
+            local.close()
         yield host
         client.close()
     finally:
         engine.terminate()
         engine.wait(timeout=60)
+        log.close()
         subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 

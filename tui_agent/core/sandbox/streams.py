@@ -3,7 +3,7 @@ the wall-clock deadline or the output limit."""
 
 from __future__ import annotations
 
-import select
+import selectors
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,17 +45,20 @@ def pump(
 ) -> None:
     """Read ``source`` until end of file, the wall-clock ``deadline`` (sets ``raw.timed_out``) or
     until ``feed`` refuses more (sets ``raw.output_too_large``); the caller then kills the run."""
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raw.timed_out = True
-            return
-        ready, _, _ = select.select([source], [], [], min(remaining, 0.5))
-        if not ready:
-            continue
-        data = read()
-        if not data:
-            return
-        if not feed(data):
-            raw.output_too_large = True
-            return
+    # a selector, not select(): select() refuses descriptors past 1023, which a long-lived process
+    # with many files open (a dashboard, the MCP server, a test session) reaches
+    with selectors.DefaultSelector() as selector:
+        selector.register(source, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raw.timed_out = True
+                return
+            if not selector.select(min(remaining, 0.5)):
+                continue
+            data = read()
+            if not data:
+                return
+            if not feed(data):
+                raw.output_too_large = True
+                return

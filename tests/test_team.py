@@ -51,15 +51,17 @@ def home(tmp_path: Path, who: str, hub: Path, sandbox: Sandbox) -> Remotes:
     return remotes
 
 
-def make(store: ToolStore, sandbox: Sandbox, source: str, **fields: object) -> None:
+def make(
+    store: ToolStore, sandbox: Sandbox, source: str, tests: list[TestCase] = CASES, **fields: object
+) -> None:
     """A verified tool (or its next version) in ``store``."""
-    verdict = sandbox.verify_sync(source, "percentage_of", CASES).to_record()
+    verdict = sandbox.verify_sync(source, "percentage_of", tests).to_record()
     save = store.add_version if store.exists("percentage_of") else store.create
-    cases = [c.model_dump() for c in CASES]
+    cases = [c.model_dump() for c in tests]
     save(
         "percentage_of",
         source,
-        render_tests("percentage_of", CASES),
+        render_tests("percentage_of", tests),
         SPEC,
         cases=cases,
         verdict=verdict,
@@ -271,3 +273,72 @@ def test_pulling_twice_and_registering_at_once_on_one_home_lose_nothing(
     messages = sorted(e.message for e in b.store.journal.log())
     assert messages == ["add_one v1: imported", "percentage_of v1: pulled from team"]
     assert b.store.journal.text("status", "--porcelain") == ""
+
+
+REFUSES_BIG = (
+    "def percentage_of(percent: float, value: float) -> float:\n"
+    "    if percent >= 100:\n        raise ValueError('percent must be below 100')\n"
+    "    return value * percent / 100\n"
+)
+FIXED = "def percentage_of(percent: float, value: float) -> float:\n    return value * percent / 100.0\n"
+
+
+def test_a_fix_made_with_tools_fix_in_one_home_answers_in_the_other(
+    tmp_path: Path,
+    hub: Path,
+    sandbox: Sandbox,
+    model: ScriptedModel,
+    monkeypatch: pytest.MonkeyPatch,
+    isolated_env: Path,
+) -> None:
+    """A publishes a tool that refuses percentages of 100 or more; B pulls it, corrects it with
+    `tools fix` (the repair is verified on B's sandbox) and pushes; A pulls and answers with B's
+    version once A says yes to it."""
+    a, b = home(tmp_path, "a", hub, sandbox), home(tmp_path, "b", hub, sandbox)
+    make(a.store, sandbox, REFUSES_BIG, CASES[:1])  # its one case is below 100%
+    assert a.push("team") == ["published percentage_of to team"]
+    b.pull("team")
+    model.code("implementation", FIXED)
+    env = {**os.environ, "SELFENG_HOME": str(tmp_path / "b"), "SELFENG_LLM_BASE_URL": model.base_url}
+    fixed = subprocess.run(
+        [
+            EXE,
+            "tools",
+            "fix",
+            "percentage_of",
+            "--args",
+            '{"percent": 150, "value": 200}',
+            "--expected",
+            "300",
+            "--set",
+            "import_starters=false",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert fixed.returncode == 0, fixed.stderr[-500:]
+    assert (
+        b.store.load("percentage_of").record.verified
+        and b.push("team")[-1] == "published percentage_of to team"
+    )
+    [note] = a.pull("team")
+    assert note.startswith("percentage_of v2 from team: verified here")
+    assert run_cli(tmp_path / "a", "tools", "approve", "percentage_of").returncode == 0
+
+    import asyncio
+
+    async def ask() -> object:
+        model.on("ground", program("answer = 200 * 150 / 100"))
+        model.on("args", {"missing": [], "percent": 150, "value": 200})
+        services, _ = await services_for(model, import_starters=False, approve_new_tools="ask")
+        try:
+            return await services.orchestrator.handle("Could you work out 150 percent of 200?")
+        finally:
+            await services.aclose()
+
+    monkeypatch.setenv("SELFENG_HOME", str(tmp_path / "a"))
+    outcome = asyncio.run(ask())
+    assert outcome.kind == "answer" and outcome.value == 300.0  # type: ignore[attr-defined]

@@ -90,33 +90,32 @@ def asks(requests: list[str], root: Path, together: bool) -> tuple[float, int, l
     env = {k: v for k, v in os.environ.items() if not k.startswith("SELFENG_")}
     started, most, outcomes = time.perf_counter(), 0, []
     batches = [requests] if together else [[r] for r in requests]
+    root.mkdir(parents=True, exist_ok=True)
     for batch in batches:
-        running = [
-            subprocess.Popen(
-                [
+        homes = [root / f"home{len(outcomes) + i}" for i in range(len(batch))]
+        logs = [home.with_suffix(".jsonl") for home in homes]  # a file: a pipe nobody reads fills up
+        running = []
+        for home, log, request in zip(homes, logs, batch, strict=True):
+            with log.open("w") as out:
+                command = [
                     EXE,
                     "--home",
-                    str(root / f"home{len(outcomes) + i}"),
+                    str(home),
                     "ask",
                     "--yes",
                     "--json",
                     "--set",
                     "import_starters=false",
-                    request,
-                ],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                env=env,
-            )
-            for i, request in enumerate(batch)
-        ]
+                ]
+                running.append(
+                    subprocess.Popen([*command, request], stdout=out, stderr=subprocess.DEVNULL, env=env)
+                )
         while any(p.poll() is None for p in running):
             most = max(most, model_servers())
             time.sleep(0.5)
-        for process in running:
-            out = process.communicate()[0].strip().splitlines()
-            outcomes.append(json.loads(out[-1]).get("text", "")[:60] if out else "(nothing)")
+        for log in logs:
+            said = log.read_text().strip().splitlines()
+            outcomes.append(json.loads(said[-1]).get("text", "")[:60] if said else "(nothing)")
     return time.perf_counter() - started, most, outcomes
 
 

@@ -74,8 +74,9 @@ sys.stdin.read()
 """
 
 
-def test_the_server_does_not_outlive_a_killed_app(model_file: Path) -> None:
-    harness = subprocess.Popen(
+def harness() -> subprocess.Popen[str]:
+    """A process that starts (or finds) the local model server, prints its pid and waits."""
+    return subprocess.Popen(
         [sys.executable, "-c", HARNESS],
         cwd=REPO,
         stdin=subprocess.PIPE,
@@ -83,11 +84,15 @@ def test_the_server_does_not_outlive_a_killed_app(model_file: Path) -> None:
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
-    assert harness.stdout is not None
-    server_pid = int(harness.stdout.readline())
+
+
+def test_the_server_does_not_outlive_a_killed_app(model_file: Path) -> None:
+    harness_ = harness()
+    assert harness_.stdout is not None
+    server_pid = int(harness_.stdout.readline())
     assert Path(f"/proc/{server_pid}").exists()
-    harness.send_signal(signal.SIGKILL)
-    harness.wait()
+    harness_.send_signal(signal.SIGKILL)
+    harness_.wait()
     deadline = time.monotonic() + 5
     while _alive(server_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -97,16 +102,6 @@ def test_the_server_does_not_outlive_a_killed_app(model_file: Path) -> None:
 def test_processes_on_one_machine_share_one_model_server(model_file: Path) -> None:
     """Two processes that need the local model use one server, even one too busy to answer at
     once; it outlives the first (killed) and goes with the last."""
-
-    def harness() -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-c", HARNESS],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
 
     harnesses = [harness()]
     pids = [int(harnesses[0].stdout.readline())]  # type: ignore[union-attr]

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.engines_support import chroma_server
 from tui_agent.core.bus import EventBus
 from tui_agent.core.config import load_settings
 from tui_agent.core.events import Progress
@@ -266,49 +264,16 @@ def test_rebuild_from_files_reports_progress(embedder: Embedder) -> None:
 # --- a shared Chroma server ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_chroma_server_mode(embedder: Embedder, tmp_path: Path) -> None:
-    port = _free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "chroma-data"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        registry = open_registry(embedder, chroma_url=f"http://127.0.0.1:{port}")
+    with chroma_server(tmp_path / "chroma-data") as url:
+        registry = open_registry(embedder, chroma_url=url)
         registry.add("shout", TOOL_V1, TESTS, SPEC, cases=CASES, verdict=PASSED)
         top = registry.search("convert a text to upper case letters").candidates[0]
         assert top.name == "shout" and top.score > 0.5
         # the same server seen from a second client (a teammate) has the tool's vector
-        second = open_registry(embedder, chroma_url=f"http://127.0.0.1:{port}")
+        second = open_registry(embedder, chroma_url=url)
         assert "shout" in _indexed(second)
         assert not (load_settings().index_dir).exists()  # nothing embedded locally
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # --- the embedding model ------------------------------------------------------------------

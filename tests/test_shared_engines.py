@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import docker
-import httpx
 import pytest
 
+from tests.engines_support import chroma_server
 from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
-from tests.test_registry import _free_port
 from tui_agent.core.config import load_settings
 from tui_agent.core.doctor import check_docker
 from tui_agent.core.events import ToolCalled
@@ -33,46 +32,15 @@ def script(model: ScriptedModel) -> None:
     model.on("args", {"missing": [], "percent": 25, "value": 80})
 
 
-def until_answers(url: str, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError(f"{what} did not answer within {timeout:.0f}s")
-
-
 @pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "chroma"),
-            "run",
-            "--path",
-            str(tmp_path / "chroma"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        until_answers(f"http://127.0.0.1:{port}/api/v2/heartbeat", "the Chroma server")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+def chroma(tmp_path: Path) -> Iterator[str]:
+    with chroma_server(tmp_path / "chroma") as url:
+        yield url
 
 
-async def test_a_request_through_a_chroma_server(chroma_server: str, model: ScriptedModel) -> None:
+async def test_a_request_through_a_chroma_server(chroma: str, model: ScriptedModel) -> None:
     script(model)
-    services, seen = await services_for(model, chroma_url=chroma_server)
+    services, seen = await services_for(model, chroma_url=chroma)
     try:
         outcome = await services.orchestrator.handle(REQUEST)
     finally:
@@ -81,7 +49,7 @@ async def test_a_request_through_a_chroma_server(chroma_server: str, model: Scri
     assert not load_settings().index_dir.exists()  # the index is the server's, nothing embedded here
     import chromadb
 
-    remote = chromadb.HttpClient(host="127.0.0.1", port=int(chroma_server.rsplit(":", 1)[1]))
+    remote = chromadb.HttpClient(host="127.0.0.1", port=int(chroma.rsplit(":", 1)[1]))
     assert remote.list_collections() and sum(c.count() for c in remote.list_collections()) > 0
     assert [e.name for e in seen if isinstance(e, ToolCalled)][-1] == "percentage_of"
 

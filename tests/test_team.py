@@ -4,11 +4,13 @@ the same name made twice keeps both; tampered code never runs; racing pushes los
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,19 +88,23 @@ def test_a_published_tool_arrives_unapproved_verified_and_answers_once_approved(
     assert run_cli(isolated_env, "tools", "approve", "percentage_of").returncode == 0
     assert b.store.record("percentage_of").approved
 
-    import asyncio
+    outcome = answer(model, "What is 25% of 80?", percent=25, value=80)
+    assert outcome.kind == "answer" and outcome.tool == "percentage_of" and outcome.value == 20.0
 
-    async def ask() -> object:
-        model.on("ground", program("answer = 80 * 25 / 100"))
-        model.on("args", {"missing": [], "percent": 25, "value": 80})
+
+def answer(model: ScriptedModel, request: str, *, percent: float, value: float) -> Any:
+    """The request handled by the home SELFENG_HOME names, new tools waiting for a person's yes."""
+    model.on("ground", program(f"answer = {value} * {percent} / 100"))
+    model.on("args", {"missing": [], "percent": percent, "value": value})
+
+    async def ask() -> Any:
         services, _ = await services_for(model, import_starters=False, approve_new_tools="ask")
         try:
-            return await services.orchestrator.handle("What is 25% of 80?")
+            return await services.orchestrator.handle(request)
         finally:
             await services.aclose()
 
-    outcome = asyncio.run(ask())
-    assert outcome.kind == "answer" and outcome.tool == "percentage_of" and outcome.value == 20.0  # type: ignore[attr-defined]
+    return asyncio.run(ask())
 
 
 def run_cli(home_dir: Path, *words: str) -> subprocess.CompletedProcess[str]:
@@ -328,17 +334,6 @@ def test_a_fix_made_with_tools_fix_in_one_home_answers_in_the_other(
     assert note.startswith("percentage_of v2 from team: verified here")
     assert run_cli(tmp_path / "a", "tools", "approve", "percentage_of").returncode == 0
 
-    import asyncio
-
-    async def ask() -> object:
-        model.on("ground", program("answer = 200 * 150 / 100"))
-        model.on("args", {"missing": [], "percent": 150, "value": 200})
-        services, _ = await services_for(model, import_starters=False, approve_new_tools="ask")
-        try:
-            return await services.orchestrator.handle("Could you work out 150 percent of 200?")
-        finally:
-            await services.aclose()
-
     monkeypatch.setenv("SELFENG_HOME", str(tmp_path / "a"))
-    outcome = asyncio.run(ask())
-    assert outcome.kind == "answer" and outcome.value == 300.0  # type: ignore[attr-defined]
+    outcome = answer(model, "Could you work out 150 percent of 200?", percent=150, value=200)
+    assert outcome.kind == "answer" and outcome.value == 300.0

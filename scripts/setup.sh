@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT_DIR=$(pwd)
 VENV="$ROOT_DIR/.venv"
 # shellcheck disable=SC2206
-APT_PACKAGES=(${SELFENG_SETUP_APT_PACKAGES:-docker.io bubblewrap debootstrap tmux chromium python3 python3-pytest util-linux})
+APT_PACKAGES=(${SELFENG_SETUP_APT_PACKAGES:-docker.io bubblewrap debootstrap tmux chromium python3 python3-pytest util-linux git})
 PY=${PYTHON:-python3}
 say() { printf 'setup: %s\n' "$*"; }
 skip() { printf 'setup: SKIPPED (needs root) %s\n' "$*"; }

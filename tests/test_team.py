@@ -148,14 +148,20 @@ def test_the_same_name_made_in_two_homes_keeps_both(tmp_path: Path, hub: Path, s
         assert side.status("team") == {"percentage_of": State.SAME}
 
 
-def tamper(tmp_path: Path, hub: Path, source: str) -> None:
-    """Someone with push rights changes the published code and leaves its tests as they were."""
+def push_by_hand(tmp_path: Path, hub: Path, path: str, data: bytes) -> None:
+    """Someone with push rights writes ``path`` in the published tree with plain git."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(hub), str(clone)], check=True)
-    (clone / "percentage_of" / "tool.py").write_text(source)
+    (clone / path).write_bytes(data)
     ident = ["-c", "user.name=x", "-c", "user.email=x@localhost"]
-    subprocess.run(["git", *ident, "-C", str(clone), "commit", "-qam", "faster"], check=True)
+    subprocess.run(["git", *ident, "-C", str(clone), "add", "-A"], check=True)
+    subprocess.run(["git", *ident, "-C", str(clone), "commit", "-qm", f"changed {path}"], check=True)
     subprocess.run(["git", "-C", str(clone), "push", "-q", "origin", "main"], check=True)
+
+
+def tamper(tmp_path: Path, hub: Path, source: str) -> None:
+    """The published code changed, its tests left as they were."""
+    push_by_hand(tmp_path, hub, "percentage_of/tool.py", source.encode())
 
 
 def test_a_tampered_tool_fails_on_pull_and_is_never_offered(
@@ -236,13 +242,7 @@ def test_a_folder_too_big_to_be_a_tool_is_refused_on_pull(
     a, b = home(tmp_path, "a", hub, sandbox), home(tmp_path, "b", hub, sandbox)
     make(a.store, sandbox, MINE)
     a.push("team")
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(hub), str(clone)], check=True)
-    (clone / "percentage_of" / "data.bin").write_bytes(os.urandom(5 << 20))
-    ident = ["-c", "user.name=x", "-c", "user.email=x@localhost"]
-    subprocess.run(["git", *ident, "-C", str(clone), "add", "-A"], check=True)
-    subprocess.run(["git", *ident, "-C", str(clone), "commit", "-qm", "big"], check=True)
-    subprocess.run(["git", "-C", str(clone), "push", "-q", "origin", "main"], check=True)
+    push_by_hand(tmp_path, hub, "percentage_of/data.bin", os.urandom(5 << 20))
     notes = b.pull("team")
     assert len(notes) == 1 and notes[0].startswith("percentage_of: refused,")
     assert not b.store.exists("percentage_of")

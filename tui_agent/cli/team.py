@@ -9,7 +9,7 @@ from typing import Any
 from tui_agent.cli.library import _sandbox_or_none, open_store
 from tui_agent.cli.options import EXIT_FAIL, EXIT_OK, CLIError, emit, settings_from
 from tui_agent.core.library.folders import RegistryError
-from tui_agent.core.library.journal import JournalError
+from tui_agent.core.library.git_journal import GitJournalError
 from tui_agent.core.library.remotes import Remotes, State
 
 
@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace, job: str) -> int:
     remotes, box = _remotes(args, verify=job in {"pull", "push"})
     try:
         notes = getattr(remotes, job)(args.remote)
-    except (RegistryError, JournalError) as exc:
+    except (RegistryError, GitJournalError) as exc:
         raise CLIError(str(exc)) from None
     finally:
         if box is not None:
@@ -50,7 +50,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     remotes, _ = _remotes(args)
     try:
         states = remotes.status(args.remote)
-    except (RegistryError, JournalError) as exc:
+    except (RegistryError, GitJournalError) as exc:
         raise CLIError(str(exc)) from None
     if args.json:
         emit({name: str(state) for name, state in states.items()}, True, "")
@@ -68,7 +68,7 @@ def cmd_remote_add(args: argparse.Namespace) -> int:
     remotes, _ = _remotes(args)
     try:
         remotes.add(args.name, args.url)
-    except (RegistryError, JournalError) as exc:
+    except (RegistryError, GitJournalError) as exc:
         raise CLIError(str(exc)) from None
     emit({"remote": args.name, "url": args.url}, args.json, f"added remote {args.name} ({args.url})")
     return EXIT_OK

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_agent.core.library.folders import RegistryError, ToolFolder
-from tui_agent.core.library.journal import Journal, JournalError, git_available
+from tui_agent.core.library.git_journal import GitJournal, GitJournalError, git_available
 from tui_agent.core.library.store import ToolStore
 from tui_agent.core.library.untrusted import read_untrusted_dirs
 from tui_agent.core.tool.record import TOOL_FILE, ToolStoreError, sha256_text, validate_name
@@ -89,14 +89,7 @@ class Remotes:
             self.journal.git("remote", "add", name, url)
 
     def urls(self) -> dict[str, str]:
-        if not (self.store.root / ".git").exists():
-            return {}
-        found = {}
-        for line in self.journal.text("remote", "-v").splitlines():
-            parts = line.split()
-            if len(parts) >= 2:
-                found[parts[0]] = parts[1]
-        return found
+        return self.journal.remotes()
 
     def _known(self, remote: str) -> None:
         if remote not in self.urls():
@@ -310,7 +303,7 @@ class Remotes:
         commit = self.journal.text("commit-tree", tree, *parents, "-m", message, env=self.journal.identity())
         try:
             self.journal.git("push", "-q", remote, f"{commit}:refs/heads/{BRANCH}")
-        except JournalError:
+        except GitJournalError:
             if self._fetch(remote) != tip:
                 return None, skipped
             raise
@@ -319,18 +312,16 @@ class Remotes:
 
 def answering(root: Path) -> list[tuple[str, str, str]]:
     """Each remote of the library at ``root``: (name, URL, why it does not answer, or "")."""
-    journal = Journal(root)
-    if not (root / ".git").exists() or not git_available():
+    if not git_available():
         return []
+    journal = GitJournal(root)
     found = []
-    for line in journal.text("remote", "-v").splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[2] == "(fetch)":
-            try:
-                journal.git("ls-remote", "--heads", parts[0], BRANCH, timeout=REACH_TIMEOUT_S)
-                found.append((parts[0], parts[1], ""))
-            except JournalError as exc:
-                found.append((parts[0], parts[1], str(exc)))
+    for name, url in journal.remotes().items():
+        try:
+            journal.git("ls-remote", "--heads", name, BRANCH, timeout=REACH_TIMEOUT_S)
+            found.append((name, url, ""))
+        except GitJournalError as exc:
+            found.append((name, url, str(exc)))
     return found
 
 

@@ -24,7 +24,7 @@ from filelock import FileLock
 from pydantic import TypeAdapter, ValidationError
 
 from tui_agent.core.library.durable import fsync_dir, write_atomic, write_new
-from tui_agent.core.library.journal import Journal, JournalError, change_note, git_available
+from tui_agent.core.library.git_journal import GitJournal, GitJournalError, change_note, git_available
 from tui_agent.core.lifeline import alive
 from tui_agent.core.tool.record import (
     META_FILE,
@@ -225,7 +225,7 @@ class ToolStore(ToolReader):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.lock = FileLock(root / LOCK, timeout=60)
-        self.journal = Journal(root) if git_available() else None
+        self.journal = GitJournal(root) if git_available() else None
         self.journal_trouble = ""  # the last commit that failed (the change itself is kept)
         self.recovered = self.recover()
 
@@ -242,7 +242,7 @@ class ToolStore(ToolReader):
         if why and self.journal is not None:
             try:  # the files are the truth: a commit that fails loses nothing but the entry
                 self.journal.commit(why, *([name] if name else []))
-            except (JournalError, OSError) as exc:
+            except (GitJournalError, OSError) as exc:
                 self.journal_trouble = str(exc)
 
     def recover(self) -> list[str]:

@@ -29,7 +29,7 @@ IDENTITY = ("selfeng-tui", "selfeng-tui@localhost")
 GIT_TIMEOUT_S = 120.0
 
 
-class JournalError(Exception):
+class GitJournalError(Exception):
     """A git command failed: the message is git's last line."""
 
 
@@ -53,7 +53,7 @@ def git_available() -> bool:
     return shutil.which("git") is not None
 
 
-class Journal:
+class GitJournal:
     """Commits of one tools folder. Created on first use, or adopted when it is a repository."""
 
     def __init__(self, root: Path) -> None:
@@ -67,7 +67,7 @@ class Journal:
         input: bytes | None = None,
         timeout: float = GIT_TIMEOUT_S,
     ) -> bytes:
-        """One git command in the tools folder; JournalError with git's last line when it fails."""
+        """One git command in the tools folder; GitJournalError with git's last line when it fails."""
         command = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=off", *args]
         try:
             done = subprocess.run(
@@ -80,10 +80,10 @@ class Journal:
                 check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise JournalError(f"git {args[0]}: {exc}") from None
+            raise GitJournalError(f"git {args[0]}: {exc}") from None
         if done.returncode != 0:
             lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["failed"]
-            raise JournalError(f"git {args[0]}: {lines[-1]}")
+            raise GitJournalError(f"git {args[0]}: {lines[-1]}")
         return done.stdout
 
     def text(self, *args: str, env: dict[str, str] | None = None) -> str:
@@ -109,7 +109,7 @@ class Journal:
         try:
             if self.text("config", "user.email"):
                 return {}
-        except JournalError:
+        except GitJournalError:
             pass
         name, email = IDENTITY
         return {
@@ -127,10 +127,21 @@ class Journal:
         try:
             self.git("diff", "--cached", "--quiet")
             return ""  # nothing staged
-        except JournalError:
+        except GitJournalError:
             pass
         self.git("commit", "-q", "--no-verify", "-m", message, env=self.identity())
         return self.text("rev-parse", "HEAD")
+
+    def remotes(self) -> dict[str, str]:
+        """Each remote's name and the URL it is fetched from (none before the first commit)."""
+        if not (self.root / ".git").exists():
+            return {}
+        found = {}
+        for line in self.text("remote", "-v").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "(fetch)":
+                found[parts[0]] = parts[1]
+        return found
 
     def log(self, path: str = "", limit: int = 200) -> list[Entry]:
         """Commits that touched ``path`` (the whole library when empty), newest first."""
@@ -138,7 +149,7 @@ class Journal:
             return []
         try:
             out = self.text("log", f"-{limit}", "--format=%H%x1f%cI%x1f%B%x1e", "--", path or ".")
-        except JournalError:
+        except GitJournalError:
             return []  # no commit yet
         entries = []
         for chunk in out.split("\x1e"):

@@ -149,3 +149,45 @@ async def test_a_three_step_plan(model: ScriptedModel) -> None:
         await services.aclose()
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value is True
     assert [s["value"] for s in outcome.steps] == [30.0, 3.0, True]
+
+
+async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: ScriptedModel) -> None:
+    """The first plan hands a tool a number the request never gives: it is not run, and the
+    model is told why and asked once more."""
+    invented = {"steps": [{"tool": "percentage_of", "args": {"value": 240, "percent": 36}}, PLAN["steps"][1]]}
+    model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"))
+    model.on("plan", json.dumps(invented), json.dumps(PLAN))
+    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
+    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+    services, _ = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(REQUEST)
+    finally:
+        await services.aclose()
+    assert model.asked.count("plan") == 2
+    told = [said for step, said in model.prompts if step == "plan"][-1]
+    assert "That plan cannot run: step 1 gives percentage_of 36, which the request does not give" in told
+    assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40
+
+
+async def test_a_step_written_after_the_answer_is_not_run_and_keeps_no_composite(
+    model: ScriptedModel,
+) -> None:
+    """Step 2 already gives the request's computed answer; the step the model added after it is
+    not run, and a plan that was cut short is not kept as a composite (whether the cut step
+    mattered for other values is unknown)."""
+    extra = {"steps": [*PLAN["steps"], {"tool": "percentage_of", "args": {"value": "$2", "percent": 15}}]}
+    model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"))
+    model.on("plan", json.dumps(extra))
+    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
+    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(REQUEST)
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.value == 40, outcome.text
+    assert [s["tool"] for s in outcome.steps] == ["percentage_of", "round_up_to_multiple"]
+    assert not [e for e in seen if isinstance(e, PlanStepDone) and e.index == 3]
+    registered = [e.name for e in seen if isinstance(e, ToolRegistered)]
+    assert registered == ["round_up_to_multiple"] and outcome.tool == "round_up_to_multiple"

@@ -158,6 +158,22 @@ async def test_a_request_worded_like_one_answered_before_needs_no_model(model: S
     assert second.kind == "answer" and second.value == 80 and second.llm_calls == 0
 
 
+async def test_a_number_written_into_a_learned_wording_is_part_of_it(model: ScriptedModel) -> None:
+    """A tool answered "What is 15% of 240, to the nearest 5?" before, taking the 15 and the 240:
+    the 5 is part of the wording it answered, not a value it leaves unused, so the same words
+    with other values are its, with no model call."""
+    services, _ = await services_for(model)
+    try:
+        services.registry.learn_phrasing(
+            "percentage_of", "What is 15% of 240, to the nearest 5?", {"value": 240, "percent": 15}
+        )
+        again = await services.orchestrator.handle("What is 12.5% of 640, to the nearest 5?")
+    finally:
+        await services.aclose()
+    assert again.kind == "answer" and again.tool == "percentage_of" and again.value == 80
+    assert again.llm_calls == 0 and model.asked == []
+
+
 async def test_numbers_named_by_the_words_beside_them_need_no_model(model: ScriptedModel) -> None:
     """ "20 percent of 50": the number beside "percent" is the percent, the other the value; the
     model works out the answer and is not asked for arguments."""

@@ -25,7 +25,7 @@ from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
 from tui_agent.core.flow.grounding import Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
-from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, problems, reference
+from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
 from tui_agent.core.flow.responder import call_text, format_value
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.request.templates import template_of
@@ -61,31 +61,35 @@ class Composer:
         self.sandbox = sandbox
         self.bus = bus
 
-    async def answer(self, req: Request, decision: Decision, single: Single) -> Outcome | None:
-        """The request answered by a plan, a failure naming the step that failed, or None when
-        no plan fits (the caller makes one new tool instead)."""
+    async def answer(self, req: Request, decision: Decision, single: Single) -> Outcome | str:
+        """The request answered by a plan, a failure naming the step that failed, or why no plan
+        answers it (the caller makes one new tool instead)."""
         grounding = decision.grounding
         if grounding is None or grounding.kind != Kind.VALUE:
-            return None  # a plan's answer is only stated when it agrees with the computed one
+            return "no plan: the request's answer could not be worked out apart to hold one to"
         if not any(self._near(p, req.text) for p in decision.checked):
-            return None  # no library tool came near: one new tool, not a plan (saves a model call)
+            return "no plan: no library tool came near"  # one new tool (saves a model call)
         names = [c.name for c in decision.search.candidates if c.verified][:SHOWN]
         tools = {n: await asyncio.to_thread(self.registry.get, n) for n in names}
         if not tools:
-            return None
+            return "no plan: the library has no verified tool to plan with"
         req.at("planning")
-        steps = await self.planner.draft(req.text, list(tools.values()), request_id=req.rid)
-        if isinstance(steps, str) or problems(steps, tools, req.text):
-            return None
-        self.bus.publish(PlanMade(steps=tuple(s.to_dict() for s in steps), request_id=req.rid))
+        plan = await self.planner.draft(req.text, list(tools.values()), request_id=req.rid)
+        if isinstance(plan, str):
+            return f"no plan: {plan}"
+        self.bus.publish(PlanMade(steps=tuple(s.to_dict() for s in plan.steps), request_id=req.rid))
         try:
-            ran = await self._run(req, steps, tools, single)
+            ran = await self._run(req, plan.steps, tools, single, grounding.value)
         except Failed as exc:
             return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
         final = ran[-1].value
         if not agrees(final, grounding.value):
-            return None  # the plan computed something else: no answer from it
-        name = await self._keep(req, ran)
+            # the plan computed something else: no answer from it
+            return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
+        # a plan cut short (a step after the answer, or one that could not run) is right for
+        # this request, but whether the cut step mattered for other values is unknown: no composite
+        whole = plan.whole and len(ran) == len(plan.steps)
+        name = await self._keep(req, ran) if whole else None
         shown = "; ".join(
             f"step {i} {call_text(r.tool.name, r.args)} = {format_value(r.value)}"
             for i, r in enumerate(ran, 1)
@@ -115,8 +119,10 @@ class Composer:
         return judged is not None and judged.more_values and len(judged.vetoes) == 1
 
     async def _run(
-        self, req: Request, steps: list[PlannedStep], tools: dict[str, Tool], single: Single
+        self, req: Request, steps: list[PlannedStep], tools: dict[str, Tool], single: Single, answer: Any
     ) -> list[Ran]:
+        """The steps in order, up to the first from the second on whose value is the request's
+        computed ``answer``: a step the model added after the answer is not run."""
         ran: list[Ran] = []
         for index, step in enumerate(steps, 1):
             self.bus.publish(PlanStepDone(index=index, tool=step.tool, status="started", request_id=req.rid))
@@ -139,6 +145,8 @@ class Composer:
                     index=index, tool=done.tool.name, status="done", value=done.value, request_id=req.rid
                 )
             )
+            if index >= 2 and agrees(done.value, answer):
+                break
         return ran
 
     async def _library(

@@ -12,7 +12,7 @@ from tui_agent.core.flow.arguments import more_numbers
 from tui_agent.core.flow.binding import ArgumentBinder
 from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
-from tui_agent.core.flow.fit import Judgement, vetoes
+from tui_agent.core.flow.fit import Judgement, file_mismatch, vetoes
 from tui_agent.core.flow.kinds import CallState
 from tui_agent.core.flow.running import ToolRunner
 from tui_agent.core.library.registry import Registry
@@ -78,10 +78,14 @@ class Executor:
 
     def from_template(self, tool: Tool, request: str) -> Execution | None:
         """The call by a learned template (:meth:`ArgumentBinder.from_template`), held to the fit
-        checks that need no model: a template is a way to find the call, never a way around them."""
-        if not judge(tool, request).fits:
+        checks that need no model: a template is a way to find the call, never a way around them.
+        A number the template writes out ("to the nearest 5") is part of the wording the tool
+        answered, not a value it leaves unused: the request's values are its placeholders'."""
+        prepared = self.binder.from_template(tool, request)
+        if prepared is None:
             return None
-        return self.binder.from_template(tool, request)
+        spec = ToolSpec.model_validate(tool.record.spec)
+        return prepared if not file_mismatch(spec, request) else None
 
     async def execute(self, tool: Tool, prepared: Execution, *, request_id: str = "") -> Execution:
         """Run a prepared call in the sandbox, and record the use."""

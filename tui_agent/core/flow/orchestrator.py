@@ -165,9 +165,13 @@ class Orchestrator:
                 return reused
             return await self._after_failure(req, decision.tool, reused)
         notes = [f"{p.tool} did not fit ({p.message})" for p in decision.checked]
-        if not req.step and (planned := await self.composer.answer(req, decision, self._handle)) is not None:
-            planned.notes = notes
-            return planned
+        if not req.step:
+            planned = await self.composer.answer(req, decision, self._handle)
+            if isinstance(planned, Outcome):
+                planned.notes = notes
+                return planned
+            notes.append(planned)
+            log.info("request %s: %s", rid, planned)
         req.stage = "making a new tool"
         shown = await asyncio.to_thread(samples, named)  # file reads stay off the event loop
         computed = grounding.value if grounding is not None and grounding.kind == Kind.VALUE else None

@@ -96,6 +96,25 @@ def problems(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> 
     return _unused(request, used)
 
 
+@dataclass(frozen=True)
+class Plan:
+    steps: list[PlannedStep]
+    whole: bool = True  # False: steps the model wrote after these could not run and were cut
+
+
+def runnable(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> Plan | str:
+    """The plan, or its longest beginning of two steps or more that passes :func:`problems` (a
+    small model tends to add a step after the answer), else why it cannot run. Whether the steps
+    answer the request is decided by running them against the computed answer, not here."""
+    why = problems(steps, tools, request)
+    if not why:
+        return Plan(steps)
+    for end in range(min(len(steps), MAX_STEPS + 1) - 1, 1, -1):
+        if not problems(steps[:end], tools, request):
+            return Plan(steps[:end], whole=False)
+    return why
+
+
 def _unused(request: str, used: list[Any]) -> str:
     """Every number, quoted text and date the request gives must reach some step."""
     text = " ".join(str(v) for v in used)
@@ -117,22 +136,33 @@ class Planner:
     def __init__(self, llm: LLMClient) -> None:
         self.llm = llm
 
-    async def draft(
-        self, request: str, tools: list[Tool], *, request_id: str = ""
-    ) -> list[PlannedStep] | str:
-        """The model's plan over ``tools``, or why there is none (one line)."""
+    async def draft(self, request: str, tools: list[Tool], *, request_id: str = "") -> Plan | str:
+        """The model's plan over ``tools`` that can run (:func:`runnable`), or why there is none
+        (one line). A plan that cannot run is asked for once more, with the reason."""
         specs = [ToolSpec.model_validate(t.record.spec) for t in tools]
-        try:
-            reply = await self.llm.structured(
-                prompts.plan_messages(request, specs),
-                plan_model([t.name for t in tools]),
-                purpose="plan",
-                request_id=request_id,
-                max_tokens=400,
-            )
-        except LLMError as exc:
-            return f"no plan could be read ({exc})"
-        return [
-            PlannedStep(s.tool, dict(s.args), s.request.strip())  # type: ignore[attr-defined]
-            for s in reply.steps  # type: ignore[attr-defined]
-        ]
+        by_name = {t.name: t for t in tools}
+        messages = prompts.plan_messages(request, specs)
+        model = plan_model(list(by_name))
+        why = ""
+        for _attempt in range(2):
+            try:
+                reply = await self.llm.structured(
+                    messages, model, purpose="plan", request_id=request_id, max_tokens=400
+                )
+            except LLMError as exc:
+                return f"no plan could be read ({exc})"
+            steps = [
+                # a library step is its arguments; only a new step's request says anything
+                PlannedStep(s.tool, dict(s.args), s.request.strip() if s.tool == NEW else "")
+                for s in reply.steps  # type: ignore[attr-defined]
+            ]
+            planned = runnable(steps, by_name, request)
+            if not isinstance(planned, str):
+                return planned
+            why = planned
+            messages = [
+                *messages,
+                {"role": "assistant", "content": reply.model_dump_json()},
+                {"role": "user", "content": f"That plan cannot run: {why}. Write the whole plan again."},
+            ]
+        return f"the plan could not run: {why}"

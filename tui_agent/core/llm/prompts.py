@@ -97,11 +97,28 @@ Previous answer: 16.09344
 New request: and 26.2?
 Convert 26.2 miles to kilometers"""
 
-PLAN_SYSTEM = """You answer a request in steps. Each step calls one of the tools listed, with
-arguments taken from the request, or writes "$1" for the result of step 1, "$2" for step 2.
-When no tool listed does a step, the step is "new": write what it computes as a short plain
-request, with "$1" where an earlier result goes, like "Round $1 up to the nearest multiple of 5".
+PLAN_SYSTEM = """You answer a request in steps. A step calls one of the tools listed only when
+that tool computes exactly what the step needs; its args are values written in the request, or
+"$1" for the result of step 1, "$2" for step 2 (never a number you worked out yourself).
+When no tool listed computes a step, the step's tool is "new", and its request says what the
+step computes as a short plain request, with "$1" where an earlier result goes.
 Use every value the request gives. Use two or three steps, the fewest that answer the request."""
+
+# Worked plans shown as earlier turns: a small model follows a shown reply better than a rule.
+PLAN_EXAMPLES = [
+    (
+        'word_count(text: str) -> int\n    """Return the number of words in text."""',
+        "How many words are in 'red green blue', times 3?",
+        '{"steps": [{"tool": "word_count", "args": {"text": "red green blue"}}, '
+        '{"tool": "new", "args": {}, "request": "Multiply $1 by 3"}]}',
+    ),
+    (
+        'word_count(text: str) -> int\n    """Return the number of words in text."""',
+        "What is the smallest of 4, 9 and 2, cubed?",
+        '{"steps": [{"tool": "new", "args": {}, "request": "What is the smallest of 4, 9 and 2?"}, '
+        '{"tool": "new", "args": {}, "request": "What is $1 cubed?"}]}',
+    ),
+]
 
 ANSWER_SYSTEM = """You answer the user's request in one or two plain sentences, using the computed
 result exactly as given. Do not compute anything yourself and do not change the result."""
@@ -334,8 +351,15 @@ def followup_messages(request: str, recent: list[tuple[str, str]]) -> list[dict[
 
 def plan_messages(request: str, tools: list[ToolSpec]) -> list[dict[str, str]]:
     cards = "\n\n".join(tool_card(t) for t in tools)
+    shown: list[dict[str, str]] = []
+    for card, asked, plan in PLAN_EXAMPLES:
+        shown += [
+            {"role": "user", "content": f"Tools:\n{card}\n\nRequest: {asked}"},
+            {"role": "assistant", "content": plan},
+        ]
     return [
         {"role": "system", "content": PLAN_SYSTEM},
+        *shown,
         {"role": "user", "content": f"Tools:\n{cards}\n\nRequest: {request}"},
     ]
 

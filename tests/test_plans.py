@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import Answer, PlanMade, PlanStepDone, RequestFailed, ToolRegistered
+from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import plan_model
 from tui_agent.core.tool.cases import TestCase, render_tests
 
@@ -170,14 +171,25 @@ async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: 
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40
 
 
-async def test_a_step_written_after_the_answer_is_not_run_and_keeps_no_composite(
-    model: ScriptedModel,
+@pytest.mark.parametrize(
+    ("worked", "kept"),
+    [
+        # the program writes the request's numbers: moved to other values, it says what the
+        # request comes to there, and the plan cut short holds there too
+        ("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5", True),
+        # it writes 0.15 for the 15: no second point, and a plan cut short is not kept
+        ("import math\nanswer = math.ceil(240 * 0.15 / 5) * 5", False),
+    ],
+)
+async def test_a_step_written_after_the_answer_is_not_run(
+    model: ScriptedModel, worked: str, kept: bool
 ) -> None:
     """Step 2 already gives the request's computed answer; the step the model added after it is
-    not run, and a plan that was cut short is not kept as a composite (whether the cut step
-    mattered for other values is unknown)."""
+    not run. Whether the step cut mattered for other values is unknown from this one request, so
+    the plan is kept as a composite only when it agrees with the request's own program moved to
+    other values."""
     extra = {"steps": [*PLAN["steps"], {"tool": "percentage_of", "args": {"value": "$2", "percent": 15}}]}
-    model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"))
+    model.on("ground", program(worked))
     model.on("plan", json.dumps(extra))
     model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
     model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
@@ -190,4 +202,23 @@ async def test_a_step_written_after_the_answer_is_not_run_and_keeps_no_composite
     assert [s["tool"] for s in outcome.steps] == ["percentage_of", "round_up_to_multiple"]
     assert not [e for e in seen if isinstance(e, PlanStepDone) and e.index == 3]
     registered = [e.name for e in seen if isinstance(e, ToolRegistered)]
-    assert registered == ["round_up_to_multiple"] and outcome.tool == "round_up_to_multiple"
+    if kept:
+        assert registered == ["round_up_to_multiple", outcome.tool] and outcome.tool != "round_up_to_multiple"
+        cases = services.registry.store.record(outcome.tool).cases
+        assert [c["name"] for c in cases] == ["the_request", "other_values"]
+        assert cases[1]["args"] != cases[0]["args"]
+    else:
+        assert registered == ["round_up_to_multiple"] and outcome.tool == "round_up_to_multiple"
+
+
+def test_the_requests_program_moves_to_other_values_only_without_guessing() -> None:
+    program_ = "import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"
+    call = {"value": 240, "percent": 15}
+    other = other_call(call)
+    assert other == {"value": 243, "percent": 18}
+    assert program_on(program_, call, other) == "import math\nanswer = math.ceil(243 * 18 / 100 / 5) * 5"
+    assert program_on("answer = 5 * 5", {"a": 5, "b": 5}, {"a": 8, "b": 9}) is None  # one number, two roles
+    assert program_on("answer = 240 * 0.15", call, other) is None  # 15 is not written
+    assert program_on("answer = sum([4, 8, 1]) / 3", {"numbers": [4, 8, 1]}, {"numbers": [7, 11, 4]}) == (
+        "answer = sum([7, 11, 4]) / 3"
+    )

@@ -11,6 +11,7 @@ request is answered in one step next time."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,9 @@ from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.grounding import Kind, agrees
+from tui_agent.core.flow.grounding import Grounder, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
+from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
 from tui_agent.core.flow.responder import call_text, format_value
 from tui_agent.core.library.registry import Registry
@@ -53,9 +55,16 @@ class Failed(Exception):
 
 class Composer:
     def __init__(
-        self, planner: Planner, registry: Registry, executor: Executor, sandbox: Sandbox, bus: EventBus
+        self,
+        planner: Planner,
+        grounder: Grounder,
+        registry: Registry,
+        executor: Executor,
+        sandbox: Sandbox,
+        bus: EventBus,
     ) -> None:
         self.planner = planner
+        self.grounder = grounder
         self.registry = registry
         self.executor = executor
         self.sandbox = sandbox
@@ -87,9 +96,9 @@ class Composer:
             # the plan computed something else: no answer from it
             return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
         # a plan cut short (a step after the answer, or one that could not run) is right for
-        # this request, but whether the cut step mattered for other values is unknown: no composite
+        # this request; it is kept only when it also holds on other values (:meth:`_keep`)
         whole = plan.whole and len(ran) == len(plan.steps)
-        name = await self._keep(req, ran) if whole else None
+        name = await self._keep(req, ran, grounding.program, whole=whole)
         shown = "; ".join(
             f"step {i} {call_text(r.tool.name, r.args)} = {format_value(r.value)}"
             for i, r in enumerate(ran, 1)
@@ -179,9 +188,23 @@ class Composer:
         refs = {k: i for k, v in outcome.args.items() for i in used if agrees(v, ran[i].value)}
         return Ran(tool, dict(outcome.args), outcome.value, refs)
 
-    async def _keep(self, req: Request, ran: list[Ran]) -> str | None:
-        """The plan as a composite tool, verified on the run's own call and registered; its name,
-        or None when it could not be kept (the answer stands either way)."""
+    async def _elsewhere(self, req: Request, program: str, call: dict[str, Any]) -> TestCase | None:
+        """A case on other values whose expected value is the request's own program moved there
+        and run in the sandbox, or None when there is no such point."""
+        other = other_call(call)
+        moved = program_on(program, call, other)
+        if moved is None:
+            return None
+        worked = await self.grounder.run(moved, dt.date.today(), req.rid)
+        if worked.kind != Kind.VALUE:
+            return None
+        return TestCase(name="other_values", args=other, expected=worked.value, anchor=True)
+
+    async def _keep(self, req: Request, ran: list[Ran], program: str, *, whole: bool) -> str | None:
+        """The plan as a composite tool, verified on the run's own call and, where the request's
+        program can be moved to other values (:mod:`other_values`), on what it gives there;
+        registered, its name, or None when it could not be kept (the answer stands either way).
+        A plan cut short is kept only with that second point."""
         steps = []
         for r in ran:
             spec = ToolSpec.model_validate(r.tool.record.spec)
@@ -193,6 +216,10 @@ class Composer:
         name = await asyncio.to_thread(self.registry.store.free_name, base)
         made = compose(name, req.text, steps)
         cases = [TestCase(name="the_request", args=made.call, expected=ran[-1].value, anchor=True)]
+        other = await self._elsewhere(req, program, made.call)
+        if other is None and not whole:
+            return None
+        cases += [other] if other is not None else []
         verdict = await self.sandbox.verify(made.source, name, cases, request_id=req.rid)
         if not verdict.passed:
             return None

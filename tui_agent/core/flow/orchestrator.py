@@ -56,11 +56,12 @@ class Orchestrator:
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
         self.executor.input_limit_mb = engine.settings.input_file_mb
-        self.decider = Decider(Grounder(llm, sandbox), registry, self.executor, engine.settings, bus)
+        grounder = Grounder(llm, sandbox)
+        self.decider = Decider(grounder, registry, self.executor, engine.settings, bus)
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.consent = Consent(registry, bus, engine.settings.approve_new_tools, self.executor.allowed_paths)
         self.answering = Answering(registry, self.executor, self.consent, self.responder, bus)
-        self.composer = Composer(Planner(llm), registry, self.executor, sandbox, bus)
+        self.composer = Composer(Planner(llm), grounder, registry, self.executor, sandbox, bus)
         self.repair_failures = False  # headless --repair: a tool that fails on a request is repaired
 
     def _finish(self, req: Request, outcome: Outcome) -> Outcome:

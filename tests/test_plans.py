@@ -14,7 +14,7 @@ from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import Answer, PlanMade, PlanStepDone, RequestFailed, ToolRegistered
 from tui_agent.core.flow.other_values import other_call, program_on
-from tui_agent.core.flow.planning import plan_model
+from tui_agent.core.flow.planning import NEW, PlannedStep, plan_model, problems
 from tui_agent.core.tool.cases import TestCase, render_tests
 
 REQUEST = "What is 15% of 240, rounded up to the nearest 5?"
@@ -152,14 +152,22 @@ async def test_a_three_step_plan(model: ScriptedModel) -> None:
     assert [s["value"] for s in outcome.steps] == [30.0, 3.0, True]
 
 
+WORKED = "import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"
+
+
+def scripted(model: ScriptedModel, worked: str, *plans: dict[str, object]) -> None:
+    """The request's program, the plans in turn, then what the new rounding step is made of."""
+    model.on("ground", program(worked))
+    model.on("plan", *(json.dumps(p) for p in plans))
+    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
+    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+
+
 async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: ScriptedModel) -> None:
     """The first plan hands a tool a number the request never gives: it is not run, and the
     model is told why and asked once more."""
     invented = {"steps": [{"tool": "percentage_of", "args": {"value": 240, "percent": 36}}, PLAN["steps"][1]]}
-    model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"))
-    model.on("plan", json.dumps(invented), json.dumps(PLAN))
-    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
-    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+    scripted(model, WORKED, invented, PLAN)
     services, _ = await services_for(model)
     try:
         outcome = await services.orchestrator.handle(REQUEST)
@@ -176,7 +184,7 @@ async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: 
     [
         # the program writes the request's numbers: moved to other values, it says what the
         # request comes to there, and the plan cut short holds there too
-        ("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5", True),
+        (WORKED, True),
         # it writes 0.15 for the 15: no second point, and a plan cut short is not kept
         ("import math\nanswer = math.ceil(240 * 0.15 / 5) * 5", False),
     ],
@@ -189,10 +197,7 @@ async def test_a_step_written_after_the_answer_is_not_run(
     the plan is kept as a composite only when it agrees with the request's own program moved to
     other values."""
     extra = {"steps": [*PLAN["steps"], {"tool": "percentage_of", "args": {"value": "$2", "percent": 15}}]}
-    model.on("ground", program(worked))
-    model.on("plan", json.dumps(extra))
-    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"))
-    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+    scripted(model, worked, extra)
     services, seen = await services_for(model)
     try:
         outcome = await services.orchestrator.handle(REQUEST)
@@ -222,3 +227,11 @@ def test_the_requests_program_moves_to_other_values_only_without_guessing() -> N
     assert program_on("answer = sum([4, 8, 1]) / 3", {"numbers": [4, 8, 1]}, {"numbers": [7, 11, 4]}) == (
         "answer = sum([7, 11, 4]) / 3"
     )
+
+
+def test_a_step_whose_result_no_later_step_takes_is_a_problem() -> None:
+    request = "Reverse the string 'drawer' and make it upper case"
+    lost = [PlannedStep(NEW, {}, "Reverse the string 'drawer'"), PlannedStep(NEW, {}, "Make it upper case")]
+    assert problems(lost, {}, request) == "no later step takes the result of step 1 (write $1 where it goes)"
+    taken = [lost[0], PlannedStep(NEW, {}, "Make $1 upper case")]
+    assert problems(taken, {}, request) == ""

@@ -93,7 +93,22 @@ def problems(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> 
         if invented:
             return f"step {index} gives {step.tool} {invented[0]!r}, which the request does not give"
         used += literals
-    return _unused(request, used)
+    return _dangling(steps) or _unused(request, used)
+
+
+def _dangling(steps: list[PlannedStep]) -> str:
+    """A step whose result no later step takes is lost: the plan answers with something else
+    ("Make it upper case" after a reversal that it never names)."""
+    taken = {
+        r
+        for step in steps
+        for r in [reference(v) for v in step.args.values()]
+        + [int(k) for k in REF_IN_TEXT.findall(step.request)]
+    }
+    for index in range(1, len(steps)):
+        if index not in taken:
+            return f"no later step takes the result of step {index} (write ${index} where it goes)"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,22 @@ def test_a_step_whose_result_no_later_step_takes_is_a_problem() -> None:
     assert problems(lost, {}, request) == "no later step takes the result of step 1 (write $1 where it goes)"
     taken = [lost[0], PlannedStep(NEW, {}, "Make $1 upper case")]
     assert problems(taken, {}, request) == ""
+
+
+async def test_a_plan_and_the_requests_program_that_disagree_are_decided_by_a_second_program(
+    model: ScriptedModel,
+) -> None:
+    """The first program works the request out wrong (it forgets the rounding and adds 5); the
+    plan's verified steps give 40. A second program, drawn apart, agrees with the plan: the plan
+    answers. Had it agreed with the first, the plan would not have."""
+    model.on("ground", program("answer = 240 * 15 / 100 + 5"))
+    model.on("plan", json.dumps(PLAN))
+    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"), program(WORKED))
+    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
+    services, _ = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(REQUEST)
+    finally:
+        await services.aclose()
+    assert model.asked.count("ground") == 3
+    assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40

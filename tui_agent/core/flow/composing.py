@@ -38,6 +38,7 @@ from tui_agent.core.tool.record import Tool
 from tui_agent.core.tool.spec import ToolSpec, call_model
 
 SHOWN = 5  # library tools the planner is shown
+SECOND_DRAW = 0.7  # the temperature of a second program, when the plan and the first disagree
 Single = Callable[[Request], Awaitable[Outcome]]
 
 
@@ -93,8 +94,12 @@ class Composer:
             return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
         final = ran[-1].value
         if not agrees(final, grounding.value):
-            # the plan computed something else: no answer from it
-            return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
+            # verified steps against one program the model wrote: a second, independent program
+            # decides; the plan answers only when that one agrees with it
+            second = await self.grounder.ground(req.text, request_id=req.rid, temperature=SECOND_DRAW)
+            if second.kind != Kind.VALUE or not agrees(final, second.value):
+                return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
+            grounding = second
         # a plan cut short (a step after the answer, or one that could not run) is right for
         # this request; it is kept only when it also holds on other values (:meth:`_keep`)
         whole = plan.whole and len(ran) == len(plan.steps)

@@ -147,15 +147,18 @@ class Grounder:
         self.llm = llm
         self.sandbox = sandbox
 
-    async def ground(self, request: str, *, request_id: str = "", today: dt.date | None = None) -> Grounding:
+    async def ground(
+        self, request: str, *, request_id: str = "", today: dt.date | None = None, temperature: float = 0.0
+    ) -> Grounding:
         """One model call and, for a program, one sandbox run. Never raises for what the model
-        writes; a model that is not there gives NONE."""
+        writes; a model that is not there gives NONE. Greedy, unless a second, independent draw
+        is wanted (``temperature``)."""
         try:
             reply = await self.llm.complete(
                 prompts.ground_messages(request),
                 purpose="grounding",
                 request_id=request_id,
-                temperature=0.0,
+                temperature=temperature,
                 max_tokens=MAX_TOKENS,
                 stop=prompts.AFTER_CODE,
             )

@@ -82,6 +82,10 @@ Request: Is 'noon' a palindrome?
 text = 'noon'
 answer = text == text[::-1]
 ```
+Request: Split 100 among 3 people, to two decimal places
+```python
+answer = round(100 / 3, 2)
+```
 Request: What will the weather be in Rome tomorrow?
 LIVE: the weather forecast for Rome
 Request: How many years until I retire?

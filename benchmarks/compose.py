@@ -3,7 +3,7 @@
 composite should answer it in one step); then each follow-up pair is asked in one session. One row
 per request (plan, path per step, model calls, time, right), then the summary.
 
-    .venv/bin/python benchmarks/compose.py [--limit N] [--no-again] [--no-followups]
+    .venv/bin/python benchmarks/compose.py [--limit N] [--no-again] [--no-followups] [--no-multistep]
 
 Confidently wrong: an answer that is not the expected value. Every right answer must come from
 verified tools (a plan's steps run as checked calls of verified tools)."""
@@ -49,12 +49,12 @@ def row(label: str, outcome: Any, wall: float, expect: Any, seen: list[Event]) -
     }
 
 
-async def run(limit: int | None, again: bool, followups: bool) -> None:
+async def run(limit: int | None, again: bool, followups: bool, multistep: bool = True) -> None:
     data = json.loads(DATA.read_text())
     services, seen, home = await local_services("compose")
     first, second, follow = [], [], []
     try:
-        for item in data["multistep"][:limit]:
+        for item in data["multistep"][:limit] if multistep else []:
             seen.clear()
             started = time.perf_counter()
             outcome = await services.orchestrator.handle(item["request"])
@@ -89,13 +89,13 @@ def summarize(
         right = sum(r["right"] for r in rows)
         return f"{right}/{len(rows)} ({right / len(rows):.0%})" if rows else "-"
 
-    print(
-        f"\nmulti-step, first time: {share(first)} right, confidently wrong {sum(r['wrong'] for r in first)}"
-    )
-    planned = [r for r in first if r["path"] == "planned"]
-    print(
-        f"  answered by a plan: {len(planned)}; median time {statistics.median(r['wall'] for r in first):.1f}s"
-    )
+    if first:
+        print(
+            f"\nmulti-step, first time: {share(first)} right, confidently wrong {sum(r['wrong'] for r in first)}"
+        )
+        planned = [r for r in first if r["path"] == "planned"]
+        median = statistics.median(r["wall"] for r in first)
+        print(f"  answered by a plan: {len(planned)}; median time {median:.1f}s")
     if second:
         one_step = [r for r in second if r["right"] and r["path"] == "reused" and r["calls"] <= 2]
         print(
@@ -115,8 +115,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--no-again", action="store_true")
     parser.add_argument("--no-followups", action="store_true")
+    parser.add_argument("--no-multistep", action="store_true")
     args = parser.parse_args()
-    asyncio.run(run(args.limit, not args.no_again, not args.no_followups))
+    asyncio.run(run(args.limit, not args.no_again, not args.no_followups, not args.no_multistep))
 
 
 if __name__ == "__main__":

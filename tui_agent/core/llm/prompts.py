@@ -96,10 +96,10 @@ previous requests and answers. Keep every value the new request gives; take from
 exchange only what the new request leaves out. If the new request already stands alone, repeat it
 exactly. Reply with the rewritten request only, on one line.
 Example:
-Previous request: Convert 10 miles to kilometers
-Previous answer: 16.09344
-New request: and 26.2?
-Convert 26.2 miles to kilometers"""
+Previous request: How many hours are in 3 days?
+Previous answer: 72
+New request: and in 5?
+How many hours are in 5 days?"""
 
 PLAN_SYSTEM = """You answer a request in steps. A step calls one of the tools listed only when
 that tool computes exactly what the step needs; its args are values written in the request, or

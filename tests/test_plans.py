@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import Answer, PlanMade, PlanStepDone, RequestFailed, ToolRegistered
+from tui_agent.core.flow.decision import Outcome
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, PlannedStep, plan_model, problems
 from tui_agent.core.tool.cases import TestCase, render_tests
@@ -163,16 +164,20 @@ def scripted(model: ScriptedModel, worked: str, *plans: dict[str, object]) -> No
     model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
 
 
+async def handled(model: ScriptedModel) -> Outcome:
+    services, _ = await services_for(model)
+    try:
+        return await services.orchestrator.handle(REQUEST)
+    finally:
+        await services.aclose()
+
+
 async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: ScriptedModel) -> None:
     """The first plan hands a tool a number the request never gives: it is not run, and the
     model is told why and asked once more."""
     invented = {"steps": [{"tool": "percentage_of", "args": {"value": 240, "percent": 36}}, PLAN["steps"][1]]}
     scripted(model, WORKED, invented, PLAN)
-    services, _ = await services_for(model)
-    try:
-        outcome = await services.orchestrator.handle(REQUEST)
-    finally:
-        await services.aclose()
+    outcome = await handled(model)
     assert model.asked.count("plan") == 2
     told = [said for step, said in model.prompts if step == "plan"][-1]
     assert "That plan cannot run: step 1 gives percentage_of 36, which the request does not give" in told
@@ -243,14 +248,8 @@ async def test_a_plan_and_the_requests_program_that_disagree_are_decided_by_a_se
     """The first program works the request out wrong (it forgets the rounding and adds 5); the
     plan's verified steps give 40. A second program, drawn apart, agrees with the plan: the plan
     answers. Had it agreed with the first, the plan would not have."""
-    model.on("ground", program("answer = 240 * 15 / 100 + 5"))
-    model.on("plan", json.dumps(PLAN))
-    model.on("ground", program("import math\nanswer = math.ceil(36 / 5) * 5"), program(WORKED))
-    model.on("spec", ROUND_SPEC).on("tests", ROUND_TESTS).code("implementation", ROUND)
-    services, _ = await services_for(model)
-    try:
-        outcome = await services.orchestrator.handle(REQUEST)
-    finally:
-        await services.aclose()
+    scripted(model, "answer = 240 * 15 / 100 + 5", PLAN)
+    model.on("ground", program(WORKED))  # the second draw, after the new step's own program
+    outcome = await handled(model)
     assert model.asked.count("ground") == 3
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40

@@ -184,7 +184,7 @@ class Composer:
         return Ran(tool, args, run.value, refs) if ok else run.message
 
     async def _new(self, req: Request, step: PlannedStep, ran: list[Ran], single: Single) -> Ran | str:
-        used = [int(k) - 1 for k in REF_IN_TEXT.findall(step.request)]
+        used = [r - 1 for r in step.refs()]
         text = REF_IN_TEXT.sub(lambda m: format_value(ran[int(m.group(1)) - 1].value), step.request)
         outcome = await single(Request(req.rid, text, step=True))
         if outcome.kind != Ending.ANSWER or outcome.tool is None:

@@ -36,6 +36,11 @@ class PlannedStep:
     def to_dict(self) -> dict[str, Any]:
         return {"tool": self.tool, "args": self.args, "request": self.request}
 
+    def refs(self) -> list[int]:
+        """The 1-based steps whose results this one takes, by argument or in its request."""
+        by_arg = [r for r in (reference(v) for v in self.args.values()) if r is not None]
+        return by_arg + [int(k) for k in REF_IN_TEXT.findall(self.request)]
+
 
 def plan_model(names: list[str]) -> type[BaseModel]:
     """The reply's schema: each step's tool one of ``names`` or "new" (an enum)."""
@@ -70,10 +75,7 @@ def problems(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> 
         return f"a plan has 2 to {MAX_STEPS} steps, this one {len(steps)}"
     used: list[Any] = []
     for index, step in enumerate(steps, 1):
-        refs = [reference(v) for v in step.args.values()] + [
-            int(k) for k in REF_IN_TEXT.findall(step.request)
-        ]
-        if any(r is not None and not 1 <= r < index for r in refs):
+        if any(not 1 <= r < index for r in step.refs()):
             return f"step {index} refers to a step that does not come before it"
         if step.tool == NEW:
             if not step.request.strip():
@@ -99,12 +101,7 @@ def problems(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> 
 def _dangling(steps: list[PlannedStep]) -> str:
     """A step whose result no later step takes is lost: the plan answers with something else
     ("Make it upper case" after a reversal that it never names)."""
-    taken = {
-        r
-        for step in steps
-        for r in [reference(v) for v in step.args.values()]
-        + [int(k) for k in REF_IN_TEXT.findall(step.request)]
-    }
+    taken = {r for step in steps for r in step.refs()}
     for index in range(1, len(steps)):
         if index not in taken:
             return f"no later step takes the result of step {index} (write ${index} where it goes)"
@@ -124,7 +121,7 @@ def runnable(steps: list[PlannedStep], tools: dict[str, Tool], request: str) -> 
     why = problems(steps, tools, request)
     if not why:
         return Plan(steps)
-    for end in range(min(len(steps), MAX_STEPS + 1) - 1, 1, -1):
+    for end in range(min(len(steps) - 1, MAX_STEPS), 1, -1):
         if not problems(steps[:end], tools, request):
             return Plan(steps[:end], whole=False)
     return why

@@ -109,15 +109,16 @@ step computes as a short plain request, with "$1" where an earlier result goes.
 Use every value the request gives. Use two or three steps, the fewest that answer the request."""
 
 # Worked plans shown as earlier turns: a small model follows a shown reply better than a rule.
+_WORD_COUNT = 'word_count(text: str) -> int\n    """Return the number of words in text."""'
 PLAN_EXAMPLES = [
     (
-        'word_count(text: str) -> int\n    """Return the number of words in text."""',
+        _WORD_COUNT,
         "How many words are in 'red green blue', times 3?",
         '{"steps": [{"tool": "word_count", "args": {"text": "red green blue"}}, '
         '{"tool": "new", "args": {}, "request": "Multiply $1 by 3"}]}',
     ),
     (
-        'word_count(text: str) -> int\n    """Return the number of words in text."""',
+        _WORD_COUNT,
         "What is the smallest of 4, 9 and 2, cubed?",
         '{"steps": [{"tool": "new", "args": {}, "request": "What is the smallest of 4, 9 and 2?"}, '
         '{"tool": "new", "args": {}, "request": "What is $1 cubed?"}]}',

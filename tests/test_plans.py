@@ -253,3 +253,43 @@ async def test_a_plan_and_the_requests_program_that_disagree_are_decided_by_a_se
     outcome = await handled(model)
     assert model.asked.count("ground") == 3
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40
+
+
+async def test_a_first_step_that_already_answers_stands_when_a_step_after_it_fails(
+    model: ScriptedModel,
+) -> None:
+    """The model adds a step the request never asked for (the factorial of the factorial); the
+    first step already gives what the request works out to. The added step failing does not fail
+    the request: the first step's verified tool answers, as one tool would have."""
+    request = "What is the factorial of 6?"
+    plan = {"steps": [{"tool": "new", "request": request}, {"tool": "new", "request": "Calculate $1!"}]}
+    spec = '''```python
+def factorial(n: int) -> int:
+    """The product of the whole numbers from 1 to n.
+
+    >>> factorial(6)
+    720
+    """
+```'''
+    tests = (
+        "```python\nassert factorial(n=0) == 1\nassert factorial(n=3) == 6\nassert factorial(n=5) == 120\n```"
+    )
+    code = "import math\n\ndef factorial(n: int) -> int:\n    return math.factorial(n)\n"
+    model.on("ground", program("import math\nanswer = math.factorial(6)"))
+    model.on("plan", json.dumps(plan))
+    model.on("ground", program("import math\nanswer = math.factorial(6)"))  # step 1's own
+    model.on("spec", spec).on("tests", tests).code("implementation", code)
+    model.on("ground", "LIVE: nothing")  # step 2 cannot be worked out here
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(request, request_id="r1")
+        await services.bus.drain()
+    finally:
+        await services.aclose()
+    assert model.asked.count("plan") == 1
+    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (2, "failed")
+    assert outcome.kind == "answer" and outcome.value == 720 and outcome.tool == "factorial", outcome.text
+    assert outcome.path == "synthesised" and not outcome.steps
+    finals = [e for e in seen if isinstance(e, Answer | RequestFailed) and e.request_id == "r1"]
+    assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 720
+    assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["factorial"]

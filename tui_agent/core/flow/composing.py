@@ -48,10 +48,15 @@ class Ran:
     args: dict[str, Any]
     value: Any
     refs: dict[str, int]  # parameter -> the 0-based step whose value it took
+    outcome: Outcome | None = None  # a new step's own answer
 
 
 class Failed(Exception):
-    """A step did not give a value: the request ends here, naming it."""
+    """A step did not give a value: the request ends here, naming it (``ran``: the steps before)."""
+
+    def __init__(self, message: str, ran: list[Ran]) -> None:
+        super().__init__(message)
+        self.ran = ran
 
 
 class Composer:
@@ -91,15 +96,24 @@ class Composer:
         try:
             ran = await self._run(req, plan.steps, tools, single, grounding.value)
         except Failed as exc:
-            return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
+            if not (exc.ran and agrees(exc.ran[0].value, grounding.value)):
+                return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
+            ran = exc.ran[:1]  # the first step already gave what the request works out to
         final = ran[-1].value
         if not agrees(final, grounding.value):
             # verified steps against one program the model wrote: a second, independent program
             # decides; the plan answers only when that one agrees with it
             second = await self.grounder.ground(req.text, request_id=req.rid, temperature=SECOND_DRAW)
-            if second.kind != Kind.VALUE or not agrees(final, second.value):
+            if second.kind == Kind.VALUE and agrees(final, second.value):
+                grounding = second
+            elif agrees(ran[0].value, grounding.value) and (
+                second.kind != Kind.VALUE or agrees(ran[0].value, second.value)
+            ):
+                ran = ran[:1]  # the steps after the first moved away from the request's answer
+            else:
                 return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
-            grounding = second
+        if len(ran) == 1:
+            return self._one(req, ran[0])
         # a plan cut short (a step after the answer, or one that could not run) is right for
         # this request; it is kept only when it also holds on other values (:meth:`_keep`)
         whole = plan.whole and len(ran) == len(plan.steps)
@@ -121,6 +135,24 @@ class Composer:
             steps=record,
         )
 
+    def _one(self, req: Request, step: Ran) -> Outcome:
+        """The answer of a plan's first step alone: one tool, as if no plan had been drawn."""
+        if step.outcome is not None:
+            return step.outcome
+        text = (
+            f"The answer is {format_value(step.value)}, computed by {call_text(step.tool.name, step.args)}."
+        )
+        return Outcome(
+            req.rid,
+            Ending.ANSWER,
+            text,
+            Route.REUSED,
+            step.tool.name,
+            step.value,
+            verified=True,
+            args=step.args,
+        )
+
     def _near(self, checked: Execution, request: str) -> bool:
         """A tool the decision held that may be a step of the answer: it ran on the request's
         values and gave a value of its own, or it was refused only for taking fewer values than
@@ -136,7 +168,9 @@ class Composer:
         self, req: Request, steps: list[PlannedStep], tools: dict[str, Tool], single: Single, answer: Any
     ) -> list[Ran]:
         """The steps in order, up to the first from the second on whose value is the request's
-        computed ``answer``: a step the model added after the answer is not run."""
+        computed ``answer``: a step the model added after the answer is not run. A first step
+        that gives it goes on (the request's program may be a step short); :meth:`answer` falls
+        back on it when the steps after it fail or move away."""
         ran: list[Ran] = []
         for index, step in enumerate(steps, 1):
             self.bus.publish(PlanStepDone(index=index, tool=step.tool, status="started", request_id=req.rid))
@@ -152,7 +186,7 @@ class Composer:
                         index=index, tool=step.tool, status="failed", detail=done, request_id=req.rid
                     )
                 )
-                raise Failed(f"step {index} of the plan ({step.tool}) failed: {done}")
+                raise Failed(f"step {index} of the plan ({step.tool}) failed: {done}", ran)
             ran.append(done)
             self.bus.publish(
                 PlanStepDone(
@@ -191,7 +225,7 @@ class Composer:
             return f"{text!r}: {outcome.text}"
         tool = await asyncio.to_thread(self.registry.get, outcome.tool)
         refs = {k: i for k, v in outcome.args.items() for i in used if agrees(v, ran[i].value)}
-        return Ran(tool, dict(outcome.args), outcome.value, refs)
+        return Ran(tool, dict(outcome.args), outcome.value, refs, outcome)
 
     async def _elsewhere(self, req: Request, program: str, call: dict[str, Any]) -> TestCase | None:
         """A case on other values whose expected value is the request's own program moved there

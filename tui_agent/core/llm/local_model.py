@@ -100,7 +100,9 @@ class LocalModelServer:
                 # call that starts the same way (every spec, tests or code prompt opens with the same
                 # instructions) reads only what is new
                 "--logits_all",
-                "false",
+                # prompt-lookup decoding scores every drafted token: llama-cpp-python sizes its
+                # logits for the last token only otherwise, and the first long reply overflows it
+                "true" if s.local_model_lookup else "false",
                 "--flash_attn",
                 "true",
                 # as fast at reading a prompt as 512 here, and each cached state copies less

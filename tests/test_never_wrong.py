@@ -12,7 +12,7 @@ from tests.test_orchestrator import services_for
 from tui_agent.core.events import ToolCalled, ToolRegistered
 from tui_agent.core.flow.grounding import Kind, read_reply
 from tui_agent.core.synthesis.recall import answers_from_table
-from tui_agent.core.tool.cases import TestCase
+from tui_agent.core.tool.cases import Outcome, TestCase, agrees, matches
 
 
 async def test_an_inverse_question_is_not_answered_by_the_forward_tool(model: ScriptedModel) -> None:
@@ -203,8 +203,9 @@ INTEREST = (
 async def test_a_miscomputed_example_is_corrected_by_the_computed_answer(model: ScriptedModel) -> None:
     """The spec's example says 1100 for the request's own values (simple interest, a slip); the
     program written apart computes 1102.5. The spec is asked for again with both values, and kept
-    when the model repeats its slip; its example takes the computed answer, which the right code
-    gives: it is the tool, and its answer is the request's."""
+    as soon as the model repeats the same design with its slip (no third draw); its example takes
+    the computed answer, which the right code gives: it is the tool, and its answer is the
+    request's."""
     model.on("ground", program("answer = 1000 * (1 + 5 / 100) ** 2"))
     model.on("spec", INTEREST_SPEC, INTEREST_SPEC, INTEREST_SPEC)
     model.on("tests", INTEREST_TESTS).code("implementation", INTEREST)
@@ -220,6 +221,7 @@ async def test_a_miscomputed_example_is_corrected_by_the_computed_answer(model: 
     record = services.registry.store.record(outcome.tool)
     example = next(c for c in record.cases if c["name"] == "example_1")
     assert example["expected"] == pytest.approx(1102.5) and example["anchor"]
+    assert model.asked.count("spec") == 2
     asked_again = [said for step, said in model.prompts if step == "spec"][1]
     assert "works out to 1102.5" in asked_again and "1100.0" in asked_again
     said = [getattr(e, "line", "") for e in seen]
@@ -283,3 +285,14 @@ async def test_a_program_that_invents_or_asks_for_the_persons_values_is_a_questi
         await services.aclose()
     assert outcome.kind == "question" and outcome.text.endswith(question)
     assert model.asked == ["ground"] and not [e for e in seen if isinstance(e, ToolCalled | ToolRegistered)]
+
+
+def test_two_right_conversions_agree_and_two_counts_one_apart_do_not() -> None:
+    """5 km in miles, by 1 / 1.60934 and by 0.621371: the same answer, both to the host and to
+    the tool's tests. Two whole numbers agree only when equal, however large."""
+    apart, tool = 5 / 1.60934, 5 * 0.621371
+    assert agrees(tool, apart) and agrees(apart, tool)
+    case = TestCase(name="the_request", args={"kilometers": 5}, expected=apart, anchor=True)
+    assert matches(case, Outcome(kind="value", value=tool))
+    assert not agrees(tool, 3.11) and not matches(case, Outcome(kind="value", value=3.11))
+    assert not agrees(1_000_001, 1_000_000) and agrees(1_000_000, 1_000_000.0)

@@ -10,7 +10,7 @@ from tui_agent.core.tool.spec import ToolSpec
 
 def same_behaviour(a: Outcome, b: Outcome) -> bool:
     """Two implementations agree: the same exception class, or values equal as the tests compare
-    them (floats within the tests' 1e-6 relative tolerance, so 0.621371 and 0.62137119 agree)."""
+    them (floats within the tests' relative tolerance, cases.REL_TOL, so 0.621371 and 0.62137119 agree)."""
     if a.kind != b.kind or a.kind not in ("value", "raises"):
         return False
     if a.kind == "raises":

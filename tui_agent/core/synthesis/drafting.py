@@ -16,7 +16,7 @@ from tui_agent.core.llm import prompts
 from tui_agent.core.llm.structured import extract_json
 from tui_agent.core.synthesis.code import extract_code
 from tui_agent.core.synthesis.outcome import SynthesisFailed
-from tui_agent.core.synthesis.spec_checks import settle_spec, spec_problem
+from tui_agent.core.synthesis.spec_checks import disagreement, settle_spec, spec_problem
 from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import TestCase, TestPlan
 from tui_agent.core.tool.described import described_function, stub_spec
@@ -69,7 +69,9 @@ async def make_spec(
     """A spec whose parameters the request can fill. A request that writes the function out is
     its own spec. Otherwise the model drafts one, retried (sampling) with the reason when it
     cannot be read or its worked examples do not call it with the request's own values; a rule
-    that cannot be met after the tries is a warning, not the end of the request."""
+    that cannot be met after the tries is a warning, not the end of the request. A design drawn
+    again the same (its signature) that still miscomputes the request's example is kept at once:
+    the model's arithmetic is what is off, and the run gives that example the computed answer."""
     described = described_function(request)
     if described is not None and described.spec is not None:
         bench.report.step(
@@ -78,6 +80,7 @@ async def make_spec(
         return described.spec
     problem = ""
     spec: ToolSpec | None = None
+    designs: set[str] = set()  # the signatures drafted whose only fault was their arithmetic
     for attempt in range(SPEC_TRIES):
         reply = await bench.llm.complete(
             prompts.spec_messages(request, problem, samples),
@@ -97,6 +100,13 @@ async def make_spec(
             problem = spec_problem(spec, request, computed)
             if not problem:
                 return spec
+            if problem == disagreement(spec, request, computed):
+                if spec.signature() in designs:
+                    bench.report.step(
+                        request_id, "spec", "done", attempt + 1, f"kept with a warning: {problem}"
+                    )
+                    return spec
+                designs.add(spec.signature())
         bench.report.step(request_id, "spec", "failed", attempt + 1, problem)
         bench.report.step(request_id, "spec", "started", attempt + 2)
     if spec is None:

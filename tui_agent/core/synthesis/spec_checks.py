@@ -89,6 +89,19 @@ def _kind_of(computed: Any) -> str:
     return "count" if isinstance(computed, int) else ""
 
 
+def disagreement(spec: ToolSpec, request: str, computed: Any) -> str:
+    """Why the spec's example for the request's own values is not what the request works out to
+    apart, or "" when it is (or there is no such example, or nothing computed)."""
+    own = _own_example(spec, request)
+    if computed is None or own is None or agrees(own.result, computed):
+        return ""
+    call = ", ".join(f"{k}={v!r}" for k, v in own.args.items())
+    return (
+        f"the request works out to {computed!r}, but {spec.function_name}({call}) is said to give "
+        f"{own.result!r}: design the function that computes exactly what the request asks"
+    )
+
+
 def spec_problem(spec: ToolSpec, request: str, computed: Any = None) -> str:
     """Why a spec cannot serve its own request, or "". A request that writes out values must be
     answerable by one of the spec's examples built from those values alone: a parameter that
@@ -103,13 +116,9 @@ def spec_problem(spec: ToolSpec, request: str, computed: Any = None) -> str:
     results = [e.result for e in spec.examples]
     if kind == "yes/no" and results and not all(isinstance(r, bool) for r in results):
         return "the request asks a yes/no question: the function must return True or False"
-    own = _own_example(spec, request)
-    if computed is not None and own is not None and not agrees(own.result, computed):
-        call = ", ".join(f"{k}={v!r}" for k, v in own.args.items())
-        return (
-            f"the request works out to {computed!r}, but {spec.function_name}({call}) is said to give "
-            f"{own.result!r}: design the function that computes exactly what the request asks"
-        )
+    disagreeing = disagreement(spec, request, computed)
+    if disagreeing:
+        return disagreeing
     values = request_values(request)
     if not values:
         return ""  # a description, not a concrete request: nothing to check against

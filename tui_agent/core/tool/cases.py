@@ -4,7 +4,7 @@ A small model writes test *cases* (arguments and the expected result, or the exc
 The host judges them: only the arguments enter the sandbox, each call's :class:`Outcome` comes
 back as JSON, and :func:`matches` compares it with the expected value, which never leaves the
 host. The rendered pytest file is the readable view of the same cases, with the same rules
-(floats within 1e-6 relative, ValueError or TypeError for bad input)."""
+(floats within REL_TOL relative, ValueError or TypeError for bad input)."""
 
 from __future__ import annotations
 
@@ -124,11 +124,16 @@ def file_with(name, content):
 '''
 
 
+# How far apart two floats may be and say the same. A constant written to five or six figures
+# (1.60934 km a mile, 0.621371 miles a km) puts two right computations of one conversion a few
+# millionths apart (5 km: 3.1068637 and 3.1068550); nobody would call those two answers.
+REL_TOL = 1e-5
+ABS_TOL = 1e-9
+
+
 def _expectation(value: Any) -> str:
-    if isinstance(value, float):
-        return f"pytest.approx({value!r}, rel=1e-6, abs=1e-9)"
-    if isinstance(value, list) and any(isinstance(v, float) for v in value):
-        return f"pytest.approx({value!r}, rel=1e-6, abs=1e-9)"
+    if isinstance(value, float) or (isinstance(value, list) and any(isinstance(v, float) for v in value)):
+        return f"pytest.approx({value!r}, rel={REL_TOL}, abs={ABS_TOL})"
     return _literal(value)
 
 
@@ -236,7 +241,7 @@ def expected_text(case: TestCase) -> str:
 
 def matches(case: TestCase, outcome: Outcome) -> bool:
     """Does the outcome satisfy the case, by the rules the rendered test states: floats within
-    1e-6 relative (pytest.approx), True/False/None by identity, ValueError or TypeError for bad
+    :data:`REL_TOL` (pytest.approx), True/False/None by identity, ValueError or TypeError for bad
     input, an exception's subclasses count as it (pytest.raises)."""
     if case.raises:
         if outcome.kind != "raises":
@@ -255,7 +260,9 @@ def same_value(expected: Any, actual: Any) -> bool:
     if isinstance(actual, bool):
         return False
     if isinstance(expected, float):
-        return isinstance(actual, int | float) and math.isclose(actual, expected, rel_tol=1e-6, abs_tol=1e-9)
+        return isinstance(actual, int | float) and math.isclose(
+            actual, expected, rel_tol=REL_TOL, abs_tol=ABS_TOL
+        )
     if isinstance(expected, int):
         return isinstance(actual, int | float) and actual == expected
     if isinstance(expected, list):
@@ -324,16 +331,18 @@ def is_whole(sample: str) -> bool:
 
 
 def agrees(found: Any, computed: Any) -> bool:
-    """Two values say the same: numbers within 1e-6 relative (an int and a float alike), bools
+    """Two values say the same: two ints exactly, other numbers within :data:`REL_TOL`, bools
     as bools, None as None, texts exactly (but for surrounding spaces), lists and dicts item by
     item. Symmetric, unlike :func:`same_value`, which reads an expected value the way a test does."""
     if found is None or computed is None:
         return found is computed
     if isinstance(found, bool) or isinstance(computed, bool):
         return isinstance(found, bool) and isinstance(computed, bool) and found is computed
+    if isinstance(found, int) and isinstance(computed, int):
+        return found == computed
     if isinstance(found, int | float) and isinstance(computed, int | float):
         try:
-            return math.isclose(found, computed, rel_tol=1e-6, abs_tol=1e-9)
+            return math.isclose(found, computed, rel_tol=REL_TOL, abs_tol=ABS_TOL)
         except (OverflowError, ValueError):
             return False
     if isinstance(found, list) and isinstance(computed, list):

@@ -70,7 +70,7 @@ def _expected(node: ast.expr, names: dict[str, Any]) -> Any:
 
 
 def _approx(node: ast.expr, names: dict[str, Any]) -> Any:
-    """``pytest.approx(v)`` reads as ``v`` (the host compares floats within 1e-6 anyway)."""
+    """``pytest.approx(v)`` reads as ``v`` (the host compares floats within REL_TOL anyway)."""
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute | ast.Name)

@@ -42,12 +42,12 @@ TESTS_SYSTEM = """You write test cases for a Python function: one pytest assert 
 with keyword arguments and comparing with the exact expected value, like
     assert area(width=2, height=3) == 6
 Choose arguments whose expected value follows for certain from the description: typical values,
-then edge cases. Only if the description says which input is invalid, one case may check it:
+then edge cases. Do not guess about rounding or formatting. For a parameter of type file, give the
+file's content as a string of a few lines, never a file name. Compute every expected value carefully.
+Reply with only the test lines in one ```python code block: no function, no imports, no comments."""
+ERROR_CASE = """ The description says when it fails: one case may check that, like
     with pytest.raises(ValueError):
-        area(width=-1, height=3)
-Do not guess about rounding or formatting. For a parameter of type file, give the file's content
-as a string of a few lines, never a file name. Compute every expected value carefully.
-Reply with only the test lines in one ```python code block: no function, no imports."""
+        area(width=-1, height=3)"""
 
 IMPLEMENT_SYSTEM = """You write one Python function that does what its description says and gives
 exactly the results of its examples. Use exactly the signature given. Use only the standard
@@ -250,11 +250,15 @@ def _assert_line(function: str, args: dict[str, Any], result: Any) -> str:
     )
 
 
-def tests_messages(spec: ToolSpec, problem: str = "", kept: Sequence[TestCase] = ()) -> list[dict[str, str]]:
+def tests_messages(
+    spec: ToolSpec, problem: str = "", kept: Sequence[TestCase] = (), *, errors: bool = False
+) -> list[dict[str, str]]:
     """The function described in prose (shown as code, a small model copies it back) and its
     examples as the first assert lines, to be continued; on a retry, with the cases kept from
     the last try among them (shown none, a small model loses the format: it wrote tests of an
-    ``area`` function for a CSV average)."""
+    ``area`` function for a CSV average). An error case is asked for only when the description
+    says when the function fails (``errors``): shown how to write one anyway, the local model
+    wrote one in a test reply of four, each dropped as a rule the spec does not have."""
     files = {p.name for p in spec.parameters if p.type == "file"}
     spec = as_text_spec(spec)
     about = spec.docstring if spec.described and spec.docstring else spec.description
@@ -273,6 +277,7 @@ def tests_messages(spec: ToolSpec, problem: str = "", kept: Sequence[TestCase] =
         f"\n\nWrite {TEST_COUNT} {'more ' if shown else ''}assert lines with other arguments: typical values, "
         "then edge cases."
     )
+    ask += ERROR_CASE if errors else " Only valid arguments: every line checks the value it returns."
     if files:
         ask += (
             " Each case gets its own small file text: 2 to 4 lines with small, simple values whose "

@@ -11,7 +11,7 @@ from tui_agent.core.llm.prompts import from_text_args
 from tui_agent.core.synthesis.drafting import read_test_reply
 from tui_agent.core.synthesis.inverse import round_trips
 from tui_agent.core.synthesis.outcome import SynthesisFailed
-from tui_agent.core.synthesis.spec_checks import overspecified
+from tui_agent.core.synthesis.spec_checks import overspecified, says_when_it_fails
 from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import (
     Outcome,
@@ -46,7 +46,7 @@ async def make_tests(
     ]
     anchors += decided or []
     reply = await bench.llm.complete(
-        prompts.tests_messages(spec, problem, kept or []),
+        prompts.tests_messages(spec, problem, kept or [], errors=says_when_it_fails(spec)),
         purpose="tests",
         request_id=request_id,
         max_tokens=MAX_TOKENS,

@@ -12,7 +12,15 @@ from pydantic import ValidationError
 
 from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
-from tui_agent.core.events import Answer, PlanMade, PlanStepDone, RequestFailed, ToolRegistered
+from tui_agent.core.events import (
+    Answer,
+    Event,
+    PlanMade,
+    PlanStepDone,
+    RequestFailed,
+    ToolCalled,
+    ToolRegistered,
+)
 from tui_agent.core.flow.decision import Outcome
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, PlannedStep, plan_model, problems
@@ -47,6 +55,18 @@ PLAN = {
         {"tool": "new", "request": "Round $1 up to the nearest multiple of 5"},
     ]
 }
+
+
+async def watched(model: ScriptedModel, request: str) -> tuple[Outcome, list[Event], list[Event]]:
+    """The request handled to its end: its outcome, every event, and its final events."""
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(request, request_id="r1")
+        await services.bus.drain()
+    finally:
+        await services.aclose()
+    finals = [e for e in seen if isinstance(e, Answer | RequestFailed) and e.request_id == "r1"]
+    return outcome, seen, finals
 
 
 def test_a_plan_can_only_name_the_tools_shown() -> None:
@@ -116,14 +136,8 @@ async def test_a_failing_step_ends_the_request_naming_it_and_keeps_no_composite(
     model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5"))
     model.on("plan", json.dumps(PLAN))
     model.on("ground", "LIVE: nothing")  # the new step cannot be worked out here
-    services, seen = await services_for(model)
-    try:
-        outcome = await services.orchestrator.handle(REQUEST, request_id="r1")
-        await services.bus.drain()
-    finally:
-        await services.aclose()
+    outcome, seen, finals = await watched(model, REQUEST)
     assert outcome.kind == "failed" and outcome.text.startswith("step 2 of the plan (new) failed")
-    finals = [e for e in seen if isinstance(e, Answer | RequestFailed) and e.request_id == "r1"]
     assert len(finals) == 1 and isinstance(finals[0], RequestFailed)
     assert not [e for e in seen if isinstance(e, ToolRegistered)]
 
@@ -258,11 +272,48 @@ async def test_a_plan_and_the_requests_program_that_disagree_are_decided_by_a_se
 async def test_a_first_step_that_already_answers_stands_when_a_step_after_it_fails(
     model: ScriptedModel,
 ) -> None:
-    """The model adds a step the request never asked for (the factorial of the factorial); the
-    first step already gives what the request works out to. The added step failing does not fail
-    the request: the first step's verified tool answers, as one tool would have."""
-    request = "What is the factorial of 6?"
-    plan = {"steps": [{"tool": "new", "request": request}, {"tool": "new", "request": "Calculate $1!"}]}
+    """The model's first step is the whole request, and it adds one nobody asked for (the
+    factorial of the answer). The first step already gives what the request works out to; the
+    added step failing does not fail the request: the first step's verified tool answers, as one
+    tool would have, and no composite is made."""
+    plan = {"steps": [{"tool": "new", "request": REQUEST}, {"tool": "new", "request": "Calculate $1!"}]}
+    spec = '''```python
+def percent_rounded_up(value: float, percent: float, multiple: int) -> int:
+    """The given percent of a value, rounded up to the nearest multiple.
+
+    >>> percent_rounded_up(240, 15, 5)
+    40
+    """
+```'''
+    tests = (
+        "```python\nassert percent_rounded_up(value=100, percent=10, multiple=5) == 10\n"
+        "assert percent_rounded_up(value=100, percent=12, multiple=5) == 15\n"
+        "assert percent_rounded_up(value=50, percent=50, multiple=10) == 30\n```"
+    )
+    code = (
+        "import math\n\ndef percent_rounded_up(value: float, percent: float, multiple: int) -> int:\n"
+        "    return int(math.ceil(value * percent / 100 / multiple) * multiple)\n"
+    )
+    model.on("ground", program(WORKED), program(WORKED))  # the request's, then step 1's own
+    model.on("plan", json.dumps(plan))
+    model.on("spec", spec).on("tests", tests).code("implementation", code)
+    model.on("ground", "LIVE: nothing")  # step 2 cannot be worked out here
+    outcome, seen, finals = await watched(model, REQUEST)
+    assert model.asked.count("plan") == 1
+    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (2, "failed")
+    assert outcome.kind == "answer" and outcome.value == 40 and outcome.tool == "percent_rounded_up", (
+        outcome.text
+    )
+    assert outcome.path == "synthesised" and not outcome.steps
+    assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 40
+    assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["percent_rounded_up"]
+
+
+async def test_no_plan_is_drawn_when_no_tool_computes_a_step_of_the_request(model: ScriptedModel) -> None:
+    """is_prime(6) and mean_of([6]) run on the request's values and give values of their own,
+    but the factorial of 6 never passes through False or 6.0 on its way to 720: no plan is asked
+    for, and one new tool answers. 15% of 240 passes through 36 on its way to 40, so
+    percentage_of may be a first step there (the other plan tests)."""
     spec = '''```python
 def factorial(n: int) -> int:
     """The product of the whole numbers from 1 to n.
@@ -274,22 +325,12 @@ def factorial(n: int) -> int:
     tests = (
         "```python\nassert factorial(n=0) == 1\nassert factorial(n=3) == 6\nassert factorial(n=5) == 120\n```"
     )
-    code = "import math\n\ndef factorial(n: int) -> int:\n    return math.factorial(n)\n"
     model.on("ground", program("import math\nanswer = math.factorial(6)"))
-    model.on("plan", json.dumps(plan))
-    model.on("ground", program("import math\nanswer = math.factorial(6)"))  # step 1's own
-    model.on("spec", spec).on("tests", tests).code("implementation", code)
-    model.on("ground", "LIVE: nothing")  # step 2 cannot be worked out here
-    services, seen = await services_for(model)
-    try:
-        outcome = await services.orchestrator.handle(request, request_id="r1")
-        await services.bus.drain()
-    finally:
-        await services.aclose()
-    assert model.asked.count("plan") == 1
-    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (2, "failed")
-    assert outcome.kind == "answer" and outcome.value == 720 and outcome.tool == "factorial", outcome.text
-    assert outcome.path == "synthesised" and not outcome.steps
-    finals = [e for e in seen if isinstance(e, Answer | RequestFailed) and e.request_id == "r1"]
-    assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 720
-    assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["factorial"]
+    model.on("spec", spec).on("tests", tests)
+    model.code(
+        "implementation", "import math\n\ndef factorial(n: int) -> int:\n    return math.factorial(n)\n"
+    )
+    outcome, seen, _ = await watched(model, "What is the factorial of 6?")
+    assert "plan" not in model.asked
+    assert any(isinstance(e, ToolCalled) and e.name == "is_prime" for e in seen)  # it came near
+    assert outcome.kind == "answer" and outcome.path == "synthesised" and outcome.value == 720

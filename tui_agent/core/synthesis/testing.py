@@ -24,7 +24,11 @@ from tui_agent.core.tool.cases import (
 from tui_agent.core.tool.spec import ToolSpec
 
 MIN_TESTS = 4
-MAX_TOKENS = 600  # five assert lines and a few error cases: the longest replies measured were ~350
+# Five assert lines, and one error case where the spec has one: the longest such reply measured
+# was 216 tokens, and a reply that goes on enumerating cases (52 asserts of is_prime, 600 tokens,
+# 27 s) is cut, its last line unread. A case with a file writes the file's text: ~350 measured.
+MAX_TOKENS = 320
+MAX_TOKENS_FILES = 600
 STUB_OUTCOME = Outcome("raises", raises=("NotImplementedError", "RuntimeError", "Exception", "BaseException"))
 TEST_REWRITES = 2
 
@@ -49,7 +53,7 @@ async def make_tests(
         prompts.tests_messages(spec, problem, kept or [], errors=says_when_it_fails(spec)),
         purpose="tests",
         request_id=request_id,
-        max_tokens=MAX_TOKENS,
+        max_tokens=MAX_TOKENS_FILES if any(p.type == "file" for p in spec.parameters) else MAX_TOKENS,
         temperature=0.7 if problem else 0.0,
         stop=prompts.AFTER_CODE,
     )

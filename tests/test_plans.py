@@ -18,7 +18,6 @@ from tui_agent.core.events import (
     PlanMade,
     PlanStepDone,
     RequestFailed,
-    ToolCalled,
     ToolRegistered,
 )
 from tui_agent.core.flow.decision import Outcome
@@ -307,30 +306,3 @@ def percent_rounded_up(value: float, percent: float, multiple: int) -> int:
     assert outcome.path == "synthesised" and not outcome.steps
     assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 40
     assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["percent_rounded_up"]
-
-
-async def test_no_plan_is_drawn_when_no_tool_computes_a_step_of_the_request(model: ScriptedModel) -> None:
-    """is_prime(6) and mean_of([6]) run on the request's values and give values of their own,
-    but the factorial of 6 never passes through False or 6.0 on its way to 720: no plan is asked
-    for, and one new tool answers. 15% of 240 passes through 36 on its way to 40, so
-    percentage_of may be a first step there (the other plan tests)."""
-    spec = '''```python
-def factorial(n: int) -> int:
-    """The product of the whole numbers from 1 to n.
-
-    >>> factorial(6)
-    720
-    """
-```'''
-    tests = (
-        "```python\nassert factorial(n=0) == 1\nassert factorial(n=3) == 6\nassert factorial(n=5) == 120\n```"
-    )
-    model.on("ground", program("import math\nanswer = math.factorial(6)"))
-    model.on("spec", spec).on("tests", tests)
-    model.code(
-        "implementation", "import math\n\ndef factorial(n: int) -> int:\n    return math.factorial(n)\n"
-    )
-    outcome, seen, _ = await watched(model, "What is the factorial of 6?")
-    assert "plan" not in model.asked
-    assert any(isinstance(e, ToolCalled) and e.name == "is_prime" for e in seen)  # it came near
-    assert outcome.kind == "answer" and outcome.path == "synthesised" and outcome.value == 720

@@ -25,7 +25,6 @@ from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
 from tui_agent.core.flow.grounding import Grounder, Kind, agrees
-from tui_agent.core.flow.intermediates import traced
 from tui_agent.core.flow.kinds import CallState, Ending, Route
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
@@ -83,11 +82,8 @@ class Composer:
         grounding = decision.grounding
         if grounding is None or grounding.kind != Kind.VALUE:
             return "no plan: the request's answer could not be worked out apart to hold one to"
-        near = [p for p in decision.checked if self._near(p, req.text)]
-        if not near:
+        if not any(self._near(p, req.text) for p in decision.checked):
             return "no plan: no library tool came near"  # one new tool (saves a model call)
-        if not await self._on_the_way(req, grounding.program, near):
-            return "no plan: no library tool gave a value the request's own program passes through"
         names = [c.name for c in decision.search.candidates if c.verified][:SHOWN]
         tools = {n: await asyncio.to_thread(self.registry.get, n) for n in names}
         if not tools:
@@ -167,19 +163,6 @@ class Composer:
             return True
         judged = checked.judgement
         return judged is not None and judged.more_values and len(judged.vetoes) == 1
-
-    async def _on_the_way(self, req: Request, program: str, near: list[Execution]) -> bool:
-        """Whether a near tool may be a step of the request: it took fewer values than the
-        request gives, or the value it gave is one the request's program computes on its way
-        (:mod:`intermediates`, run in the sandbox). A program that cannot be followed decides
-        nothing."""
-        if any(p.value is None for p in near):
-            return True
-        source = traced(program)
-        passed = await self.grounder.run(source, dt.date.today(), req.rid) if source else None
-        if passed is None or passed.kind != Kind.VALUE or not isinstance(passed.value, list):
-            return True
-        return any(agrees(p.value, value) for p in near for value in passed.value)
 
     async def _run(
         self, req: Request, steps: list[PlannedStep], tools: dict[str, Tool], single: Single, answer: Any

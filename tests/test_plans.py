@@ -306,3 +306,55 @@ def percent_rounded_up(value: float, percent: float, multiple: int) -> int:
     assert outcome.path == "synthesised" and not outcome.steps
     assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 40
     assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["percent_rounded_up"]
+
+
+async def test_a_plan_whose_step_cannot_take_the_value_before_it_gives_way_to_one_new_tool(
+    model: ScriptedModel,
+) -> None:
+    """15% of the average is 4.5, which is_prime (a whole number) cannot take: the plan was
+    wrong, not a tool, so the request is not failed at step 3; one new tool answers it."""
+    request = "Take the average of 10, 20 and 60, find 15% of it, and tell me whether that is a prime number"
+    model.on(
+        "ground",
+        program(
+            "n = sum([10, 20, 60]) / 3 * 15 / 100\nanswer = n == int(n) and n > 1 and all(n % d for d in range(2, int(n)))"
+        ),
+    )
+    plan = {
+        "steps": [
+            {"tool": "mean_of", "args": {"numbers": [10, 20, 60]}},
+            {"tool": "percentage_of", "args": {"value": "$1", "percent": 15}},
+            {"tool": "is_prime", "args": {"n": "$2"}},
+        ]
+    }
+    model.on("plan", json.dumps(plan))
+    model.on(
+        "spec",
+        '''```python
+def share_of_average_is_prime(numbers: list, percent: float) -> bool:
+    """Whether the given percent of the numbers' average is a prime number.
+
+    >>> share_of_average_is_prime([10, 20, 60], 15)
+    False
+    """
+```''',
+    )
+    model.on(
+        "tests",
+        "```python\nassert share_of_average_is_prime(numbers=[10, 20], percent=10) is False\n"
+        "assert share_of_average_is_prime(numbers=[10, 20, 60], percent=10) is True\n"
+        "assert share_of_average_is_prime(numbers=[50, 50], percent=10) is True\n"
+        "assert share_of_average_is_prime(numbers=[40], percent=10) is False\n```",
+    )
+    model.code(
+        "implementation",
+        "def share_of_average_is_prime(numbers: list, percent: float) -> bool:\n"
+        "    n = sum(numbers) / len(numbers) * percent / 100\n"
+        "    return n == int(n) and n > 1 and all(n % d for d in range(2, int(n)))\n",
+    )
+    outcome, seen, finals = await watched(model, request)
+    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (3, "failed")
+    assert outcome.kind == "answer" and outcome.path == "synthesised", outcome.text
+    assert outcome.value is False and outcome.tool == "share_of_average_is_prime"
+    assert any("do not fit is_prime" in note for note in outcome.notes)
+    assert len(finals) == 1 and isinstance(finals[0], Answer)

@@ -51,12 +51,19 @@ class Ran:
     outcome: Outcome | None = None  # a new step's own answer
 
 
-class Failed(Exception):
-    """A step did not give a value: the request ends here, naming it (``ran``: the steps before)."""
+class Unfit(str):
+    """Why a library step's arguments do not fit its tool once the values before it are known
+    (a float result fed to an int parameter): the plan was wrong, not a tool."""
 
-    def __init__(self, message: str, ran: list[Ran]) -> None:
+
+class Failed(Exception):
+    """A step did not give a value: the request ends here, naming it (``ran``: the steps before),
+    unless the plan was wrong (``unfit``): then one new tool is made, as with no plan."""
+
+    def __init__(self, message: str, ran: list[Ran], *, unfit: bool = False) -> None:
         super().__init__(message)
         self.ran = ran
+        self.unfit = unfit
 
 
 class Composer:
@@ -96,9 +103,12 @@ class Composer:
         try:
             ran = await self._run(req, plan.steps, tools, single, grounding.value)
         except Failed as exc:
-            if not (exc.ran and agrees(exc.ran[0].value, grounding.value)):
+            if exc.ran and agrees(exc.ran[0].value, grounding.value):
+                ran = exc.ran[:1]  # the first step already gave what the request works out to
+            elif exc.unfit:
+                return f"no plan: {exc}"
+            else:
                 return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
-            ran = exc.ran[:1]  # the first step already gave what the request works out to
         final = ran[-1].value
         if not agrees(final, grounding.value):
             # verified steps against one program the model wrote: a second, independent program
@@ -186,7 +196,11 @@ class Composer:
                         index=index, tool=step.tool, status="failed", detail=done, request_id=req.rid
                     )
                 )
-                raise Failed(f"step {index} of the plan ({step.tool}) failed: {done}", ran)
+                raise Failed(
+                    f"step {index} of the plan ({step.tool}) failed: {done}",
+                    ran,
+                    unfit=isinstance(done, Unfit),
+                )
             ran.append(done)
             self.bus.publish(
                 PlanStepDone(
@@ -207,7 +221,7 @@ class Composer:
         try:
             args = call_model(spec).model_validate(args).model_dump(by_alias=True)
         except ValidationError as exc:
-            return f"its arguments do not fit {tool.name}: {exc.errors()[0]['msg']}"
+            return Unfit(f"its arguments do not fit {tool.name}: {exc.errors()[0]['msg']}")
         run = await self.executor.runner.run(
             tool, Execution(CallState.READY, tool.name, args), request_id=req.rid
         )

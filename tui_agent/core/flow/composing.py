@@ -28,7 +28,7 @@ from tui_agent.core.flow.grounding import Grounder, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
-from tui_agent.core.flow.responder import call_text, format_value
+from tui_agent.core.flow.responder import call_text, format_value, template
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.request.templates import template_of
 from tui_agent.core.sandbox import Sandbox
@@ -149,9 +149,8 @@ class Composer:
         """The answer of a plan's first step alone: one tool, as if no plan had been drawn."""
         if step.outcome is not None:
             return step.outcome
-        text = (
-            f"The answer is {format_value(step.value)}, computed by {call_text(step.tool.name, step.args)}."
-        )
+        spec = ToolSpec.model_validate(step.tool.record.spec)
+        text = template(spec, step.args, step.value)
         return Outcome(
             req.rid,
             Ending.ANSWER,

@@ -100,7 +100,7 @@ async def make_spec(
             problem = spec_problem(spec, request, computed)
             if not problem:
                 return spec
-            if problem == disagreement(spec, request, computed):
+            if problem == disagreement(spec, request, computed):  # its arithmetic, not its design
                 if spec.signature() in designs:
                     bench.report.step(
                         request_id, "spec", "done", attempt + 1, f"kept with a warning: {problem}"

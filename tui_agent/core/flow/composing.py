@@ -24,7 +24,7 @@ from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.grounding import Grounder, Kind, agrees
+from tui_agent.core.flow.grounding import SECOND_DRAW, Grounder, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
@@ -38,7 +38,6 @@ from tui_agent.core.tool.record import Tool
 from tui_agent.core.tool.spec import ToolSpec, call_model
 
 SHOWN = 5  # library tools the planner is shown
-SECOND_DRAW = 0.7  # the temperature of a second program, when the plan and the first disagree
 Single = Callable[[Request], Awaitable[Outcome]]
 
 

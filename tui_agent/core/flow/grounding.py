@@ -26,13 +26,24 @@ from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
 from tui_agent.core.synthesis.code import extract_code, with_module_imports
+from tui_agent.core.synthesis.computed import Anchor
 from tui_agent.core.tool.cases import agrees
 
-__all__ = ["Grounder", "Grounding", "Kind", "agrees", "program_source", "read_reply"]
+__all__ = [
+    "SECOND_DRAW",
+    "Grounder",
+    "Grounding",
+    "Kind",
+    "agrees",
+    "anchored",
+    "program_source",
+    "read_reply",
+]
 
 ENTRY = "selfeng_answer"
 MARKER = re.compile(r"^\s*(LIVE|ASK)\s*:\s*(.+?)\s*$", re.MULTILINE)
 MAX_TOKENS = 200
+SECOND_DRAW = 0.7  # the temperature of a second, independent program, when the first is disputed
 WRAPPER = """import datetime as _selfeng_dt
 
 
@@ -123,6 +134,16 @@ class Grounding:
         return {"kind": self.kind.value, "value": self.value, "program": self.program, "needs": self.needs}
 
 
+def anchored(grounding: Grounding | None, anchor: Anchor) -> Grounding | None:
+    """The grounding after a second program settled a dispute with a spec (:class:`Anchor`): the
+    value both sides hold, or none when the programs disagree with each other."""
+    if grounding is None or not anchor.changed:
+        return grounding
+    if anchor.value is None:
+        return Grounding(Kind.NONE, program=grounding.program, why="two programs for the request disagree")
+    return Grounding(Kind.VALUE, value=anchor.value, program=grounding.program)
+
+
 def program_source(program: str) -> str:
     """The model's lines as a function the sandbox runner can call with today's date."""
     body = textwrap.indent(textwrap.dedent(program).strip() or "answer = None", "    ")
@@ -178,6 +199,11 @@ class Grounder:
                 return Grounding(Kind.PERSONAL, program=text, needs=INVENTED)
             return Grounding(Kind.NONE, program=text, why="the program uses none of the request's values")
         return await self.run(text, today or dt.date.today(), request_id)
+
+    async def second(self, request: str, request_id: str = "") -> Any:
+        """Another program's value for the request, drawn apart from the first; None without one."""
+        again = await self.ground(request, request_id=request_id, temperature=SECOND_DRAW)
+        return again.value if again.kind == Kind.VALUE else None
 
     async def run(self, program: str, today: dt.date, request_id: str = "") -> Grounding:
         source = program_source(program)

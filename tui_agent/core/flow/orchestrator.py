@@ -32,7 +32,7 @@ from tui_agent.core.flow.decide import Decider
 from tui_agent.core.flow.decision import Decision, Outcome, Request, one_line
 from tui_agent.core.flow.executor import Executor
 from tui_agent.core.flow.followup import standalone
-from tui_agent.core.flow.grounding import Grounder, Grounding, Kind
+from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, anchored
 from tui_agent.core.flow.inputs import files_named, samples
 from tui_agent.core.flow.kinds import CallState, Choice, Ending, Route
 from tui_agent.core.flow.planning import Planner
@@ -41,6 +41,7 @@ from tui_agent.core.flow.session import Exchange, Session
 from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.sandbox import Sandbox
+from tui_agent.core.synthesis.computed import Anchor
 from tui_agent.core.synthesis.engine import SynthesisEngine
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class Orchestrator:
         self.bus = bus
         self.executor = Executor(llm, sandbox, registry, bus)
         self.executor.input_limit_mb = engine.settings.input_file_mb
-        grounder = Grounder(llm, sandbox)
+        self.grounder = grounder = Grounder(llm, sandbox)
         self.decider = Decider(grounder, registry, self.executor, engine.settings, bus)
         self.responder = Responder(llm, bus, phrase_plain=engine.settings.phrase_answers)
         self.consent = Consent(registry, bus, engine.settings.approve_new_tools, self.executor.allowed_paths)
@@ -176,7 +177,9 @@ class Orchestrator:
         req.stage = "making a new tool"
         shown = await asyncio.to_thread(samples, named)  # file reads stay off the event loop
         computed = grounding.value if grounding is not None and grounding.kind == Kind.VALUE else None
-        made = await self.engine.synthesize(request, request_id=rid, samples=shown, computed=computed)
+        anchor = Anchor(computed, again=lambda: self.grounder.second(request, rid))
+        made = await self.engine.synthesize(request, request_id=rid, samples=shown, anchor=anchor)
+        grounding = anchored(grounding, anchor)
         if made.existing is not None and made.spec is not None:
             if made.existing not in tried and await self._serves(req, made.existing, grounding):
                 self.bus.publish(ToolChosen(name=made.existing, score=1.0, reused=True, request_id=rid))
@@ -188,8 +191,9 @@ class Orchestrator:
                 return Outcome(rid, Ending.FAILED, text, Route.FAILED, made.existing, notes=notes)
             req.stage = "making a new tool"
             made = await self.engine.synthesize(
-                request, request_id=rid, samples=shown, spec=made.spec, computed=computed
+                request, request_id=rid, samples=shown, spec=made.spec, anchor=anchor
             )
+            grounding = anchored(grounding, anchor)
         if not made.ok or made.record is None:
             text = (
                 "I could not make a verified tool for this request, so I have no answer I can stand "

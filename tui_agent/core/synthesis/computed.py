@@ -6,15 +6,50 @@ When the request states no answer, the example takes the value a program compute
 request instead, so the tests hold what Python worked out, and it is an anchor: implementations
 written from the spec share the spec's reading, so their agreement cannot overrule what the
 request itself works out to (a spec that reads "what percentage of 160 is 40" as "160% of 40"
-would have all of them give 64)."""
+would have all of them give 64).
+
+One program is one draw of a small model, and it can stop a step short or misread the request.
+When the spec's worked example for the request's values disagrees with it, that is a second
+opinion, so a second program (:class:`Anchor`) decides before either is taken: it sides with the
+program (the spec's arithmetic is off), with the example (the first program was wrong, and the
+example is the anchor), or with neither (no anchor: the spec stands on its own)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from tui_agent.core.request.values import grounded
 from tui_agent.core.tool.cases import agrees
 from tui_agent.core.tool.spec import Example, ToolSpec
+
+Recompute = Callable[[], Awaitable[Any]]  # another program's value for the request; None: none
+
+
+@dataclass
+class Anchor:
+    """What the request works out to, computed apart (``value``; None when unknown), and how to
+    draw one more, independent program for it (asked at most once per request)."""
+
+    value: Any = None
+    again: Recompute | None = None
+    asked: bool = False
+    changed: bool = False
+
+    async def settle(self, stated: Any) -> str:
+        """The spec says the request's values give ``stated``, the program said ``value``: what
+        a second program changed, for the person ("" when nothing did)."""
+        if self.value is None or self.again is None or self.asked or agrees(stated, self.value):
+            return ""
+        self.asked = True
+        second = await self.again()
+        if second is None or agrees(second, self.value):
+            return ""  # confirmed, or no evidence against it
+        first, self.value, self.changed = self.value, (stated if agrees(second, stated) else None), True
+        if self.value is None:
+            return f"two programs for the request disagree ({first!r}, {second!r}): the spec's example stands"
+        return f"a second program gives {second!r}, as the spec's example does, not {first!r}"
 
 
 def _same_kind(a: Any, b: Any) -> bool:

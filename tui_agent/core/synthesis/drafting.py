@@ -8,15 +8,15 @@ JSON replies are still read, for endpoints and scripts that answer that way."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from pydantic import ValidationError
 
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.structured import extract_json
 from tui_agent.core.synthesis.code import extract_code
+from tui_agent.core.synthesis.computed import Anchor
 from tui_agent.core.synthesis.outcome import SynthesisFailed
-from tui_agent.core.synthesis.spec_checks import disagreement, settle_spec, spec_problem
+from tui_agent.core.synthesis.spec_checks import disagreement, own_example, settle_spec, spec_problem
 from tui_agent.core.synthesis.workbench import Workbench
 from tui_agent.core.tool.cases import TestCase, TestPlan
 from tui_agent.core.tool.described import described_function, stub_spec
@@ -64,14 +64,17 @@ async def make_spec(
     request: str,
     request_id: str,
     samples: dict[str, str] | None = None,
-    computed: Any = None,
+    anchor: Anchor | None = None,
 ) -> ToolSpec:
     """A spec whose parameters the request can fill. A request that writes the function out is
     its own spec. Otherwise the model drafts one, retried (sampling) with the reason when it
     cannot be read or its worked examples do not call it with the request's own values; a rule
     that cannot be met after the tries is a warning, not the end of the request. A design drawn
     again the same (its signature) that still miscomputes the request's example is kept at once:
-    the model's arithmetic is what is off, and the run gives that example the computed answer."""
+    the model's arithmetic is what is off, and the run gives that example the computed answer.
+    The first time the example and the computed answer disagree, a second program decides which
+    (if either) stands (:class:`Anchor`)."""
+    anchor = anchor or Anchor()
     described = described_function(request)
     if described is not None and described.spec is not None:
         bench.report.step(
@@ -94,13 +97,20 @@ async def make_spec(
         if drafted is None:
             problem = UNREADABLE
         else:
-            spec = settle_spec(drafted, request, computed)
+            spec = settle_spec(drafted, request, anchor.value)
             if not spec.parameters:
                 raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
-            problem = spec_problem(spec, request, computed)
+            problem = spec_problem(spec, request, anchor.value)
+            own = own_example(spec, request)
+            if problem and own is not None and problem == disagreement(spec, request, anchor.value):
+                said = await anchor.settle(own.result)
+                if said:
+                    bench.report.say(request_id, said)
+                    spec = settle_spec(drafted, request, anchor.value)
+                    problem = spec_problem(spec, request, anchor.value)
             if not problem:
                 return spec
-            if problem == disagreement(spec, request, computed):  # its arithmetic, not its design
+            if problem == disagreement(spec, request, anchor.value):  # its arithmetic, not its design
                 if spec.signature() in designs:
                     bench.report.step(
                         request_id, "spec", "done", attempt + 1, f"kept with a warning: {problem}"

@@ -19,6 +19,7 @@ from tui_agent.core.library.registry import Registry
 from tui_agent.core.llm.client import LLMClient
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.synthesis import repair
+from tui_agent.core.synthesis.computed import Anchor
 from tui_agent.core.synthesis.drafting import make_spec
 from tui_agent.core.synthesis.outcome import SynthesisFailed, SynthesisResult
 from tui_agent.core.synthesis.run import SynthesisRun
@@ -52,13 +53,14 @@ class SynthesisEngine:
         register: bool = True,
         samples: dict[str, str] | None = None,
         spec: ToolSpec | None = None,
-        computed: Any = None,
+        anchor: Anchor | None = None,
     ) -> SynthesisResult:
         """A new tool for ``request``. When the spec drafted for it names a tool the library has,
         the result comes back early with ``existing`` set and the draft in ``spec``: the flow
         tries that tool and, if it does not serve, calls again with ``spec`` to go on under a
         free name. ``samples``: how each file the request names begins (shown, never stored);
-        ``computed``: what the request works out to, computed apart, for its worked example."""
+        ``anchor``: what the request works out to, computed apart, for its worked example (a
+        second program may change it: the flow reads it afterwards)."""
         run = SynthesisRun(
             self.bench,
             self.registry,
@@ -67,7 +69,7 @@ class SynthesisEngine:
             register=register,
             samples=samples,
             spec=spec,
-            computed=computed,
+            anchor=anchor,
         )
         return await run.run()
 

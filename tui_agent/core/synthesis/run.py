@@ -28,7 +28,7 @@ from tui_agent.core.synthesis.candidates import (
 )
 from tui_agent.core.synthesis.code import defines, rename_function
 from tui_agent.core.synthesis.coding import implement
-from tui_agent.core.synthesis.computed import with_computed_example
+from tui_agent.core.synthesis.computed import Anchor, with_computed_example
 from tui_agent.core.synthesis.drafting import make_spec
 from tui_agent.core.synthesis.opinions import SecondOpinions
 from tui_agent.core.synthesis.outcome import SynthesisFailed, SynthesisResult
@@ -54,12 +54,12 @@ class SynthesisRun:
         register: bool,
         samples: dict[str, str] | None = None,
         spec: ToolSpec | None = None,
-        computed: Any = None,
+        anchor: Anchor | None = None,
     ) -> None:
         """``spec``: a draft to go on from (the flow found that the tool its name names does not
         serve the request), so the new tool takes a free name; without it the spec is drafted and
         the run stops at a name the library has, for the flow to try that tool first.
-        ``computed``: what the request works out to, computed apart (:mod:`computed`)."""
+        ``anchor``: what the request works out to, computed apart (:mod:`computed`)."""
         self.bench = bench
         self.report = bench.report
         self.registry = registry
@@ -68,7 +68,7 @@ class SynthesisRun:
         self.rid = request_id
         self.register = register
         self.spec = spec
-        self.computed = computed
+        self.anchor = anchor or Anchor()
         self.result = SynthesisResult(ok=False)
         self.opinions = SecondOpinions(bench, request_id, self._implement)
         self.tried: set[str] = set()  # every candidate so far, as its syntax tree
@@ -100,14 +100,14 @@ class SynthesisRun:
             if self.spec is None:
                 report.step(rid, "spec", "started")
                 drafted = with_samples(
-                    await make_spec(bench, self.request, rid, self.samples, self.computed), self.samples
+                    await make_spec(bench, self.request, rid, self.samples, self.anchor), self.samples
                 )
             else:
                 drafted = self.spec
             claimed = self._claim_name(drafted, drafted_here=self.spec is None)
             if claimed is None:
                 return result
-            spec, changed = with_computed_example(claimed, self.request, self.computed)
+            spec, changed = with_computed_example(claimed, self.request, self.anchor.value)
             if changed:
                 report.say(rid, changed)
             result.spec = spec

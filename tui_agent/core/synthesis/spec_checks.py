@@ -76,7 +76,7 @@ def _has_type(value: Any, kind: str) -> bool:
     return isinstance(value, PYTHON_TYPES[kind])
 
 
-def _own_example(spec: ToolSpec, request: str) -> Example | None:
+def own_example(spec: ToolSpec, request: str) -> Example | None:
     """The worked example that calls the spec with the request's own values, if one does."""
     required = {p.name for p in spec.parameters if p.required}
     for example in spec.examples:
@@ -95,7 +95,7 @@ def _kind_of(computed: Any) -> str:
 def disagreement(spec: ToolSpec, request: str, computed: Any) -> str:
     """Why the spec's example for the request's own values is not what the request works out to
     apart, or "" when it is (or there is no such example, or nothing computed)."""
-    own = _own_example(spec, request)
+    own = own_example(spec, request)
     if computed is None or own is None or agrees(own.result, computed):
         return ""
     call = ", ".join(f"{k}={v!r}" for k, v in own.args.items())

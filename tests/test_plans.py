@@ -268,15 +268,7 @@ async def test_a_plan_and_the_requests_program_that_disagree_are_decided_by_a_se
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40
 
 
-async def test_a_first_step_that_already_answers_stands_when_a_step_after_it_fails(
-    model: ScriptedModel,
-) -> None:
-    """The model's first step is the whole request, and it adds one nobody asked for (the
-    factorial of the answer). The first step already gives what the request works out to; the
-    added step failing does not fail the request: the first step's verified tool answers, as one
-    tool would have, and no composite is made."""
-    plan = {"steps": [{"tool": "new", "request": REQUEST}, {"tool": "new", "request": "Calculate $1!"}]}
-    spec = '''```python
+WHOLE_SPEC = '''```python
 def percent_rounded_up(value: float, percent: float, multiple: int) -> int:
     """The given percent of a value, rounded up to the nearest multiple.
 
@@ -284,28 +276,50 @@ def percent_rounded_up(value: float, percent: float, multiple: int) -> int:
     40
     """
 ```'''
-    tests = (
-        "```python\nassert percent_rounded_up(value=100, percent=10, multiple=5) == 10\n"
-        "assert percent_rounded_up(value=100, percent=12, multiple=5) == 15\n"
-        "assert percent_rounded_up(value=50, percent=50, multiple=10) == 30\n```"
-    )
-    code = (
-        "import math\n\ndef percent_rounded_up(value: float, percent: float, multiple: int) -> int:\n"
-        "    return int(math.ceil(value * percent / 100 / multiple) * multiple)\n"
-    )
+WHOLE_TESTS = (
+    "```python\nassert percent_rounded_up(value=100, percent=10, multiple=5) == 10\n"
+    "assert percent_rounded_up(value=100, percent=12, multiple=5) == 15\n"
+    "assert percent_rounded_up(value=50, percent=50, multiple=10) == 30\n```"
+)
+WHOLE = (
+    "import math\n\ndef percent_rounded_up(value: float, percent: float, multiple: int) -> int:\n"
+    "    return int(math.ceil(value * percent / 100 / multiple) * multiple)\n"
+)
+
+
+async def test_a_first_step_that_already_answers_stands_when_a_step_after_it_moves_away(
+    model: ScriptedModel,
+) -> None:
+    """The model's first step is the whole request, and it adds one nobody asked for (15% of
+    the answer). The first step already gives what the request works out to, and a
+    second program agrees: the first step's verified tool answers, as one tool would have, and
+    no composite is made."""
+    plan = {"steps": [{"tool": "new", "request": REQUEST}, {"tool": "percentage_of", "args": {"value": "$1", "percent": 15}}]}
     model.on("ground", program(WORKED), program(WORKED))  # the request's, then step 1's own
     model.on("plan", json.dumps(plan))
-    model.on("spec", spec).on("tests", tests).code("implementation", code)
-    model.on("ground", "LIVE: nothing")  # step 2 cannot be worked out here
+    model.on("spec", WHOLE_SPEC).on("tests", WHOLE_TESTS).code("implementation", WHOLE)
+    model.on("ground", program(WORKED))  # the second draw, when step 2 moves away from 40
     outcome, seen, finals = await watched(model, REQUEST)
     assert model.asked.count("plan") == 1
-    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (2, "failed")
+    assert [(e.index, e.status) for e in seen if isinstance(e, PlanStepDone)][-1] == (2, "done")
     assert outcome.kind == "answer" and outcome.value == 40 and outcome.tool == "percent_rounded_up", (
         outcome.text
     )
     assert outcome.path == "synthesised" and not outcome.steps
     assert len(finals) == 1 and isinstance(finals[0], Answer) and finals[0].value == 40
     assert [e.name for e in seen if isinstance(e, ToolRegistered)] == ["percent_rounded_up"]
+
+
+async def test_a_plan_of_new_tools_only_is_one_new_tool(model: ScriptedModel) -> None:
+    """Nothing from the library in the plan: its steps would be as many syntheses for what one
+    new tool does, so one new tool answers, and no plan is run."""
+    plan = {"steps": [{"tool": "new", "request": REQUEST}, {"tool": "new", "request": "Calculate $1!"}]}
+    model.on("ground", program(WORKED)).on("plan", json.dumps(plan))
+    model.on("spec", WHOLE_SPEC).on("tests", WHOLE_TESTS).code("implementation", WHOLE)
+    outcome, seen, finals = await watched(model, REQUEST)
+    assert outcome.kind == "answer" and outcome.value == 40 and outcome.path == "synthesised", outcome.text
+    assert not [e for e in seen if isinstance(e, PlanMade | PlanStepDone)]
+    assert model.asked.count("spec") == 1 and len(finals) == 1
 
 
 async def test_a_plan_whose_step_cannot_take_the_value_before_it_gives_way_to_one_new_tool(

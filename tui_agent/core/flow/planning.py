@@ -168,6 +168,9 @@ class Planner:
                 PlannedStep(s.tool, dict(s.args), s.request.strip() if s.tool == NEW else "")
                 for s in reply.steps  # type: ignore[attr-defined]
             ]
+            if all(s.tool == NEW for s in steps):
+                # nothing from the library: one new tool does the same in one synthesis, not several
+                return "every step is a new tool, so one new tool answers it"
             planned = runnable(steps, by_name, request)
             if not isinstance(planned, str):
                 return planned

@@ -294,7 +294,12 @@ async def test_a_first_step_that_already_answers_stands_when_a_step_after_it_mov
     the answer). The first step already gives what the request works out to, and a
     second program agrees: the first step's verified tool answers, as one tool would have, and
     no composite is made."""
-    plan = {"steps": [{"tool": "new", "request": REQUEST}, {"tool": "percentage_of", "args": {"value": "$1", "percent": 15}}]}
+    plan = {
+        "steps": [
+            {"tool": "new", "request": REQUEST},
+            {"tool": "percentage_of", "args": {"value": "$1", "percent": 15}},
+        ]
+    }
     model.on("ground", program(WORKED), program(WORKED))  # the request's, then step 1's own
     model.on("plan", json.dumps(plan))
     model.on("spec", WHOLE_SPEC).on("tests", WHOLE_TESTS).code("implementation", WHOLE)

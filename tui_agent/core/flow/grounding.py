@@ -135,12 +135,9 @@ class Grounding:
 
 
 def anchored(grounding: Grounding | None, anchor: Anchor) -> Grounding | None:
-    """The grounding after a second program settled a dispute with a spec (:class:`Anchor`): the
-    value both sides hold, or none when the programs disagree with each other."""
+    """The grounding after a second program sided with a spec's example (:class:`Anchor`)."""
     if grounding is None or not anchor.changed:
         return grounding
-    if anchor.value is None:
-        return Grounding(Kind.NONE, program=grounding.program, why="two programs for the request disagree")
     return Grounding(Kind.VALUE, value=anchor.value, program=grounding.program)
 
 

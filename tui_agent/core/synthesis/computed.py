@@ -10,9 +10,9 @@ would have all of them give 64).
 
 One program is one draw of a small model, and it can stop a step short or misread the request.
 When the spec's worked example for the request's values disagrees with it, that is a second
-opinion, so a second program (:class:`Anchor`) decides before either is taken: it sides with the
-program (the spec's arithmetic is off), with the example (the first program was wrong, and the
-example is the anchor), or with neither (no anchor: the spec stands on its own)."""
+opinion, so a second program (:class:`Anchor`) is drawn before either is taken. Only when it
+sides with the example does the example stand (the first program was wrong, and the example is
+the anchor); otherwise the first program's value stands, as with one program."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ Recompute = Callable[[], Awaitable[Any]]  # another program's value for the requ
 @dataclass
 class Anchor:
     """What the request works out to, computed apart (``value``; None when unknown), and how to
-    draw one more, independent program for it (asked at most once per request)."""
+    draw one more, independent program for it (asked at most once per request). ``changed``:
+    a second program sided with the spec's example, which is the value now."""
 
     value: Any = None
     again: Recompute | None = None
@@ -44,11 +45,13 @@ class Anchor:
             return ""
         self.asked = True
         second = await self.again()
-        if second is None or agrees(second, self.value):
-            return ""  # confirmed, or no evidence against it
-        first, self.value, self.changed = self.value, (stated if agrees(second, stated) else None), True
-        if self.value is None:
-            return f"two programs for the request disagree ({first!r}, {second!r}): the spec's example stands"
+        if second is None or not agrees(second, stated):
+            # confirmed, no evidence, or a third value: with no two sources agreeing the first
+            # stands, and a spec nobody can confirm is not taken (a spec a step short, as every
+            # program was otherwise, answered 25 for "the percentage change from 40 to 50,
+            # divided by 5, plus 1")
+            return ""
+        first, self.value, self.changed = self.value, stated, True
         return f"a second program gives {second!r}, as the spec's example does, not {first!r}"
 
 

@@ -72,8 +72,8 @@ async def make_spec(
     that cannot be met after the tries is a warning, not the end of the request. A design drawn
     again the same (its signature) that still miscomputes the request's example is kept at once:
     the model's arithmetic is what is off, and the run gives that example the computed answer.
-    The first time the example and the computed answer disagree, a second program decides which
-    (if either) stands (:class:`Anchor`)."""
+    The first time the example and the computed answer disagree, a second program is drawn: the
+    example stands only when it sides with the example (:class:`Anchor`)."""
     anchor = anchor or Anchor()
     described = described_function(request)
     if described is not None and described.spec is not None:
@@ -101,8 +101,8 @@ async def make_spec(
             if not spec.parameters:
                 raise SynthesisFailed("spec", "the spec has no parameters: it would not be a general tool")
             problem = spec_problem(spec, request, anchor.value)
-            own = own_example(spec, request)
-            if problem and own is not None and problem == disagreement(spec, request, anchor.value):
+            own = own_example(spec, request) if problem else None
+            if own is not None and problem == disagreement(spec, request, anchor.value):
                 said = await anchor.settle(own.result)
                 if said:
                     bench.report.say(request_id, said)

@@ -46,6 +46,9 @@ async def test_a_first_program_that_misreads_the_request_does_not_overrule_the_s
     assert outcome.kind == "answer" and outcome.path == "synthesised", outcome.text
     assert outcome.value == pytest.approx(150.0)
     assert model.asked.count("spec") == 1 and model.asked.count("ground") == 2
+    first, second = (body for step, body in model.bodies if step == "ground")
+    assert first["temperature"] == 0.0 and "seed" not in first
+    assert second["temperature"] == 0.7 and second["seed"] == 7  # the same draw on every run
     said = "a second program gives 150.0, as the spec's example does, not 9000.0"
     assert any(said in getattr(e, "line", "") for e in seen)
 

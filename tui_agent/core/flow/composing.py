@@ -24,7 +24,7 @@ from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.grounding import SECOND_DRAW, Grounder, Kind, agrees
+from tui_agent.core.flow.grounding import Grounder, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
@@ -112,7 +112,7 @@ class Composer:
         if not agrees(final, grounding.value):
             # verified steps against one program the model wrote: a second, independent program
             # decides; the plan answers only when that one agrees with it
-            second = await self.grounder.ground(req.text, request_id=req.rid, temperature=SECOND_DRAW)
+            second = await self.grounder.ground(req.text, request_id=req.rid, second=True)
             if second.kind == Kind.VALUE and agrees(final, second.value):
                 grounding = second
             elif agrees(ran[0].value, grounding.value) and (

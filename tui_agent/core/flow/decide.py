@@ -133,9 +133,9 @@ class Decider:
         was computed, run on the request's values: VALUE when its result agrees (the run is
         kept, so the answer needs no second run), MISFIT with both values when not."""
         prepared = await self.executor.prepare(tool, request, request_id=request_id)
-        if prepared.kind == CallState.QUESTION and grounding.kind == Kind.VALUE:
-            # the request's answer was worked out from what it gives: a tool that needs more is
-            # not the request's tool
+        if prepared.kind == CallState.QUESTION and grounding.self_contained:
+            # the model worked the request out from what it gives: a tool that needs more is
+            # not the request's tool (an LCM of two numbers is not a product of three)
             message = f"{tool.record.function_name} needs {', '.join(prepared.missing)}, which the request does not give"
             return replace(prepared, kind=CallState.MISFIT, message=message)
         if prepared.kind != CallState.READY or grounding.kind != Kind.VALUE:

@@ -25,12 +25,17 @@ from tui_agent.core.request.reading import read
 from tui_agent.core.request.values import grounded
 from tui_agent.core.sandbox import Sandbox
 from tui_agent.core.sandbox.static_gate import GateError, gate_tool
-from tui_agent.core.synthesis.code import extract_code, with_module_imports
+from tui_agent.core.synthesis.code import (
+    extract_code,
+    standard_home,
+    unbound_names,
+    with_module_imports,
+    with_name_imports,
+)
 from tui_agent.core.synthesis.computed import Anchor
 from tui_agent.core.tool.cases import agrees
 
 __all__ = [
-    "SECOND_DRAW",
     "Grounder",
     "Grounding",
     "Kind",
@@ -44,10 +49,13 @@ ENTRY = "selfeng_answer"
 MARKER = re.compile(r"^\s*(LIVE|ASK)\s*:\s*(.+?)\s*$", re.MULTILINE)
 MAX_TOKENS = 200
 SECOND_DRAW = 0.7  # the temperature of a second, independent program, when the first is disputed
+SECOND_SEED = 7  # and its seed: the same request is settled the same way on every run
 WRAPPER = """import datetime as _selfeng_dt
 
 
 def _selfeng_plain(value):
+    if isinstance(value, _selfeng_dt.timedelta) and not (value.seconds or value.microseconds):
+        return value.days  # a span of whole days is its count of days
     if isinstance(value, (_selfeng_dt.date, _selfeng_dt.datetime, _selfeng_dt.time)):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):
@@ -69,6 +77,12 @@ def {entry}(today):
 
 
 INVENTED = "This depends on values you have not given me: which values should I use?"
+
+
+def unknowns_question(names: list[str]) -> str:
+    """The question for the values a program reads and nothing gives (``birth_year``)."""
+    shown = ", ".join(name.replace("_", " ").strip() for name in names)
+    return f"This depends on values you have not given me ({shown}): what are they?"
 
 
 def _tree(program: str) -> ast.AST | None:
@@ -130,6 +144,12 @@ class Grounding:
     needs: str = ""  # LIVE: what is needed; PERSONAL: the question to ask
     why: str = ""  # NONE: why there is no value
 
+    @property
+    def self_contained(self) -> bool:
+        """The model took the request as computable from what it gives (it wrote a program, not
+        a question), whether or not that program ran."""
+        return self.kind == Kind.VALUE or (self.kind == Kind.NONE and bool(self.program))
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "value": self.value, "program": self.program, "needs": self.needs}
 
@@ -144,7 +164,8 @@ def anchored(grounding: Grounding | None, anchor: Anchor) -> Grounding | None:
 def program_source(program: str) -> str:
     """The model's lines as a function the sandbox runner can call with today's date."""
     body = textwrap.indent(textwrap.dedent(program).strip() or "answer = None", "    ")
-    return with_module_imports(WRAPPER.format(entry=ENTRY, body=body))  # a forgotten import is a slip
+    source = WRAPPER.format(entry=ENTRY, body=body)
+    return with_name_imports(with_module_imports(source))  # a forgotten import is a slip
 
 
 def read_reply(reply: str) -> tuple[Kind, str]:
@@ -166,19 +187,20 @@ class Grounder:
         self.sandbox = sandbox
 
     async def ground(
-        self, request: str, *, request_id: str = "", today: dt.date | None = None, temperature: float = 0.0
+        self, request: str, *, request_id: str = "", today: dt.date | None = None, second: bool = False
     ) -> Grounding:
         """One model call and, for a program, one sandbox run. Never raises for what the model
-        writes; a model that is not there gives NONE. Greedy, unless a second, independent draw
-        is wanted (``temperature``)."""
+        writes; a model that is not there gives NONE. Greedy, unless a ``second``, independent
+        draw is wanted: sampled, with a fixed seed."""
         try:
             reply = await self.llm.complete(
                 prompts.ground_messages(request),
                 purpose="grounding",
                 request_id=request_id,
-                temperature=temperature,
+                temperature=SECOND_DRAW if second else 0.0,
                 max_tokens=MAX_TOKENS,
                 stop=prompts.AFTER_CODE,
+                seed=SECOND_SEED if second else None,
             )
         except LLMError as exc:
             return Grounding(Kind.NONE, why=f"the model could not be asked ({exc})")
@@ -190,6 +212,10 @@ class Grounder:
         asked = asks_the_person(text)
         if asked is not None:
             return Grounding(Kind.PERSONAL, program=text, needs=asked)
+        read = unbound_names(textwrap.dedent(text), frozenset({"today"}))
+        unknowns = [name for name in read if standard_home(name) is None]
+        if unknowns:  # it reads values nobody gave it (``birth_year``): the person has them
+            return Grounding(Kind.PERSONAL, program=text, needs=unknowns_question(unknowns))
         if not draws_on(text, request):
             if not request_gives_values(request):
                 # nothing given, nothing read: the program's values are its own inventions
@@ -199,7 +225,7 @@ class Grounder:
 
     async def second(self, request: str, request_id: str = "") -> Any:
         """Another program's value for the request, drawn apart from the first; None without one."""
-        again = await self.ground(request, request_id=request_id, temperature=SECOND_DRAW)
+        again = await self.ground(request, request_id=request_id, second=True)
         return again.value if again.kind == Kind.VALUE else None
 
     async def run(self, program: str, today: dt.date, request_id: str = "") -> Grounding:

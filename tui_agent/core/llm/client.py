@@ -236,10 +236,14 @@ class LLMClient(StructuredOutput):
         temperature: float = 0.2,
         max_tokens: int | None = None,
         stop: list[str] | None = None,
+        seed: int | None = None,
     ) -> str:
         """One reply; ``stop``: where a reply that has said what was asked is cut (a closing code
-        fence, say), so a model that goes on explaining costs no more tokens."""
-        extra = {"stop": stop} if stop else {}
+        fence, say), so a model that goes on explaining costs no more tokens. ``seed`` makes a
+        sampled reply the same for the same prompt, whatever was asked before it."""
+        extra: dict[str, Any] = {"stop": stop} if stop else {}
+        if seed is not None:
+            extra["seed"] = seed
         try:
             return await self._create(
                 messages,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import functools
+import importlib
 import io
 import re
 import tokenize
@@ -90,15 +93,9 @@ MODULES = frozenset(
 )
 
 
-def with_module_imports(source: str) -> str:
-    """The standard modules the code uses as ``module.name`` and never imports or binds, imported:
-    a forgotten ``import csv`` is a slip, not a reason to throw away a repair."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return source
+def _bound(tree: ast.AST) -> set[str]:
+    """Every name the code binds: imports, assignments and loop targets, parameters, definitions."""
     bound: set[str] = set()
-    used: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
@@ -106,12 +103,72 @@ def with_module_imports(source: str) -> str:
             bound.add(node.id)
         elif isinstance(node, ast.arg):
             bound.add(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            used.add(node.value.id)
-    missing = sorted((used & MODULES) - bound)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.ExceptHandler):
+            bound.add(node.name or "")
+    return bound
+
+
+def with_module_imports(source: str) -> str:
+    """The standard modules the code uses as ``module.name`` and never imports or binds, imported:
+    a forgotten ``import csv`` is a slip, not a reason to throw away a repair."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    used = {
+        node.value.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    }
+    missing = sorted((used & MODULES) - _bound(tree))
     return "".join(f"import {m}\n" for m in missing) + source if missing else source
+
+
+# Where a bare name a model forgot to import comes from, first module first (``sqrt``, ``mean``).
+HOMES = (
+    "math",
+    "statistics",
+    "datetime",
+    "calendar",
+    "fractions",
+    "decimal",
+    "collections",
+    "itertools",
+    "functools",
+    "string",
+)
+
+
+@functools.cache
+def standard_home(name: str) -> str | None:
+    """The first standard module in :data:`HOMES` that exports ``name``, if any."""
+    if name.startswith("_"):
+        return None
+    return next((m for m in HOMES if hasattr(importlib.import_module(m), name)), None)
+
+
+def unbound_names(source: str, given: frozenset[str] = frozenset()) -> list[str]:
+    """Names the code reads and nothing binds: not a builtin, not ``given``, not a module name.
+    A bare ``sqrt`` is a forgotten import (:func:`standard_home`); anything else is a value the
+    code expects from outside, such as a ``birth_year`` nobody gave."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    known = _bound(tree) | given | MODULES | set(dir(builtins))
+    names = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in known
+    }
+    return sorted(names)
+
+
+def with_name_imports(source: str) -> str:
+    """Bare standard names the code never imports (``gcd``, ``mean``), imported from their home."""
+    homes = {name: standard_home(name) for name in unbound_names(source)}
+    lines = [f"from {home} import {name}\n" for name, home in sorted(homes.items()) if home]
+    return "".join(lines) + source
 
 
 def without_tests(source: str) -> str:

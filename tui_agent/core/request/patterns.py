@@ -4,6 +4,7 @@ module defines a number, date or stem pattern of its own."""
 
 from __future__ import annotations
 
+import calendar
 import re
 
 # A number as a request writes it: -5, 3.5, 1,200, 6.02e23.
@@ -25,6 +26,10 @@ WORD = re.compile(r"[A-Za-z]+")
 # Words are compared by their first STEM letters, a stemmer that needs no model or language:
 # "percent" and "percentage", "reversed" and "reverse" meet.
 STEM = 5
+# A month named as the calendar module names it ("April", "Apr"): a value, the month's number.
+MONTH = re.compile(
+    r"\b(" + "|".join([*calendar.month_name[1:], *calendar.month_abbr[1:]]) + r")\b", re.IGNORECASE
+)
 # A word that looks like a path: a slash, a home directory, or a file extension.
 PATHLIKE = re.compile(r"/|^~|\.[A-Za-z0-9]{1,8}$")
 
@@ -45,3 +50,12 @@ def inside_word(text: str, span: tuple[int, int]) -> bool:
 
 def stem(word: str) -> str:
     return word.lower()[:STEM]
+
+
+def month_number(name: str) -> int:
+    """The month a :data:`MONTH` match names, 1 to 12."""
+    lowered = name.lower()
+    for number in range(1, 13):
+        if lowered in (calendar.month_name[number].lower(), calendar.month_abbr[number].lower()):
+            return number
+    raise ValueError(f"not a month: {name}")

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from tui_agent.core.request.patterns import (
     ISO_DATE,
     LIST_RE,
+    MONTH,
     NUMBER_RE,
     PATHLIKE,
     QUOTED,
     WORD,
     inside_word,
+    month_number,
     number_value,
 )
 
@@ -41,6 +43,7 @@ class Reading:
     lists: tuple[tuple[int | float, ...], ...]  # runs of two or more numbers
     paths: tuple[str, ...]  # unquoted words that look like paths (sales.csv, ~/x.json)
     bare: str  # the text with quoted texts and dates blanked out, spans unchanged
+    months: tuple[int, ...] = ()  # months named outside quotes ("April 2025" names 4)
 
     @property
     def values(self) -> tuple[int | float, ...]:
@@ -86,7 +89,8 @@ def read(text: str) -> Reading:
     lists = tuple(
         tuple(number_value(n) for n in NUMBER_RE.findall(m.group())) for m in LIST_RE.finditer(bare)
     )
-    return Reading(text, quoted, dates, tuple(numbers), lists, _paths(text), bare)
+    months = tuple(month_number(m) for m in MONTH.findall(bare))
+    return Reading(text, quoted, dates, tuple(numbers), lists, _paths(text), bare, months)
 
 
 def words(text: str) -> list[str]:

@@ -23,7 +23,8 @@ def grounded(value: Any, request: str) -> bool:
         candidates = {float(value), -float(value)}
         if "%" in request or "percent" in request.lower():
             candidates |= {round(c * 100, 9) for c in candidates}  # 15% given as 0.15
-        return bool(candidates & numbers)
+        named = {float(m) for m in read(request).months}  # "April 2025" gives the month 4
+        return bool(candidates & (numbers | named))
     if isinstance(value, str):
         return value.strip().lower() in request.lower() or abbreviates(value.strip(), request)
     if isinstance(value, list):

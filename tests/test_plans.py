@@ -377,3 +377,33 @@ def share_of_average_is_prime(numbers: list, percent: float) -> bool:
     assert outcome.value is False and outcome.tool == "share_of_average_is_prime"
     assert any("do not fit is_prime" in note for note in outcome.notes)
     assert len(finals) == 1 and isinstance(finals[0], Answer)
+
+
+async def test_a_plan_two_programs_disagree_with_is_written_again_knowing_what_it_gave(
+    model: ScriptedModel,
+) -> None:
+    """The first plan takes the median where the request asks for the average: its verified
+    steps give 0.5, and two programs drawn apart both work the request out to 1.0. The model
+    writes the plan once more, told what its steps gave, and the second plan answers."""
+    request = "What is 25% of the average of 1, 2 and 9?"
+    worked = program("answer = (1 + 2 + 9) / 3 * 25 / 100")
+    first = {
+        "steps": [
+            {"tool": "median_of", "args": {"numbers": [1, 2, 9]}},
+            {"tool": "percentage_of", "args": {"value": "$1", "percent": 25}},
+        ]
+    }
+    second = {
+        "steps": [
+            {"tool": "mean_of", "args": {"numbers": [1, 2, 9]}},
+            {"tool": "percentage_of", "args": {"value": "$1", "percent": 25}},
+        ]
+    }
+    model.on("ground", worked, worked).on("plan", json.dumps(first), json.dumps(second))
+    outcome, _, finals = await watched(model, request)
+    assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 1.0, outcome.text
+    assert model.asked.count("plan") == 2 and len(finals) == 1
+    told = [said for step, said in model.prompts if step == "plan"][1]
+    assert told.endswith(
+        "That plan ran: its steps give 0.5, but the request works out to 1.0. Write the whole plan again."
+    )

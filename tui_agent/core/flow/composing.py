@@ -24,7 +24,7 @@ from tui_agent.core.flow.bookkeeping import best_effort
 from tui_agent.core.flow.call import Execution
 from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
-from tui_agent.core.flow.grounding import Grounder, Kind, agrees
+from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
 from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
@@ -96,31 +96,43 @@ class Composer:
             return "no plan: the library has no verified tool to plan with"
         req.at("planning")
         plan = await self.planner.draft(req.text, list(tools.values()), request_id=req.rid)
-        if isinstance(plan, str):
-            return f"no plan: {plan}"
-        self.bus.publish(PlanMade(steps=tuple(s.to_dict() for s in plan.steps), request_id=req.rid))
-        try:
-            ran = await self._run(req, plan.steps, tools, single, grounding.value)
-        except Failed as exc:
-            if exc.ran and agrees(exc.ran[0].value, grounding.value):
-                ran = exc.ran[:1]  # the first step already gave what the request works out to
-            elif exc.unfit:
-                return f"no plan: {exc}"
-            else:
-                return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
-        final = ran[-1].value
-        if not agrees(final, grounding.value):
+        second: Grounding | None = None  # drawn once, when a plan's value is disputed
+        for attempt in range(2):
+            if isinstance(plan, str):
+                return f"no plan: {plan}"
+            self.bus.publish(PlanMade(steps=tuple(s.to_dict() for s in plan.steps), request_id=req.rid))
+            try:
+                ran = await self._run(req, plan.steps, tools, single, grounding.value)
+            except Failed as exc:
+                if exc.ran and agrees(exc.ran[0].value, grounding.value):
+                    ran = exc.ran[:1]  # the first step already gave what the request works out to
+                elif exc.unfit:
+                    return f"no plan: {exc}"
+                else:
+                    return Outcome(req.rid, Ending.FAILED, str(exc), Route.FAILED)
+            final = ran[-1].value
+            if agrees(final, grounding.value):
+                break
             # verified steps against one program the model wrote: a second, independent program
             # decides; the plan answers only when that one agrees with it
-            second = await self.grounder.ground(req.text, request_id=req.rid, second=True)
+            second = second or await self.grounder.ground(req.text, request_id=req.rid, second=True)
             if second.kind == Kind.VALUE and agrees(final, second.value):
                 grounding = second
-            elif agrees(ran[0].value, grounding.value) and (
+                break
+            if agrees(ran[0].value, grounding.value) and (
                 second.kind != Kind.VALUE or agrees(ran[0].value, second.value)
             ):
                 ran = ran[:1]  # the steps after the first moved away from the request's answer
-            else:
-                return f"no plan: the plan gave {final!r}, and the request works out to {grounding.value!r}"
+                break
+            shown = f"its steps give {final!r}, but the request works out to {grounding.value!r}"
+            if attempt or second.kind != Kind.VALUE or not agrees(second.value, grounding.value):
+                return f"no plan: {shown}"
+            # two programs agree and the plan does not: a step is missing or wrong, and the model
+            # writes the plan once more knowing what its steps gave
+            req.at("planning again")
+            plan = await self.planner.draft(
+                req.text, list(tools.values()), request_id=req.rid, ran=(plan, shown)
+            )
         if len(ran) == 1:
             return self._one(req, ran[0])
         # a plan cut short (a step after the answer, or one that could not run) is right for

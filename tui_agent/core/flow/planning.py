@@ -9,6 +9,7 @@ every value the request gives is used. Values pass between steps as data, by the
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -148,12 +149,28 @@ class Planner:
     def __init__(self, llm: LLMClient) -> None:
         self.llm = llm
 
-    async def draft(self, request: str, tools: list[Tool], *, request_id: str = "") -> Plan | str:
+    async def draft(
+        self,
+        request: str,
+        tools: list[Tool],
+        *,
+        request_id: str = "",
+        ran: tuple[Plan, str] | None = None,
+    ) -> Plan | str:
         """The model's plan over ``tools`` that can run (:func:`runnable`), or why there is none
-        (one line). A plan that cannot run is asked for once more, with the reason."""
+        (one line). A plan that cannot run is asked for once more, with the reason. ``ran``: a
+        plan that ran and what its running showed (its value was not the request's), shown as
+        the model's earlier reply so the next plan is written against it."""
         specs = [ToolSpec.model_validate(t.record.spec) for t in tools]
         by_name = {t.name: t for t in tools}
         messages = prompts.plan_messages(request, specs)
+        if ran is not None:
+            before, shown = ran
+            messages = [
+                *messages,
+                {"role": "assistant", "content": json.dumps({"steps": [s.to_dict() for s in before.steps]})},
+                {"role": "user", "content": f"That plan ran: {shown}. Write the whole plan again."},
+            ]
         model = plan_model(list(by_name))
         why = ""
         for _attempt in range(2):

@@ -11,6 +11,7 @@ from tests.scripted_model import ScriptedModel, program
 from tests.test_orchestrator import services_for
 from tui_agent.core.events import ToolCalled, ToolRegistered
 from tui_agent.core.flow.grounding import Kind, read_reply
+from tui_agent.core.flow.kinds import CallState
 from tui_agent.core.synthesis.recall import answers_from_table
 from tui_agent.core.tool.cases import Outcome, TestCase, agrees, matches
 
@@ -96,6 +97,30 @@ async def test_today_is_the_hosts_date(model: ScriptedModel) -> None:
         await services.aclose()
     assert grounding.kind == Kind.VALUE and grounding.value == 340
     assert wrong.kind == Kind.NONE and "NameError" in wrong.why
+
+
+async def test_a_tool_that_agrees_only_on_the_requests_own_values_does_not_answer(
+    model: ScriptedModel,
+) -> None:
+    """count_words gives 2 for 'Hello World', and so many capitals it has: agreement by chance.
+    On the text twice over, the words are 3 and the capitals 4, so count_words is not the
+    request's tool; for a request about words it agrees there too and answers."""
+    capitals = program("text = 'Hello World'\nanswer = sum(c.isupper() for c in text)")
+    words = program("answer = len('to be or not to be'.split())")
+    model.on("ground", capitals, words)
+    services, _ = await services_for(model)
+    try:
+        chance = await services.orchestrator.decide("How many uppercase letters are in 'Hello World'?")
+        right = await services.orchestrator.decide("How many words are in 'to be or not to be'?")
+    finally:
+        await services.aclose()
+    counted = next(p for p in chance.checked if p.tool == "count_words")
+    assert chance.decision == "synthesise" and counted.kind == CallState.MISFIT
+    assert counted.message == (
+        "count_words agrees with the request on its own values only: called with "
+        "{'text': 'Hello WorldHello World'} it gives 3, and the request's program there gives 4"
+    )
+    assert right.decision == "reuse" and right.tool == "count_words"
 
 
 # --- new tools compute ----------------------------------------------------------------------------

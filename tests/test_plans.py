@@ -197,6 +197,25 @@ async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: 
     assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 40
 
 
+EXTRA = {"steps": [*PLAN["steps"], {"tool": "percentage_of", "args": {"value": "$2", "percent": 15}}]}
+
+
+async def test_a_cut_a_second_program_does_not_confirm_runs_the_whole_plan(model: ScriptedModel) -> None:
+    """The request's program stops at 40, a step short, and the plan's third step would be cut
+    there; a second program works it out to 6.0, as the whole plan does: the third step runs,
+    and the plan answers 6.0 instead of the 40 both the cut and the first program gave."""
+    scripted(model, WORKED, EXTRA)
+    model.on("ground", program("import math\nanswer = math.ceil(240 * 15 / 100 / 5) * 5 * 15 / 100"))
+    services, seen = await services_for(model)
+    try:
+        outcome = await services.orchestrator.handle(REQUEST)
+    finally:
+        await services.aclose()
+    assert outcome.kind == "answer" and outcome.path == "planned" and outcome.value == 6.0, outcome.text
+    assert [s["value"] for s in outcome.steps] == [36.0, 40, 6.0]
+    assert [e.index for e in seen if isinstance(e, PlanStepDone) and e.status == "done"] == [1, 2, 3]
+
+
 @pytest.mark.parametrize(
     ("worked", "kept"),
     [
@@ -210,12 +229,12 @@ async def test_a_plan_that_cannot_run_is_asked_for_again_with_the_reason(model: 
 async def test_a_step_written_after_the_answer_is_not_run(
     model: ScriptedModel, worked: str, kept: bool
 ) -> None:
-    """Step 2 already gives the request's computed answer; the step the model added after it is
-    not run. Whether the step cut mattered for other values is unknown from this one request, so
-    the plan is kept as a composite only when it agrees with the request's own program moved to
-    other values."""
-    extra = {"steps": [*PLAN["steps"], {"tool": "percentage_of", "args": {"value": "$2", "percent": 15}}]}
-    scripted(model, worked, extra)
+    """Step 2 already gives the request's computed answer, and a second program confirms it; the
+    step the model added after it is not run. Whether the step cut mattered for other values is
+    unknown from this one request, so the plan is kept as a composite only when it agrees with
+    the request's own program moved to other values."""
+    scripted(model, worked, EXTRA)
+    model.on("ground", program(worked))  # the second program, confirming the cut
     services, seen = await services_for(model)
     try:
         outcome = await services.orchestrator.handle(REQUEST)
@@ -245,6 +264,10 @@ def test_the_requests_program_moves_to_other_values_only_without_guessing() -> N
     assert program_on("answer = sum([4, 8, 1]) / 3", {"numbers": [4, 8, 1]}, {"numbers": [7, 11, 4]}) == (
         "answer = sum([7, 11, 4]) / 3"
     )
+    # 60 minutes: the program's second 60 is seconds a minute, not the request's value
+    assert program_on("answer = 60 * 60", {"minutes": 60}, {"minutes": 63}, strict=True) is None
+    # a text the request quotes moves (to itself twice); a unit it names stays
+    assert other_call({"text": "Hello", "unit": "km"}, ("Hello",)) == {"text": "HelloHello", "unit": "km"}
 
 
 def test_a_step_whose_result_no_later_step_takes_is_a_problem() -> None:

@@ -75,8 +75,9 @@ async def test_an_inverse_tool_is_refused_whatever_its_score(model: ScriptedMode
 
 
 async def test_a_tool_that_agrees_with_the_computed_answer_answers(model: ScriptedModel) -> None:
-    """The inverse question's own tool: run for the decision, it agrees, and that run is the
-    answer (no second run)."""
+    """The inverse question's own tool: run for the decision, it agrees (on the request's values
+    and on other ones, where the request's program is moved too), and that run is the answer
+    (no second run on the request's values). The floats moved are 40.0 and 160.0."""
     model.on("ground", program("answer = 40 / 160 * 100"))
     services, seen = await services_for(model, import_starters=False)
     try:
@@ -98,7 +99,8 @@ async def test_a_tool_that_agrees_with_the_computed_answer_answers(model: Script
     finally:
         await services.aclose()
     assert outcome.kind == "answer" and outcome.tool == "percent_of_total" and outcome.value == 25.0
-    assert len([e for e in seen if isinstance(e, ToolCalled)]) == 1
+    calls = [e.args for e in seen if isinstance(e, ToolCalled)]
+    assert calls == [{"part": 40, "total": 160}, {"part": 44.7, "total": 176.7}]
     assert services.registry.store.record("percent_of_total").usage_count == 1
 
 

@@ -11,7 +11,6 @@ request is answered in one step next time."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,6 @@ from tui_agent.core.flow.decision import Decision, Outcome, Request
 from tui_agent.core.flow.executor import Executor
 from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Ending, Route
-from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.flow.planning import NEW, REF_IN_TEXT, PlannedStep, Planner, reference
 from tui_agent.core.flow.responder import call_text, format_value, template
 from tui_agent.core.library.registry import Registry
@@ -103,6 +101,12 @@ class Composer:
             self.bus.publish(PlanMade(steps=tuple(s.to_dict() for s in plan.steps), request_id=req.rid))
             try:
                 ran = await self._run(req, plan.steps, tools, single, grounding.value)
+                if len(ran) < len(plan.steps):
+                    # steps after the request's value were not run: a program a step short cuts
+                    # a right plan there too, so a second program must confirm the cut
+                    second = second or await self.grounder.ground(req.text, request_id=req.rid, second=True)
+                    if second.kind != Kind.VALUE or not agrees(ran[-1].value, second.value):
+                        ran = await self._run(req, plan.steps, tools, single, None, ran)
             except Failed as exc:
                 if exc.ran and agrees(exc.ran[0].value, grounding.value):
                     ran = exc.ran[:1]  # the first step already gave what the request works out to
@@ -185,14 +189,23 @@ class Composer:
         return judged is not None and judged.more_values and len(judged.vetoes) == 1
 
     async def _run(
-        self, req: Request, steps: list[PlannedStep], tools: dict[str, Tool], single: Single, answer: Any
+        self,
+        req: Request,
+        steps: list[PlannedStep],
+        tools: dict[str, Tool],
+        single: Single,
+        answer: Any,
+        done_before: list[Ran] | None = None,
     ) -> list[Ran]:
-        """The steps in order, up to the first from the second on whose value is the request's
-        computed ``answer``: a step the model added after the answer is not run. A first step
-        that gives it goes on (the request's program may be a step short); :meth:`answer` falls
-        back on it when the steps after it fail or move away."""
-        ran: list[Ran] = []
+        """The steps in order, after the ones ``done_before``, up to the first from the second on
+        whose value is the request's computed ``answer`` (None: all of them): a step the model
+        added after the answer is not run. A first step that gives it goes on (the request's
+        program may be a step short); :meth:`answer` falls back on it when the steps after it
+        fail or move away."""
+        ran: list[Ran] = list(done_before or [])
         for index, step in enumerate(steps, 1):
+            if index <= len(ran):
+                continue
             self.bus.publish(PlanStepDone(index=index, tool=step.tool, status="started", request_id=req.rid))
             req.at(f"running step {index} ({step.tool})")
             done = await (
@@ -217,7 +230,7 @@ class Composer:
                     index=index, tool=done.tool.name, status="done", value=done.value, request_id=req.rid
                 )
             )
-            if index >= 2 and agrees(done.value, answer):
+            if index >= 2 and answer is not None and agrees(done.value, answer):
                 break
         return ran
 
@@ -254,14 +267,11 @@ class Composer:
     async def _elsewhere(self, req: Request, program: str, call: dict[str, Any]) -> TestCase | None:
         """A case on other values whose expected value is the request's own program moved there
         and run in the sandbox, or None when there is no such point."""
-        other = other_call(call)
-        moved = program_on(program, call, other)
-        if moved is None:
+        point = await self.grounder.elsewhere(program, call, request_id=req.rid)
+        if point is None:
             return None
-        worked = await self.grounder.run(moved, dt.date.today(), req.rid)
-        if worked.kind != Kind.VALUE:
-            return None
-        return TestCase(name="other_values", args=other, expected=worked.value, anchor=True)
+        other, expected = point
+        return TestCase(name="other_values", args=other, expected=expected, anchor=True)
 
     async def _keep(self, req: Request, ran: list[Ran], program: str, *, whole: bool) -> str | None:
         """The plan as a composite tool, verified on the run's own call and, where the request's

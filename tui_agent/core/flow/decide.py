@@ -33,6 +33,7 @@ from tui_agent.core.flow.grounding import Grounder, Grounding, Kind, agrees
 from tui_agent.core.flow.kinds import CallState, Choice
 from tui_agent.core.library.index import SearchResult
 from tui_agent.core.library.registry import Registry
+from tui_agent.core.request.reading import read
 from tui_agent.core.tool.record import Tool
 
 
@@ -147,7 +148,12 @@ class Decider:
             on_stage(f"running {name}")
         run = await self.executor.runner.run(tool, prepared, request_id=request_id)
         if run.kind == CallState.VALUE and agrees(run.value, grounding.value):
-            return replace(run, files=prepared.files, judgement=prepared.judgement)
+            chance = await self._by_chance(tool, prepared, grounding, request, request_id)
+            if not chance:
+                return replace(run, files=prepared.files, judgement=prepared.judgement)
+            return Execution(
+                CallState.MISFIT, name, prepared.args, message=chance, judgement=prepared.judgement
+            )
         said = f"gives {run.value!r}" if run.kind == CallState.VALUE else f"fails ({run.message})"
         message = (
             f"{name} does not answer this request: called with {prepared.args} it {said}, "
@@ -156,6 +162,30 @@ class Decider:
         value = run.value if run.kind == CallState.VALUE else None
         return Execution(
             CallState.MISFIT, name, prepared.args, value=value, message=message, judgement=prepared.judgement
+        )
+
+    async def _by_chance(
+        self, tool: Tool, prepared: Execution, grounding: Grounding, request: str, request_id: str
+    ) -> str:
+        """Why a tool that agrees on the request's values agreed by chance ("" when it did not,
+        or when there is no second point): on other values (numbers moved, quoted texts
+        doubled) it and the request's own program part (two words in 'Hello World', and two
+        capitals)."""
+        if prepared.files:
+            return ""  # a file's content cannot be moved
+        point = await self.grounder.elsewhere(
+            grounding.program, prepared.args, read(request).quoted, request_id, strict=True
+        )
+        if point is None:
+            return ""
+        other, expected = point
+        again = await self.executor.runner.run(tool, replace(prepared, args=other), request_id=request_id)
+        if again.kind == CallState.VALUE and agrees(again.value, expected):
+            return ""
+        said = f"gives {again.value!r}" if again.kind == CallState.VALUE else f"fails ({again.message})"
+        return (
+            f"{tool.record.function_name} agrees with the request on its own values only: called "
+            f"with {other} it {said}, and the request's program there gives {expected!r}"
         )
 
     async def _known_wording(self, request: str, request_id: str) -> Decision | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from tui_agent.core.flow.other_values import other_call, program_on
 from tui_agent.core.llm import prompts
 from tui_agent.core.llm.client import LLMClient, LLMError
 from tui_agent.core.request.reading import read
@@ -222,6 +223,24 @@ class Grounder:
                 return Grounding(Kind.PERSONAL, program=text, needs=INVENTED)
             return Grounding(Kind.NONE, program=text, why="the program uses none of the request's values")
         return await self.run(text, today or dt.date.today(), request_id)
+
+    async def elsewhere(
+        self,
+        program: str,
+        call: dict[str, Any],
+        texts: tuple[str, ...] = (),
+        request_id: str = "",
+        *,
+        strict: bool = False,
+    ) -> tuple[dict[str, Any], Any] | None:
+        """The call on other values (:mod:`other_values`; the quoted ``texts`` move too) and what
+        the request's own program gives there, or None when there is no such point."""
+        other = other_call(call, texts)
+        moved = program_on(program, call, other, strict=strict)
+        if moved is None:
+            return None
+        worked = await self.run(moved, dt.date.today(), request_id)
+        return (other, worked.value) if worked.kind == Kind.VALUE else None
 
     async def second(self, request: str, request_id: str = "") -> Any:
         """Another program's value for the request, drawn apart from the first; None without one."""

@@ -63,6 +63,18 @@ class Failed(Exception):
         self.unfit = unfit
 
 
+def near(checked: Execution) -> bool:
+    """A tool the decision held that may be a step of the answer: it ran on the request's
+    values and gave a value of its own, or it was refused only for taking fewer values than
+    the request gives (a step more is what the rest would need)."""
+    if checked.kind != CallState.MISFIT:
+        return False
+    if checked.value is not None:
+        return True
+    judged = checked.judgement
+    return judged is not None and judged.more_values and len(judged.vetoes) == 1
+
+
 class Composer:
     def __init__(
         self,
@@ -86,7 +98,7 @@ class Composer:
         grounding = decision.grounding
         if grounding is None or grounding.kind != Kind.VALUE:
             return "no plan: the request's answer could not be worked out apart to hold one to"
-        if not any(self._near(p, req.text) for p in decision.checked):
+        if not any(near(p) for p in decision.checked):
             return "no plan: no library tool came near"  # one new tool (saves a model call)
         names = [c.name for c in decision.search.candidates if c.verified][:SHOWN]
         tools = {n: await asyncio.to_thread(self.registry.get, n) for n in names}
@@ -176,17 +188,6 @@ class Composer:
             verified=True,
             args=step.args,
         )
-
-    def _near(self, checked: Execution, request: str) -> bool:
-        """A tool the decision held that may be a step of the answer: it ran on the request's
-        values and gave a value of its own, or it was refused only for taking fewer values than
-        the request gives (a step more is what the rest would need)."""
-        if checked.kind != CallState.MISFIT:
-            return False
-        if checked.value is not None:
-            return True
-        judged = checked.judgement
-        return judged is not None and judged.more_values and len(judged.vetoes) == 1
 
     async def _run(
         self,

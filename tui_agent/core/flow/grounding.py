@@ -213,8 +213,8 @@ class Grounder:
         asked = asks_the_person(text)
         if asked is not None:
             return Grounding(Kind.PERSONAL, program=text, needs=asked)
-        read = unbound_names(textwrap.dedent(text), frozenset({"today"}))
-        unknowns = [name for name in read if standard_home(name) is None]
+        names = unbound_names(textwrap.dedent(text), frozenset({"today"}))
+        unknowns = [name for name in names if standard_home(name) is None]
         if unknowns:  # it reads values nobody gave it (``birth_year``): the person has them
             return Grounding(Kind.PERSONAL, program=text, needs=unknowns_question(unknowns))
         if not draws_on(text, request):

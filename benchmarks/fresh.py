@@ -98,9 +98,13 @@ async def run(path: Path, limit: int | None) -> None:
             started = time.perf_counter()
             outcome = await services.orchestrator.handle(item["request"])
             wall = time.perf_counter() - started
-            decisions = [e for e in seen if isinstance(e, DecisionMade)]
-            decision = decisions[-1].decision if decisions else "none"
-            decided_tool = decisions[-1].tool if decisions else None
+            await services.bus.drain()  # this request's events, none of them left for the next row
+            # the request's own decision comes first; a plan's steps decide after it, same id
+            decisions = [
+                e for e in seen if isinstance(e, DecisionMade) and e.request_id == outcome.request_id
+            ]
+            decision = decisions[0].decision if decisions else "none"
+            decided_tool = decisions[0].tool if decisions else None
             if outcome.path == "reused" and outcome.tool and decision != "reuse":
                 decision, decided_tool = "reuse", outcome.tool  # the drafted name was a tool we had
             if any(isinstance(e, ToolRegistered) for e in seen) and outcome.tool:
@@ -130,7 +134,7 @@ async def run(path: Path, limit: int | None) -> None:
             )
             if not right:  # why, for the reader: the decision, a plan, the steps that failed
                 if decisions:
-                    print(f"      decided: {decisions[-1].reason[:160]}", flush=True)
+                    print(f"      decided: {decisions[0].reason[:160]}", flush=True)
                 for plan in (e for e in seen if isinstance(e, PlanMade)):
                     print(f"      plan: {[s['tool'] for s in plan.steps]}", flush=True)
                 for step in [e for e in seen if isinstance(e, SynthesisStep) and e.status == "failed"][:4]:

@@ -116,7 +116,7 @@ class Composer:
                 if len(ran) < len(plan.steps):
                     # steps after the request's value were not run: a program a step short cuts
                     # a right plan there too, so a second program must confirm the cut
-                    second = second or await self.grounder.ground(req.text, request_id=req.rid, second=True)
+                    second = second or await self._second(req)
                     if second.kind != Kind.VALUE or not agrees(ran[-1].value, second.value):
                         ran = await self._run(req, plan.steps, tools, single, None, ran)
             except Failed as exc:
@@ -131,7 +131,7 @@ class Composer:
                 break
             # verified steps against one program the model wrote: a second, independent program
             # decides; the plan answers only when that one agrees with it
-            second = second or await self.grounder.ground(req.text, request_id=req.rid, second=True)
+            second = second or await self._second(req)
             if second.kind == Kind.VALUE and agrees(final, second.value):
                 grounding = second
                 break
@@ -171,6 +171,10 @@ class Composer:
             verified=True,
             steps=record,
         )
+
+    async def _second(self, req: Request) -> Grounding:
+        """A second program for the request, drawn apart from the first (seeded)."""
+        return await self.grounder.ground(req.text, request_id=req.rid, second=True)
 
     def _one(self, req: Request, step: Ran) -> Outcome:
         """The answer of a plan's first step alone: one tool, as if no plan had been drawn."""

@@ -99,9 +99,7 @@ def asks_the_person(program: str) -> str | None:
     for node in ast.walk(tree) if tree is not None else ():
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "input":
             prompt = node.args[0] if node.args else None
-            text = (
-                prompt.value if isinstance(prompt, ast.Constant) and isinstance(prompt, ast.Constant) else ""
-            )
+            text = prompt.value if isinstance(prompt, ast.Constant) else ""
             return str(text).strip() or INVENTED
     return None
 
